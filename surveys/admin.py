@@ -1,0 +1,222 @@
+from django.contrib import admin
+from django.db.models import Count, Sum
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from surveys.forms import TranslatedModelForm
+from surveys.models import Choice, ChoiceList, GridRow, Page, Question, QuotaCell, Survey
+from surveys.selectors import translation_completeness
+
+
+def _survey_of(obj) -> Survey | None:
+    if obj is None:
+        return None
+    if isinstance(obj, Survey):
+        return obj
+    if isinstance(obj, Question | Page | ChoiceList | QuotaCell):
+        return obj.survey
+    return None
+
+
+class LanguagesMixin:
+    """Show one box per survey language for translated fields; freeze live surveys.
+
+    A live or closed survey has answers that depend on its questions, so its
+    questionnaire is shown read-only here; a new version is imported under a new slug.
+    """
+
+    form = TranslatedModelForm
+
+    def _languages(self, obj) -> list[str]:
+        survey = _survey_of(obj)
+        return list(survey.languages) if survey else []
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        languages = self._languages(obj)
+        return TranslatedModelForm.with_languages(form, languages) if languages else form
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        languages = self._languages(obj)
+        if languages:
+            formset.form = TranslatedModelForm.with_languages(formset.form, languages)
+        return formset
+
+    def _editable(self, obj) -> bool:
+        survey = _survey_of(obj)
+        return survey is None or survey.status == Survey.Status.DRAFT
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._editable(obj)
+
+    def has_add_permission(self, request, obj=None):
+        args = (request, obj) if isinstance(self, admin.options.InlineModelAdmin) else (request,)
+        return super().has_add_permission(*args) and self._editable(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._editable(obj)
+
+
+def completeness_html(survey: Survey):
+    shares = translation_completeness(survey)
+    return format_html_join(
+        " ",
+        '<span title="{}" style="padding:1px 6px;border-radius:8px;color:#fff;background:{}">'
+        "{}&nbsp;{}%</span>",
+        (
+            (
+                _("Share of texts translated"),
+                "#198754" if share >= 1 else "#dc3545",
+                code,
+                int(share * 100),
+            )
+            for code, share in shares.items()
+        ),
+    )
+
+
+class QuotaCellInline(LanguagesMixin, admin.TabularInline):
+    model = QuotaCell
+    extra = 0
+    fields = ("position", "name", "label", "condition", "target", "is_hard")
+
+    def _editable(self, obj) -> bool:
+        # Targets are a fieldwork decision: they may move while a survey is live.
+        return True
+
+
+@admin.register(Survey)
+class SurveyAdmin(LanguagesMixin, admin.ModelAdmin):
+    list_display = (
+        "slug",
+        "display_title",
+        "status",
+        "language_list",
+        "sample_target",
+        "quota_total",
+        "translations",
+        "fieldwork_start",
+        "fieldwork_end",
+    )
+    list_filter = ("status",)
+    search_fields = ("slug", "title")
+    readonly_fields = ("translations", "created", "updated")
+    fieldsets = (
+        (None, {"fields": ("slug", "title", "status", "version")}),
+        (_("Languages"), {"fields": ("languages", "default_language", "translations")}),
+        (_("Fieldwork"), {"fields": ("sample_target", "fieldwork_start", "fieldwork_end")}),
+        (_("History"), {"fields": ("created", "updated")}),
+    )
+    inlines = [QuotaCellInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(quota_sum=Sum("quota_cells__target"), cell_count=Count("quota_cells"))
+        )
+
+    def has_change_permission(self, request, obj=None):
+        # The survey's own settings (status above all) stay editable when it is live.
+        return admin.ModelAdmin.has_change_permission(self, request, obj)
+
+    @admin.display(description=_("title"))
+    def display_title(self, survey):
+        return survey.display_title
+
+    @admin.display(description=_("languages"))
+    def language_list(self, survey):
+        return ", ".join(
+            f"{name} ({code}){' *' if code == survey.default_language else ''}"
+            for code, name in zip(survey.languages, survey.language_names, strict=True)
+        )
+
+    @admin.display(description=_("quota cells"))
+    def quota_total(self, survey):
+        return f"{survey.quota_sum or 0:,} in {survey.cell_count}"
+
+    @admin.display(description=_("translated"))
+    def translations(self, survey):
+        if survey.pk is None:
+            return "-"
+        return completeness_html(survey)
+
+
+class GridRowInline(LanguagesMixin, admin.TabularInline):
+    model = GridRow
+    extra = 0
+    fields = ("position", "variable", "label")
+
+
+@admin.register(Question)
+class QuestionAdmin(LanguagesMixin, admin.ModelAdmin):
+    list_display = ("variable", "survey", "page", "position", "type", "required", "short_label")
+    list_filter = ("survey", "type", "required")
+    search_fields = ("variable", "label")
+    list_select_related = ("survey", "page")
+    ordering = ("survey", "position")
+    inlines = [GridRowInline]
+    fieldsets = (
+        (None, {"fields": ("survey", "page", "position", "variable", "type", "required")}),
+        (_("Texts"), {"fields": ("label", "hint")}),
+        (_("Logic"), {"fields": ("relevant", "constraint", "constraint_message", "screening")}),
+        (
+            _("Answers"),
+            {
+                "fields": (
+                    "choice_list",
+                    "min_value",
+                    "max_value",
+                    "min_choices",
+                    "max_choices",
+                    "appearance",
+                )
+            },
+        ),
+    )
+
+    @admin.display(description=_("label"))
+    def short_label(self, question):
+        return question.survey.text(question.label)[:80]
+
+
+@admin.register(Page)
+class PageAdmin(LanguagesMixin, admin.ModelAdmin):
+    list_display = ("name", "survey", "position", "short_title")
+    list_filter = ("survey",)
+    ordering = ("survey", "position")
+
+    @admin.display(description=_("title"))
+    def short_title(self, page):
+        return page.survey.text(page.title)
+
+
+class ChoiceInline(LanguagesMixin, admin.TabularInline):
+    model = Choice
+    extra = 0
+    fields = ("position", "value", "label")
+
+
+@admin.register(ChoiceList)
+class ChoiceListAdmin(LanguagesMixin, admin.ModelAdmin):
+    list_display = ("name", "survey", "choice_values")
+    list_filter = ("survey",)
+    inlines = [ChoiceInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("choices")
+
+    @admin.display(description=_("values"))
+    def choice_values(self, choice_list):
+        return format_html("{}", ", ".join(c.value for c in choice_list.choices.all()))
+
+
+@admin.register(QuotaCell)
+class QuotaCellAdmin(LanguagesMixin, admin.ModelAdmin):
+    list_display = ("name", "survey", "condition", "target", "is_hard")
+    list_filter = ("survey", "is_hard")
+    ordering = ("survey", "position")
+
+    def _editable(self, obj) -> bool:
+        return True

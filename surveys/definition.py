@@ -1,0 +1,93 @@
+"""A questionnaire as plain data, independent of the database.
+
+The XLSForm reader produces a SurveyDefinition, the XLSForm writer consumes one, and
+`surveys.selectors.survey_definition` reads one back from the database. Two definitions
+compare equal when they describe the same questionnaire, which is what makes imports
+idempotent and round trips checkable.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+Translations = dict[str, str]
+
+
+@dataclass(frozen=True)
+class ChoiceDef:
+    value: str
+    label: Translations
+
+
+@dataclass(frozen=True)
+class ChoiceListDef:
+    name: str
+    choices: tuple[ChoiceDef, ...]
+
+
+@dataclass(frozen=True)
+class GridRowDef:
+    variable: str
+    label: Translations
+    row: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class QuestionDef:
+    variable: str
+    type: str
+    label: Translations
+    hint: Translations = field(default_factory=dict)
+    required: bool = False
+    relevant: str = ""
+    constraint: str = ""
+    constraint_message: Translations = field(default_factory=dict)
+    screening: str = ""
+    appearance: str = ""
+    choice_list: str = ""
+    min_value: Decimal | None = None
+    max_value: Decimal | None = None
+    min_choices: int | None = None
+    max_choices: int | None = None
+    rows: tuple[GridRowDef, ...] = ()
+    # Where the question came from, for error messages; not part of its identity.
+    row: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class PageDef:
+    name: str
+    title: Translations
+    questions: tuple[QuestionDef, ...]
+    relevant: str = ""
+    row: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class SurveyDefinition:
+    title: Translations
+    languages: tuple[str, ...]
+    default_language: str
+    pages: tuple[PageDef, ...]
+    choice_lists: tuple[ChoiceListDef, ...]
+    version: str = ""
+    sample_target: int = 0
+    fieldwork_start: datetime.date | None = None
+    fieldwork_end: datetime.date | None = None
+
+    def questions(self) -> Iterator[QuestionDef]:
+        for page in self.pages:
+            yield from page.questions
+
+    def variables(self) -> list[str]:
+        """Return every answer variable in order: questions, and each grid's rows."""
+        names = []
+        for question in self.questions():
+            if question.rows:
+                names.extend(row.variable for row in question.rows)
+            elif question.type != "note":
+                names.append(question.variable)
+        return names

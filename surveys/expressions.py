@@ -1,0 +1,427 @@
+"""Skip logic and constraints: a safe subset of XLSForm (XPath) expressions.
+
+Expressions are parsed with a Lark grammar into a small tree of named tuples and
+evaluated by walking that tree; nothing is ever handed to Python's ``eval``. The subset:
+
+- literals: numbers, 'single' or "double" quoted strings;
+- references: ``${name}`` (an answer), ``.`` (the answer being checked, in constraints
+  and screening conditions), and ``../name`` (the form pyxform writes for generated
+  questions);
+- operators: ``or and = != < <= > >= + - * div mod`` and unary minus, with XPath
+  precedence;
+- functions: ``selected``, ``count-selected``, ``not``, ``true``, ``false``, ``if``,
+  ``coalesce``, ``string-length``, ``number``, ``int``, ``today``, ``regex``.
+
+Answers are strings (single choice, text, dates in ISO form), numbers (integer,
+decimal) or lists of strings (multiple choice). An unanswered question is ``None``,
+which behaves as XPath's empty string: it equals ``''``, and as a number it is NaN, so
+``${age} > 20`` is false while age is unanswered.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import re
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
+MAX_LENGTH = 2000
+MAX_DEPTH = 50
+MAX_REGEX_LENGTH = 200
+
+GRAMMAR = r"""
+    ?start: or_expr
+
+    ?or_expr: and_expr (_OR and_expr)*          -> or_
+    ?and_expr: comparison (_AND comparison)*    -> and_
+    ?comparison: sum (COMP_OP sum)?             -> compare
+    ?sum: product (ADD_OP product)*             -> arith
+    ?product: unary (MUL_OP unary)*             -> arith
+    ?unary: "-" unary                           -> neg
+          | atom
+    ?atom: NUMBER                               -> number
+         | STRING                               -> string
+         | "${" NAME "}"                        -> ref
+         | "../" NAME                           -> ref
+         | "."                                  -> current
+         | FUNC "(" [or_expr ("," or_expr)*] ")" -> call
+         | "(" or_expr ")"
+
+    _OR.2: /or\b/
+    _AND.2: /and\b/
+    MUL_OP.2: "*" | /div\b/ | /mod\b/
+    ADD_OP: "+" | "-"
+    COMP_OP: "!=" | "<=" | ">=" | "=" | "<" | ">"
+    FUNC: /[a-z][a-z0-9-]*(?=\s*\()/
+    NAME: /[A-Za-z_][A-Za-z0-9_.\-]*/
+    NUMBER: /\d+(\.\d*)?|\.\d+/
+    STRING: /'[^']*'|"[^"]*"/
+
+    %import common.WS
+    %ignore WS
+"""
+
+
+class ExpressionError(ValueError):
+    """An expression that cannot be parsed or uses something outside the subset."""
+
+
+# The tree: one named tuple per node kind, so evaluation is a plain dispatch.
+class Literal(NamedTuple):
+    value: Any
+
+
+class Ref(NamedTuple):
+    name: str
+
+
+class Current(NamedTuple):
+    pass
+
+
+class Neg(NamedTuple):
+    operand: Any
+
+
+class BinOp(NamedTuple):
+    op: str
+    left: Any
+    right: Any
+
+
+class Logic(NamedTuple):
+    op: str  # "and" or "or"
+    operands: tuple
+
+
+class Call(NamedTuple):
+    name: str
+    args: tuple
+
+
+Node = Literal | Ref | Current | Neg | BinOp | Logic | Call
+
+
+# name: (minimum arguments, maximum arguments or None for any number)
+FUNCTIONS: dict[str, tuple[int, int | None]] = {
+    "selected": (2, 2),
+    "count-selected": (1, 1),
+    "not": (1, 1),
+    "true": (0, 0),
+    "false": (0, 0),
+    "if": (3, 3),
+    "coalesce": (2, 2),
+    "string-length": (1, 1),
+    "number": (1, 1),
+    "int": (1, 1),
+    "today": (0, 0),
+    "regex": (2, 2),
+}
+
+
+@v_args(inline=True)
+class _ToTree(Transformer):
+    def number(self, token: Token) -> Literal:
+        text = str(token)
+        return Literal(int(text) if text.isdigit() else float(text))
+
+    def string(self, token: Token) -> Literal:
+        return Literal(str(token)[1:-1])
+
+    def ref(self, token: Token) -> Ref:
+        return Ref(str(token))
+
+    def current(self) -> Current:
+        return Current()
+
+    def neg(self, operand: Node) -> Neg:
+        return Neg(operand)
+
+    # A rule with an alias keeps its node even with one child: pass such a child up.
+    def or_(self, *operands: Node) -> Node:
+        return operands[0] if len(operands) == 1 else Logic("or", operands)
+
+    def and_(self, *operands: Node) -> Node:
+        return operands[0] if len(operands) == 1 else Logic("and", operands)
+
+    def compare(self, left: Node, op: Token | None = None, right: Node | None = None) -> Node:
+        return left if op is None else BinOp(str(op), left, right)
+
+    def arith(self, first: Node, *rest: Any) -> Node:
+        node = first
+        for op, operand in zip(rest[::2], rest[1::2], strict=True):
+            node = BinOp(str(op), node, operand)
+        return node
+
+    def call(self, name: Token, *args: Node | None) -> Call:
+        arguments = tuple(arg for arg in args if arg is not None)
+        function = str(name)
+        if function not in FUNCTIONS:
+            raise ExpressionError(f"the function {function}() is not supported")
+        low, high = FUNCTIONS[function]
+        if len(arguments) < low or (high is not None and len(arguments) > high):
+            expected = str(low) if low == high else f"{low} to {high}"
+            raise ExpressionError(
+                f"{function}() takes {expected} argument(s), not {len(arguments)}"
+            )
+        if function == "regex":
+            pattern = arguments[1]
+            if not isinstance(pattern, Literal) or len(pattern.value) > MAX_REGEX_LENGTH:
+                raise ExpressionError(
+                    f"regex() needs a quoted pattern of at most {MAX_REGEX_LENGTH} characters"
+                )
+            try:
+                re.compile(pattern.value)
+            except re.error as exc:
+                raise ExpressionError(f"regex() pattern is invalid: {exc}") from None
+        return Call(function, arguments)
+
+
+_PARSER = Lark(GRAMMAR, parser="lalr", maybe_placeholders=True)
+
+
+@lru_cache(maxsize=4096)
+def parse(text: str) -> Node:
+    """Parse an XLSForm expression into a tree, or raise ExpressionError saying why."""
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"the expression is longer than {MAX_LENGTH} characters")
+    if not text.strip():
+        raise ExpressionError("the expression is empty")
+    # Nesting is bounded before parsing so that walking the tree can never exhaust
+    # Python's recursion limit, whatever a form author (or attacker) writes.
+    depth = 0
+    for char in text:
+        depth += char == "("
+        depth -= char == ")"
+        if depth > MAX_DEPTH:
+            raise ExpressionError(f"the expression nests more than {MAX_DEPTH} levels")
+    try:
+        return _ToTree().transform(_PARSER.parse(text))
+    except UnexpectedCharacters as exc:
+        raise ExpressionError(
+            f"unexpected character {text[exc.pos_in_stream]!r} at position {exc.pos_in_stream + 1}"
+        ) from None
+    except UnexpectedEOF:
+        raise ExpressionError("the expression ends too early") from None
+    except UnexpectedToken as exc:
+        if exc.token.type == "$END":
+            raise ExpressionError("the expression ends too early") from None
+        raise ExpressionError(f"unexpected {str(exc.token)!r} at position {exc.column}") from None
+    except LarkError as exc:
+        # Errors raised inside the transformer arrive wrapped.
+        cause = getattr(exc, "orig_exc", None)
+        if isinstance(cause, ExpressionError):
+            raise cause from None
+        raise ExpressionError(str(exc).splitlines()[0]) from None
+
+
+def references(node: Node) -> set[str]:
+    """Return the names of the answers an expression reads."""
+    match node:
+        case Ref(name):
+            return {name}
+        case Neg(operand):
+            return references(operand)
+        case BinOp(_, left, right):
+            return references(left) | references(right)
+        case Logic(_, operands) | Call(_, operands):
+            return set().union(*(references(operand) for operand in operands))
+    return set()
+
+
+def uses_current(node: Node) -> bool:
+    """Return whether the expression reads ``.``, the answer being checked."""
+    match node:
+        case Current():
+            return True
+        case Neg(operand):
+            return uses_current(operand)
+        case BinOp(_, left, right):
+            return uses_current(left) or uses_current(right)
+        case Logic(_, operands) | Call(_, operands):
+            return any(uses_current(operand) for operand in operands)
+    return False
+
+
+def validate(text: str, known: set[str], *, allow_current: bool) -> Node:
+    """Parse `text` and check that it only reads answers in `known`."""
+    node = parse(text)
+    unknown = sorted(references(node) - known)
+    if unknown:
+        raise ExpressionError(
+            "it refers to "
+            + ", ".join(f"${{{name}}}" for name in unknown)
+            + ", which "
+            + ("is not an earlier question" if len(unknown) == 1 else "are not earlier questions")
+        )
+    if not allow_current and uses_current(node):
+        raise ExpressionError("'.' (the current answer) can only be used in a constraint")
+    return node
+
+
+# Evaluation -------------------------------------------------------------------------
+
+
+def _as_string(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return " ".join(str(item) for item in value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _as_number(value: Any) -> float:
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, int | float | Decimal):
+        return float(value)
+    try:
+        return float(_as_string(value).strip())
+    except ValueError:
+        return math.nan
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float | Decimal):
+        return not (value == 0 or (isinstance(value, float) and math.isnan(value)))
+    if isinstance(value, list | tuple):
+        return len(value) > 0
+    return _as_string(value) != ""
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+
+
+def _compare(op: str, left: Any, right: Any) -> bool:
+    if op in ("=", "!="):
+        if isinstance(left, bool) or isinstance(right, bool):
+            equal = _as_bool(left) == _as_bool(right)
+        elif _is_number(left) or _is_number(right):
+            equal = _as_number(left) == _as_number(right)
+        else:
+            equal = _as_string(left) == _as_string(right)
+        return equal if op == "=" else not equal
+    # Ordering compares numbers; two values that are not both numbers but are both
+    # ISO dates (or other strings) compare as text, which orders ISO dates correctly.
+    a, b = _as_number(left), _as_number(right)
+    if math.isnan(a) or math.isnan(b):
+        if _is_number(left) or _is_number(right):
+            return False
+        a, b = _as_string(left), _as_string(right)
+        if a == "" or b == "":
+            return False
+    return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
+
+
+def _arith(op: str, left: Any, right: Any) -> float:
+    a, b = _as_number(left), _as_number(right)
+    if math.isnan(a) or math.isnan(b):
+        return math.nan
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    if b == 0:
+        return math.nan if op == "mod" or a == 0 else math.copysign(math.inf, a)
+    if op == "div":
+        return a / b
+    return math.fmod(a, b)
+
+
+def _selected_values(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return [str(item) for item in value]
+    return _as_string(value).split()
+
+
+class Evaluator:
+    """Evaluate parsed expressions against a respondent's answers."""
+
+    def __init__(
+        self,
+        answers: Mapping[str, Any],
+        *,
+        today: Callable[[], datetime.date] = datetime.date.today,
+    ) -> None:
+        self.answers = answers
+        self.today = today
+
+    def value(self, node: Node, current: Any = None) -> Any:
+        """Return the value of `node`; `current` is what ``.`` stands for."""
+        match node:
+            case Literal(value):
+                return value
+            case Ref(name):
+                return self.answers.get(name)
+            case Current():
+                return current
+            case Neg(operand):
+                return -_as_number(self.value(operand, current))
+            case Logic("and", operands):
+                return all(_as_bool(self.value(o, current)) for o in operands)
+            case Logic("or", operands):
+                return any(_as_bool(self.value(o, current)) for o in operands)
+            case BinOp(op, left, right) if op in ("=", "!=", "<", "<=", ">", ">="):
+                return _compare(op, self.value(left, current), self.value(right, current))
+            case BinOp(op, left, right):
+                return _arith(op, self.value(left, current), self.value(right, current))
+            case Call(name, args):
+                return self._call(name, args, current)
+        raise ExpressionError(f"cannot evaluate {node!r}")
+
+    def _call(self, name: str, args: tuple, current: Any) -> Any:
+        if name == "if":
+            condition, then, otherwise = args
+            chosen = then if _as_bool(self.value(condition, current)) else otherwise
+            return self.value(chosen, current)
+        values = [self.value(arg, current) for arg in args]
+        match name:
+            case "selected":
+                return _as_string(values[1]) in _selected_values(values[0])
+            case "count-selected":
+                return len(_selected_values(values[0]))
+            case "not":
+                return not _as_bool(values[0])
+            case "true":
+                return True
+            case "false":
+                return False
+            case "coalesce":
+                return values[0] if _as_string(values[0]) != "" else values[1]
+            case "string-length":
+                return len(_as_string(values[0]))
+            case "number":
+                return _as_number(values[0])
+            case "int":
+                number = _as_number(values[0])
+                return number if math.isnan(number) or math.isinf(number) else int(number)
+            case "today":
+                return self.today().isoformat()
+            case "regex":
+                return re.fullmatch(_as_string(values[1]), _as_string(values[0])) is not None
+        raise ExpressionError(f"the function {name}() is not supported")
+
+    def holds(self, text_or_node: str | Node, current: Any = None) -> bool:
+        """Return whether a condition is true; an empty condition always holds."""
+        if isinstance(text_or_node, str):
+            if not text_or_node.strip():
+                return True
+            text_or_node = parse(text_or_node)
+        return _as_bool(self.value(text_or_node, current))

@@ -1,0 +1,276 @@
+"""The questionnaire: surveys, their pages, questions, choice lists and quota cells.
+
+Every text a respondent sees is a TranslatedTextField: a JSON object holding one value per
+survey language (``{"kk": "...", "ru": "..."}``), because each survey has its own set of
+languages while the interface's own words come from Django's catalogues.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.utils.translation import get_language_info
+from django.utils.translation import gettext_lazy as _
+
+variable_name_validator = RegexValidator(
+    r"^[A-Za-z_][A-Za-z0-9_.\-]*$",
+    _("Use letters, digits, '_', '-' and '.', starting with a letter or '_'."),
+)
+
+
+def language_name(code: str) -> str:
+    """Return the English name of a language code, or the code itself if unknown."""
+    try:
+        return get_language_info(code)["name"]
+    except KeyError:
+        return code
+
+
+class TranslatedTextField(models.JSONField):
+    """A text with one value per survey language, stored as ``{code: text}``."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("default", dict)
+        kwargs.setdefault("blank", True)
+        super().__init__(*args, **kwargs)
+
+    def formfield(self, **kwargs):
+        from surveys.forms import TranslatedTextFormField
+
+        return super().formfield(**{"form_class": TranslatedTextFormField, **kwargs})
+
+
+class Survey(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        LIVE = "live", _("Live")
+        CLOSED = "closed", _("Closed")
+
+    slug = models.SlugField(unique=True)
+    title = TranslatedTextField(_("title"))
+    languages = models.JSONField(
+        _("languages"), default=list, help_text=_("Language codes, in display order.")
+    )
+    default_language = models.CharField(_("default language"), max_length=15)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    sample_target = models.PositiveIntegerField(_("sample target"), default=0)
+    fieldwork_start = models.DateField(_("fieldwork starts"), null=True, blank=True)
+    fieldwork_end = models.DateField(_("fieldwork ends"), null=True, blank=True)
+    version = models.CharField(_("questionnaire version"), max_length=50, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name = _("survey")
+        verbose_name_plural = _("surveys")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(fieldwork_end__isnull=True)
+                | models.Q(fieldwork_start__isnull=True)
+                | models.Q(fieldwork_end__gte=models.F("fieldwork_start")),
+                name="survey_fieldwork_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    def text(self, value: dict, language: str | None = None) -> str:
+        """Return `value` in `language`, falling back to the survey's default language."""
+        return value.get(language or self.default_language) or value.get(self.default_language, "")
+
+    @property
+    def display_title(self) -> str:
+        return self.text(self.title) or self.slug
+
+    @property
+    def language_names(self) -> list[str]:
+        return [language_name(code) for code in self.languages]
+
+
+class Page(models.Model):
+    """An ordered page of a survey: an XLSForm top-level group."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="pages")
+    position = models.PositiveIntegerField()
+    name = models.CharField(max_length=100, validators=[variable_name_validator])
+    title = TranslatedTextField(_("title"))
+    relevant = models.TextField(_("shown when"), blank=True)
+
+    class Meta:
+        ordering = ["survey", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["survey", "name"], name="page_name_unique"),
+            models.UniqueConstraint(fields=["survey", "position"], name="page_position_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.survey.slug}: {self.name}"
+
+
+class ChoiceList(models.Model):
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="choice_lists")
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["survey", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["survey", "name"], name="choice_list_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.survey.slug}: {self.name}"
+
+
+class Choice(models.Model):
+    choice_list = models.ForeignKey(ChoiceList, on_delete=models.CASCADE, related_name="choices")
+    position = models.PositiveIntegerField()
+    value = models.CharField(_("value"), max_length=100)
+    label = TranslatedTextField(_("label"))
+
+    class Meta:
+        ordering = ["choice_list", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["choice_list", "value"], name="choice_value_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Question(models.Model):
+    class Type(models.TextChoices):
+        SINGLE = "single", _("Single choice")
+        MULTIPLE = "multiple", _("Multiple choice")
+        GRID = "grid", _("Grid")
+        INTEGER = "integer", _("Integer")
+        DECIMAL = "decimal", _("Decimal")
+        TEXT = "text", _("Short text")
+        LONG_TEXT = "long_text", _("Long text")
+        DATE = "date", _("Date")
+        NOTE = "note", _("Note")
+
+    CHOICE_TYPES = (Type.SINGLE, Type.MULTIPLE, Type.GRID)
+    NUMBER_TYPES = (Type.INTEGER, Type.DECIMAL)
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions")
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveIntegerField(help_text=_("Order within the whole survey."))
+    variable = models.CharField(
+        _("variable name"), max_length=100, validators=[variable_name_validator]
+    )
+    type = models.CharField(_("type"), max_length=10, choices=Type.choices)
+    label = TranslatedTextField(_("label"))
+    hint = TranslatedTextField(_("hint"))
+    required = models.BooleanField(_("required"), default=False)
+    relevant = models.TextField(
+        _("shown when"), blank=True, help_text=_("XLSForm condition on earlier answers.")
+    )
+    constraint = models.TextField(_("constraint"), blank=True)
+    constraint_message = TranslatedTextField(_("constraint message"))
+    screening = models.TextField(
+        _("eligible when"),
+        blank=True,
+        help_text=_("Condition on this answer ('.'); a respondent failing it is screened out."),
+    )
+    appearance = models.CharField(_("appearance"), max_length=100, blank=True)
+    choice_list = models.ForeignKey(
+        ChoiceList, on_delete=models.PROTECT, null=True, blank=True, related_name="questions"
+    )
+    min_value = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    max_value = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    min_choices = models.PositiveIntegerField(null=True, blank=True)
+    max_choices = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+
+    class Meta:
+        ordering = ["survey", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["survey", "variable"], name="question_variable_unique"),
+            models.UniqueConstraint(fields=["survey", "position"], name="question_position_unique"),
+            models.CheckConstraint(
+                condition=models.Q(choice_list__isnull=False)
+                | ~models.Q(type__in=["single", "multiple", "grid"]),
+                name="question_choice_types_have_list",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(min_value__isnull=True)
+                | models.Q(max_value__isnull=True)
+                | models.Q(max_value__gte=models.F("min_value")),
+                name="question_value_range_ordered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(min_choices__isnull=True)
+                | models.Q(max_choices__isnull=True)
+                | models.Q(max_choices__gte=models.F("min_choices")),
+                name="question_choice_range_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.variable
+
+
+class GridRow(models.Model):
+    """A row of a grid question: its own variable, answered on the grid's shared scale."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="rows")
+    position = models.PositiveIntegerField()
+    variable = models.CharField(
+        _("variable name"), max_length=100, validators=[variable_name_validator]
+    )
+    label = TranslatedTextField(_("label"))
+
+    class Meta:
+        ordering = ["question", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["question", "variable"], name="grid_row_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.variable
+
+
+class QuotaCell(models.Model):
+    """A named cell of the sample design: who belongs to it, and how many are wanted."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="quota_cells")
+    position = models.PositiveIntegerField(default=0)
+    name = models.SlugField(max_length=100)
+    label = TranslatedTextField(_("label"))
+    condition = models.TextField(
+        _("condition"), help_text=_("XLSForm condition, e.g. ${city} = 'almaty'.")
+    )
+    target = models.PositiveIntegerField(_("target"))
+    is_hard = models.BooleanField(
+        _("hard limit"),
+        default=True,
+        help_text=_("Stop accepting respondents at the target; otherwise report only."),
+    )
+
+    class Meta:
+        ordering = ["survey", "position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["survey", "name"], name="quota_cell_name_unique"),
+        ]
+        verbose_name = _("quota cell")
+
+    def __str__(self) -> str:
+        return f"{self.survey.slug}: {self.name}"
+
+    def clean(self) -> None:
+        from surveys.expressions import ExpressionError, validate
+        from surveys.selectors import survey_definition
+
+        if not self.survey_id or not self.condition:
+            return
+        known = set(survey_definition(self.survey).variables())
+        try:
+            validate(self.condition, known, allow_current=False)
+        except ExpressionError as exc:
+            raise ValidationError({"condition": str(exc)}) from None

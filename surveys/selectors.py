@@ -1,0 +1,107 @@
+"""Reads of questionnaires: definitions, texts and their completeness."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+
+from surveys.definition import (
+    ChoiceDef,
+    ChoiceListDef,
+    GridRowDef,
+    PageDef,
+    QuestionDef,
+    SurveyDefinition,
+)
+from surveys.models import Choice, ChoiceList, GridRow, Page, Question, Survey
+
+
+def survey_definition(survey: Survey) -> SurveyDefinition:
+    """Return the questionnaire of `survey` as plain data (a fixed number of queries)."""
+    pages = Page.objects.filter(survey=survey).prefetch_related(
+        Prefetch(
+            "questions",
+            queryset=Question.objects.select_related("choice_list")
+            .prefetch_related(Prefetch("rows", queryset=GridRow.objects.order_by("position")))
+            .order_by("position"),
+        )
+    )
+    lists = ChoiceList.objects.filter(survey=survey).prefetch_related(
+        Prefetch("choices", queryset=Choice.objects.order_by("position"))
+    )
+    return SurveyDefinition(
+        title=survey.title,
+        languages=tuple(survey.languages),
+        default_language=survey.default_language,
+        version=survey.version,
+        sample_target=survey.sample_target,
+        fieldwork_start=survey.fieldwork_start,
+        fieldwork_end=survey.fieldwork_end,
+        pages=tuple(
+            PageDef(
+                name=page.name,
+                title=page.title,
+                relevant=page.relevant,
+                questions=tuple(_question_definition(q) for q in page.questions.all()),
+            )
+            for page in pages
+        ),
+        choice_lists=tuple(
+            ChoiceListDef(
+                name=choice_list.name,
+                choices=tuple(
+                    ChoiceDef(value=choice.value, label=choice.label)
+                    for choice in choice_list.choices.all()
+                ),
+            )
+            for choice_list in lists
+        ),
+    )
+
+
+def _question_definition(question: Question) -> QuestionDef:
+    return QuestionDef(
+        variable=question.variable,
+        type=question.type,
+        label=question.label,
+        hint=question.hint,
+        required=question.required,
+        relevant=question.relevant,
+        constraint=question.constraint,
+        constraint_message=question.constraint_message,
+        screening=question.screening,
+        appearance=question.appearance,
+        choice_list=question.choice_list.name if question.choice_list else "",
+        min_value=question.min_value,
+        max_value=question.max_value,
+        min_choices=question.min_choices,
+        max_choices=question.max_choices,
+        rows=tuple(
+            GridRowDef(variable=row.variable, label=row.label) for row in question.rows.all()
+        ),
+    )
+
+
+def survey_texts(survey: Survey) -> list[dict[str, str]]:
+    """Return every respondent-facing text of `survey` that has been written at all."""
+    definition = survey_definition(survey)
+    texts = [definition.title]
+    for page in definition.pages:
+        texts.append(page.title)
+        for question in page.questions:
+            texts += [question.label, question.hint, question.constraint_message]
+            texts += [row.label for row in question.rows]
+    for choice_list in definition.choice_lists:
+        texts += [choice.label for choice in choice_list.choices]
+    texts += list(survey.quota_cells.values_list("label", flat=True))
+    return [text for text in texts if text]
+
+
+def translation_completeness(survey: Survey) -> dict[str, float]:
+    """Return, per survey language, the share of written texts that have that language."""
+    texts = survey_texts(survey)
+    if not texts:
+        return {code: 1.0 for code in survey.languages}
+    return {
+        code: sum(1 for text in texts if (text.get(code) or "").strip()) / len(texts)
+        for code in survey.languages
+    }

@@ -1,0 +1,272 @@
+"""Writes to questionnaires: import, status changes and quota design.
+
+Every write that the admin, the management commands and (later) the API make goes
+through one of these functions, so each rule is enforced in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+from django.db.models import F
+
+from surveys.definition import ChoiceListDef, PageDef, QuestionDef, SurveyDefinition
+from surveys.expressions import ExpressionError, validate
+from surveys.models import Choice, ChoiceList, GridRow, Page, Question, QuotaCell, Survey
+from surveys.quotas import allocate_largest_remainder
+from surveys.selectors import survey_definition, translation_completeness
+from surveys.xlsform.reader import XLSFormError, read_xlsform
+
+# Positions are unique per survey; during an update every row first moves above this
+# offset so that reordering never collides with a row that has not moved yet.
+_REORDER_OFFSET = 1_000_000
+
+
+@dataclass
+class ImportResult:
+    survey: Survey
+    created: bool
+    changed: bool
+    skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class QuotaCellSpec:
+    name: str
+    label: dict[str, str]
+    condition: str
+    target: int
+    is_hard: bool = True
+
+
+def survey_import_xlsform(
+    path: str | Path, slug: str, *, skip_unsupported: bool = False
+) -> ImportResult:
+    """Import the XLSForm at `path` as survey `slug`, creating it or updating its draft."""
+    read = read_xlsform(path, skip_unsupported=skip_unsupported)
+    survey, created, changed = survey_apply_definition(slug, read.definition)
+    return ImportResult(survey, created, changed, read.skipped, read.notes)
+
+
+@transaction.atomic
+def survey_apply_definition(slug: str, definition: SurveyDefinition) -> tuple[Survey, bool, bool]:
+    """Make survey `slug` hold `definition`; return (survey, created, changed).
+
+    Applying the definition a survey already holds writes nothing. Only a draft can
+    change: once a survey is live its answers depend on its questions.
+    """
+    survey = Survey.objects.select_for_update().filter(slug=slug).first()
+    created = survey is None
+    if survey is not None:
+        if survey_definition(survey) == definition:
+            return survey, False, False
+        if survey.status != Survey.Status.DRAFT:
+            raise XLSFormError(
+                [
+                    f"survey '{slug}' is {survey.get_status_display().lower()}: its "
+                    "questionnaire can no longer change. Import it under a new slug."
+                ]
+            )
+    else:
+        survey = Survey(slug=slug)
+    survey.title = definition.title
+    survey.languages = list(definition.languages)
+    survey.default_language = definition.default_language
+    survey.version = definition.version
+    survey.sample_target = definition.sample_target
+    survey.fieldwork_start = definition.fieldwork_start
+    survey.fieldwork_end = definition.fieldwork_end
+    survey.full_clean(exclude=["slug"] if not created else None)
+    survey.save()
+
+    Page.objects.filter(survey=survey).update(position=F("position") + _REORDER_OFFSET)
+    Question.objects.filter(survey=survey).update(position=F("position") + _REORDER_OFFSET)
+    lists = _apply_choice_lists(survey, definition.choice_lists)
+    keep_questions: list[int] = []
+    position = 0
+    for page_position, page_definition in enumerate(definition.pages):
+        page = _apply_page(survey, page_position, page_definition)
+        for question_definition in page_definition.questions:
+            question = _apply_question(survey, page, position, question_definition, lists)
+            keep_questions.append(question.pk)
+            position += 1
+    Question.objects.filter(survey=survey).exclude(pk__in=keep_questions).delete()
+    Page.objects.filter(survey=survey).exclude(
+        name__in=[page.name for page in definition.pages]
+    ).delete()
+    ChoiceList.objects.filter(survey=survey).exclude(name__in=list(lists)).delete()
+    _check_quota_conditions(survey, definition)
+    return survey, created, True
+
+
+def _apply_choice_lists(
+    survey: Survey, definitions: Iterable[ChoiceListDef]
+) -> dict[str, ChoiceList]:
+    lists = {}
+    for list_definition in definitions:
+        choice_list, _ = ChoiceList.objects.get_or_create(survey=survey, name=list_definition.name)
+        Choice.objects.filter(choice_list=choice_list).update(
+            position=F("position") + _REORDER_OFFSET
+        )
+        for position, choice in enumerate(list_definition.choices):
+            Choice.objects.update_or_create(
+                choice_list=choice_list,
+                value=choice.value,
+                defaults={"position": position, "label": choice.label},
+            )
+        Choice.objects.filter(choice_list=choice_list).exclude(
+            value__in=[choice.value for choice in list_definition.choices]
+        ).delete()
+        lists[list_definition.name] = choice_list
+    return lists
+
+
+def _apply_page(survey: Survey, position: int, definition: PageDef) -> Page:
+    page, _ = Page.objects.update_or_create(
+        survey=survey,
+        name=definition.name,
+        defaults={"position": position, "title": definition.title, "relevant": definition.relevant},
+    )
+    return page
+
+
+def _apply_question(
+    survey: Survey,
+    page: Page,
+    position: int,
+    definition: QuestionDef,
+    lists: Mapping[str, ChoiceList],
+) -> Question:
+    question, _ = Question.objects.update_or_create(
+        survey=survey,
+        variable=definition.variable,
+        defaults={
+            "page": page,
+            "position": position,
+            "type": definition.type,
+            "label": definition.label,
+            "hint": definition.hint,
+            "required": definition.required,
+            "relevant": definition.relevant,
+            "constraint": definition.constraint,
+            "constraint_message": definition.constraint_message,
+            "screening": definition.screening,
+            "appearance": definition.appearance,
+            "choice_list": lists.get(definition.choice_list),
+            "min_value": definition.min_value,
+            "max_value": definition.max_value,
+            "min_choices": definition.min_choices,
+            "max_choices": definition.max_choices,
+        },
+    )
+    GridRow.objects.filter(question=question).update(position=F("position") + _REORDER_OFFSET)
+    for row_position, row in enumerate(definition.rows):
+        GridRow.objects.update_or_create(
+            question=question,
+            variable=row.variable,
+            defaults={"position": row_position, "label": row.label},
+        )
+    GridRow.objects.filter(question=question).exclude(
+        variable__in=[row.variable for row in definition.rows]
+    ).delete()
+    return question
+
+
+def _check_quota_conditions(survey: Survey, definition: SurveyDefinition) -> None:
+    known = set(definition.variables())
+    errors = []
+    for cell in survey.quota_cells.all():
+        try:
+            validate(cell.condition, known, allow_current=False)
+        except ExpressionError as exc:
+            errors.append(f"quota cell '{cell.name}': condition '{cell.condition}': {exc}")
+    if errors:
+        raise XLSFormError(errors)
+
+
+@transaction.atomic
+def quota_cells_define(survey: Survey, cells: Iterable[QuotaCellSpec]) -> list[QuotaCell]:
+    """Make `cells` the quota cells of `survey`, by name; cells not listed are removed."""
+    cells = list(cells)
+    known = set(survey_definition(survey).variables())
+    errors = []
+    for cell in cells:
+        try:
+            validate(cell.condition, known, allow_current=False)
+        except ExpressionError as exc:
+            errors.append(f"quota cell '{cell.name}': condition '{cell.condition}': {exc}")
+        if cell.target < 0:
+            errors.append(f"quota cell '{cell.name}': the target cannot be negative")
+    if len({cell.name for cell in cells}) != len(cells):
+        errors.append("two quota cells have the same name")
+    if errors:
+        raise XLSFormError(errors)
+    saved = []
+    for position, cell in enumerate(cells):
+        quota_cell, _ = QuotaCell.objects.update_or_create(
+            survey=survey,
+            name=cell.name,
+            defaults={
+                "position": position,
+                "label": cell.label,
+                "condition": cell.condition,
+                "target": cell.target,
+                "is_hard": cell.is_hard,
+            },
+        )
+        saved.append(quota_cell)
+    QuotaCell.objects.filter(survey=survey).exclude(name__in=[c.name for c in cells]).delete()
+    return saved
+
+
+def quota_cells_by_answer(
+    survey: Survey, variable: str, populations: Mapping[str, int | float], total: int
+) -> list[QuotaCellSpec]:
+    """Return one cell per answer to `variable`, sharing `total` by population.
+
+    Cells take their names and labels from the question's choices; the targets come from
+    largest-remainder allocation, so they sum exactly to `total`.
+    """
+    question = Question.objects.select_related("choice_list").get(survey=survey, variable=variable)
+    choices = {choice.value: choice for choice in question.choice_list.choices.all()}
+    unknown = sorted(set(populations) - set(choices))
+    if unknown:
+        raise XLSFormError([f"'{value}' is not an answer to {variable}" for value in unknown])
+    targets = allocate_largest_remainder(total, populations)
+    return [
+        QuotaCellSpec(
+            name=value,
+            label=choices[value].label,
+            condition=f"${{{variable}}} = '{value}'",
+            target=targets[value],
+        )
+        for value in populations
+    ]
+
+
+def survey_set_status(survey: Survey, status: str) -> Survey:
+    """Move `survey` to `status` (draft, live or closed).
+
+    A survey goes live only with questions and with every text in every language:
+    a respondent must never meet an untranslated question.
+    """
+    if status not in Survey.Status.values:
+        raise ValueError(f"unknown survey status {status!r}")
+    if status == Survey.Status.LIVE:
+        errors = []
+        if not survey.questions.exists():
+            errors.append(f"survey '{survey.slug}' has no questions")
+        for code, share in translation_completeness(survey).items():
+            if share < 1:
+                errors.append(
+                    f"survey '{survey.slug}': {share:.0%} of its texts are translated into {code}"
+                )
+        if errors:
+            raise XLSFormError(errors)
+    Survey.objects.filter(pk=survey.pk).update(status=status)
+    survey.status = status
+    return survey

@@ -1,0 +1,722 @@
+"""Read an XLSForm (.xlsx, .xls or .csv) into a SurveyDefinition.
+
+pyxform does the parsing: it reads the workbook, resolves type aliases, groups and
+choice lists, and rejects what is not XLSForm at all. This module then maps its result
+onto the question types this system runs, checks that every text is present in every
+language and that every expression parses, and reports every problem with the row of the
+survey sheet it comes from.
+
+Conventions beyond the XLSForm specification (columns that other tools ignore):
+``min_value`` / ``max_value`` (range of a number question), ``min_choices`` /
+``max_choices`` (multiple choice), ``screening`` (an eligibility condition on the
+question's own answer); in the settings sheet ``sample_target``, ``fieldwork_start`` and
+``fieldwork_end``. A group with ``appearance`` ``table-list`` of single-choice questions
+on one list is a grid.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import datetime
+import re
+from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from django.conf.locale import LANG_INFO
+from pyxform.errors import PyXFormError
+from pyxform.xls2json import workbook_to_json
+from pyxform.xls2json_backends import get_xlsform
+
+from surveys.definition import (
+    ChoiceDef,
+    ChoiceListDef,
+    GridRowDef,
+    PageDef,
+    QuestionDef,
+    SurveyDefinition,
+    Translations,
+)
+from surveys.expressions import ExpressionError, parse, references, validate
+
+SUPPORTED_SUFFIXES = (".xlsx", ".xls", ".csv")
+
+# pyxform's JSON type -> this system's question type.
+QUESTION_TYPES = {
+    "select one": "single",
+    "select all that apply": "multiple",
+    "integer": "integer",
+    "int": "integer",
+    "decimal": "decimal",
+    "text": "text",
+    "string": "text",
+    "date": "date",
+    "note": "note",
+}
+# Rows pyxform adds to a table-list group to draw its header; they carry no answers.
+GENERATED_PREFIXES = ("generated_table_list_label_", "reserved_name_for_field_list_labels_")
+LANGUAGE_HEADER = re.compile(
+    r"^\s*(?P<name>.*?)\s*\((?P<code>[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)*)\)\s*$"
+)
+TRUE_VALUES = {"yes", "true", "true()", "1"}
+
+
+class XLSFormError(Exception):
+    """The form cannot be imported; `errors` lists every reason, one line each."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(errors))
+
+
+@dataclass
+class ReadResult:
+    definition: SurveyDefinition
+    skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def language_code(header: str) -> str | None:
+    """Return the code of an XLSForm language header: 'Kazakh (kk)' or 'English'."""
+    match = LANGUAGE_HEADER.match(header)
+    if match:
+        return match["code"].lower().replace("_", "-")
+    wanted = header.strip().lower()
+    for code, info in LANG_INFO.items():
+        if info.get("name", "").lower() == wanted and "fallback" not in info:
+            return code
+    return None
+
+
+class _Reader:
+    def __init__(self, path: Path, skip_unsupported: bool) -> None:
+        self.path = path
+        self.skip_unsupported = skip_unsupported
+        self.errors: list[str] = []
+        self.skipped: list[str] = []
+        self.skipped_names: set[str] = set()
+        self.notes: list[str] = []
+        self.rows: dict[str, int] = {}
+        self.language_by_header: dict[str, str] = {}
+        self.languages: list[str] = []
+        self.used_lists: dict[str, list[dict]] = {}
+        self.list_rows: dict[str, int] = {}
+
+    # Entry point ------------------------------------------------------------------
+
+    def read(self) -> ReadResult:
+        workbook = self._load_workbook()
+        raw = copy.deepcopy(workbook)
+        try:
+            form = workbook_to_json(
+                workbook_dict=workbook,
+                form_name="data",
+                fallback_form_name=self.path.stem,
+                warnings=[],
+            )
+        except PyXFormError as exc:
+            raise XLSFormError([_one_line(str(exc))]) from None
+        except Exception as exc:  # pyxform raises bare exceptions on some malformed sheets
+            raise XLSFormError(
+                [f"{self.path.name}: the form could not be read: {_one_line(str(exc))}"]
+            ) from None
+
+        self._index_rows(raw.survey or [])
+        self._read_languages(raw, form)
+        settings = (raw.settings or [{}])[0] if raw.settings else {}
+        default_language = self._default_language(settings)
+        title = self._title(settings, form)
+        pages = self._pages(form.get("children", []))
+        choice_lists = self._choice_lists(form.get("choices") or {})
+        sample_target, start, end = self._fieldwork(settings)
+        definition = SurveyDefinition(
+            title=title,
+            languages=tuple(self.languages),
+            default_language=default_language,
+            pages=tuple(pages),
+            choice_lists=tuple(choice_lists),
+            version=str(settings.get("version", "") or "").strip(),
+            sample_target=sample_target,
+            fieldwork_start=start,
+            fieldwork_end=end,
+        )
+        if not self.errors:
+            self._check_variables(definition)
+        if not self.errors:
+            definition = self._drop_dependants(definition)
+        if not self.errors:
+            self._check_expressions(definition)
+        if self.errors:
+            raise XLSFormError(self.errors)
+        return ReadResult(definition, self.skipped, self.notes)
+
+    def _load_workbook(self):
+        if not self.path.is_file():
+            raise XLSFormError([f"{self.path}: no such file"])
+        if self.path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            raise XLSFormError(
+                [f"{self.path.name}: not an XLSForm; expected a .xlsx, .xls or .csv file"]
+            )
+        try:
+            workbook = get_xlsform(str(self.path))
+        except Exception as exc:  # zip, xlrd, csv and decoding errors all mean "not a form"
+            raise XLSFormError(
+                [
+                    f"{self.path.name}: not a readable {self.path.suffix} spreadsheet "
+                    f"({_one_line(str(exc)) or type(exc).__name__})"
+                ]
+            ) from None
+        if not workbook.survey:
+            raise XLSFormError([f"{self.path.name}: the form has no survey sheet, or it is empty"])
+        return workbook
+
+    # Rows and languages -------------------------------------------------------------
+
+    def _index_rows(self, survey_rows: list[dict]) -> None:
+        """Remember the spreadsheet row of each name: the header is row 1."""
+        for index, row in enumerate(survey_rows):
+            name = str(row.get("name", "") or "").strip()
+            if name and name not in self.rows:
+                self.rows[name] = index + 2
+
+    def _where(self, name: str, fallback: int = 0) -> str:
+        row = self.rows.get(name, fallback)
+        return f"row {row} ({name})" if row else f"({name})"
+
+    def _read_languages(self, raw, form: dict) -> None:
+        """Collect the form's languages, in order of first use, from pyxform's texts."""
+        headers: list[str] = []
+
+        def collect(element: Any) -> None:
+            if isinstance(element, dict):
+                for key, value in element.items():
+                    if key in ("label", "hint", "jr:constraintMsg") and isinstance(value, dict):
+                        headers.extend(value)
+                    elif isinstance(value, dict | list):
+                        collect(value)
+            elif isinstance(element, list):
+                for item in element:
+                    collect(item)
+
+        for header_row in raw.settings_header or []:
+            headers.extend(
+                key.partition("::")[2] for key in header_row if key.startswith("form_title::")
+            )
+        collect(form.get("children", []))
+        collect(form.get("choices", {}))
+        for header in headers:
+            language = header.strip()
+            if language in self.language_by_header or language == "default":
+                continue
+            code = language_code(language)
+            if code is None:
+                self.errors.append(
+                    f"language '{header}' in a column header: name the language as "
+                    "'Name (code)', for example 'Kazakh (kk)'"
+                )
+                continue
+            self.language_by_header[language] = code
+            if code not in self.languages:
+                self.languages.append(code)
+
+    def _default_language(self, settings: dict) -> str:
+        header = str(settings.get("default_language", "") or "").strip()
+        if not self.languages:
+            # A form without language columns is in one language: the default one if it
+            # is named, English otherwise (XLSForm's plain 'label' column).
+            code = language_code(header) if header and header != "default" else None
+            self.languages = [code or "en"]
+            if not code:
+                self.notes.append("labels have no language column; read as English (en)")
+            return self.languages[0]
+        if not header or header == "default":
+            return self.languages[0]
+        code = self.language_by_header.get(header) or language_code(header)
+        if code not in self.languages:
+            self.errors.append(
+                f"settings: default_language '{header}' is not one of the form's languages"
+            )
+            return self.languages[0]
+        return code
+
+    def translations(self, value: Any, what: str, where: str, *, required: bool) -> Translations:
+        """Turn a pyxform label (text or {language: text}) into {code: text}, checked."""
+        if value in (None, "", {}):
+            if required:
+                self.errors.append(f"{where}: {what} is missing")
+            return {}
+        if isinstance(value, str):
+            if len(self.languages) == 1:
+                return {self.languages[0]: value.strip()}
+            self.errors.append(
+                f"{where}: {what} has no language; use label::Language (code) columns"
+            )
+            return {}
+        texts: Translations = {}
+        for header, text in value.items():
+            text = str(text or "").strip()
+            if not text:
+                continue
+            code = self.language_by_header.get(header)
+            if code is None and len(self.languages) == 1 and header == "default":
+                code = self.languages[0]
+            if code is None:
+                self.errors.append(f"{where}: {what} has a column without a language")
+                continue
+            texts[code] = text
+        if texts or required:
+            missing = [code for code in self.languages if code not in texts]
+            if missing:
+                self.errors.append(
+                    f"{where}: {what} has no text in "
+                    + ", ".join(_language_label(code) for code in missing)
+                )
+        return texts
+
+    # Settings -----------------------------------------------------------------------
+
+    def _title(self, settings: dict, form: dict) -> Translations:
+        translated = {
+            key.partition("::")[2].strip(): value
+            for key, value in settings.items()
+            if key.startswith("form_title::")
+        }
+        if translated:
+            return self.translations(translated, "form_title", "settings", required=True)
+        plain = str(settings.get("form_title", "") or form.get("title", "") or "").strip()
+        if len(self.languages) == 1:
+            return {self.languages[0]: plain or self.path.stem}
+        if plain:
+            return self.translations(
+                {_header_of(self.language_by_header, self.languages[0]): plain},
+                "form_title",
+                "settings",
+                required=True,
+            )
+        self.errors.append(
+            "settings: form_title is missing; add a form_title::Language (code) column "
+            "for each language"
+        )
+        return {}
+
+    def _fieldwork(self, settings: dict) -> tuple[int, datetime.date | None, datetime.date | None]:
+        target = 0
+        raw_target = str(settings.get("sample_target", "") or "").strip()
+        if raw_target:
+            try:
+                target = int(Decimal(raw_target))
+                if target < 0:
+                    raise InvalidOperation
+            except InvalidOperation:
+                self.errors.append(f"settings: sample_target '{raw_target}' is not a whole number")
+        dates = []
+        for key in ("fieldwork_start", "fieldwork_end"):
+            raw_date = str(settings.get(key, "") or "").strip()[:10]
+            try:
+                dates.append(datetime.date.fromisoformat(raw_date) if raw_date else None)
+            except ValueError:
+                self.errors.append(f"settings: {key} '{raw_date}' is not a date (YYYY-MM-DD)")
+                dates.append(None)
+        start, end = dates
+        if start and end and end < start:
+            self.errors.append("settings: fieldwork_end is before fieldwork_start")
+        return target, start, end
+
+    # Pages and questions ------------------------------------------------------------
+
+    def _pages(self, children: list[dict]) -> list[PageDef]:
+        pages: list[PageDef] = []
+        loose: list[QuestionDef] = []
+        taken = {c.get("name") for c in children if c.get("type") == "group"}
+
+        def flush_loose() -> None:
+            if loose:
+                name = f"page{len(pages) + 1}"
+                while name in taken:
+                    name += "_"
+                taken.add(name)
+                pages.append(PageDef(name=name, title={}, questions=tuple(loose), row=loose[0].row))
+                loose.clear()
+
+        for child in children:
+            if _is_meta(child):
+                continue
+            if child.get("type") == "group" and not _is_table_list(child):
+                flush_loose()
+                name = child["name"]
+                where = self._where(name)
+                questions = self._questions(child.get("children", []), relevant="")
+                if not questions:
+                    self.notes.append(f"{where}: the group holds no questions; left out")
+                    continue
+                pages.append(
+                    PageDef(
+                        name=name,
+                        title=self.translations(child.get("label"), "label", where, required=False),
+                        questions=tuple(questions),
+                        relevant=_bind(child, "relevant"),
+                        row=self.rows.get(name, 0),
+                    )
+                )
+            else:
+                loose.extend(self._questions([child], relevant=""))
+        flush_loose()
+        if not pages and not self.errors:
+            self.errors.append(f"{self.path.name}: the form has no questions")
+        return pages
+
+    def _questions(self, children: list[dict], relevant: str) -> list[QuestionDef]:
+        """Map pyxform elements to questions; nested groups are flattened into the page."""
+        questions: list[QuestionDef] = []
+        for child in children:
+            if _is_meta(child) or child.get("name", "").startswith(GENERATED_PREFIXES):
+                continue
+            kind = child.get("type", "")
+            if kind == "group" and _is_table_list(child):
+                grid = self._grid(child, relevant)
+                if grid:
+                    questions.append(grid)
+            elif kind == "group":
+                inner = _and(relevant, _bind(child, "relevant"))
+                questions.extend(self._questions(child.get("children", []), inner))
+            elif kind in ("repeat", "loop"):
+                self._unsupported(child, "repeat groups")
+            else:
+                question = self._question(child, relevant)
+                if question:
+                    questions.append(question)
+        return questions
+
+    def _unsupported(self, element: dict, what: str) -> None:
+        where = self._where(element.get("name", "?"))
+        self.skipped_names.add(element.get("name", ""))
+        for child in element.get("children", []):
+            self.skipped_names.add(child.get("name", ""))
+        if self.skip_unsupported:
+            self.skipped.append(f"{where}: {what}")
+        else:
+            self.errors.append(
+                f"{where}: {what} are not supported (use --skip-unsupported to import the rest)"
+            )
+
+    def _question(self, element: dict, group_relevant: str) -> QuestionDef | None:
+        name = element.get("name", "")
+        kind = element.get("type", "")
+        where = self._where(name)
+        qtype = QUESTION_TYPES.get(kind)
+        if qtype is None:
+            self._unsupported(element, f"questions of type '{kind}'")
+            return None
+        if element.get("choice_filter"):
+            self._unsupported(element, "choice filters (cascading selects)")
+            return None
+        appearance = str(element.get("control", {}).get("appearance", "") or "").strip()
+        if qtype == "text" and "multiline" in appearance.split():
+            qtype = "long_text"
+        choice_list = ""
+        if qtype in ("single", "multiple"):
+            choice_list = self._use_list(element, where)
+            if choice_list is None:
+                return None
+        label = self.translations(element.get("label"), "label", where, required=True)
+        return QuestionDef(
+            variable=name,
+            type=qtype,
+            label=label,
+            hint=self.translations(element.get("hint"), "hint", where, required=False),
+            required=qtype != "note" and _bind(element, "required").lower() in TRUE_VALUES,
+            relevant=_and(group_relevant, _bind(element, "relevant")),
+            constraint=_bind(element, "constraint"),
+            constraint_message=self.translations(
+                element.get("bind", {}).get("jr:constraintMsg"),
+                "constraint_message",
+                where,
+                required=False,
+            ),
+            screening=str(element.get("screening", "") or "").strip(),
+            appearance=appearance,
+            choice_list=choice_list,
+            min_value=self._number(element, "min_value", where)
+            if qtype in ("integer", "decimal")
+            else None,
+            max_value=self._number(element, "max_value", where)
+            if qtype in ("integer", "decimal")
+            else None,
+            min_choices=self._count(element, "min_choices", where) if qtype == "multiple" else None,
+            max_choices=self._count(element, "max_choices", where) if qtype == "multiple" else None,
+            row=self.rows.get(name, 0),
+        )
+
+    def _grid(self, group: dict, group_relevant: str) -> QuestionDef | None:
+        name = group["name"]
+        where = self._where(name)
+        children = group.get("children", [])
+        rows = [c for c in children if not c.get("name", "").startswith(GENERATED_PREFIXES)]
+        # pyxform moves a table-list group's label onto a note it generates.
+        label = group.get("label") or next(
+            (
+                c.get("label")
+                for c in children
+                if c.get("name", "").startswith(GENERATED_PREFIXES[0])
+            ),
+            None,
+        )
+        lists = {row.get("list_name") or row.get("itemset") for row in rows}
+        if rows and all(row.get("type") == "select all that apply" for row in rows):
+            self._unsupported(group, "tables of multiple-choice questions")
+            return None
+        if not rows or any(row.get("type") != "select one" for row in rows) or len(lists) != 1:
+            self.errors.append(
+                f"{where}: a table-list group is a grid and must hold only select_one "
+                "questions on one choice list"
+            )
+            return None
+        for row in rows:
+            for attribute in ("relevant", "constraint"):
+                if _bind(row, attribute):
+                    self.errors.append(
+                        f"{self._where(row['name'])}: a grid row cannot have its own "
+                        f"{attribute}; put it on the grid's group"
+                    )
+        choice_list = self._use_list(rows[0], where)
+        if choice_list is None:
+            return None
+        return QuestionDef(
+            variable=name,
+            type="grid",
+            label=self.translations(label, "label", where, required=True),
+            hint=self.translations(group.get("hint"), "hint", where, required=False),
+            required=all(_bind(row, "required").lower() in TRUE_VALUES for row in rows),
+            relevant=_and(group_relevant, _bind(group, "relevant")),
+            appearance="table-list",
+            choice_list=choice_list,
+            rows=tuple(
+                GridRowDef(
+                    variable=row["name"],
+                    label=self.translations(
+                        row.get("label"), "label", self._where(row["name"]), required=True
+                    ),
+                    row=self.rows.get(row["name"], 0),
+                )
+                for row in rows
+            ),
+            row=self.rows.get(name, 0),
+        )
+
+    def _use_list(self, element: dict, where: str) -> str | None:
+        list_name = element.get("list_name") or element.get("itemset") or ""
+        if "." in list_name:
+            self._unsupported(element, "choices from an external file")
+            return None
+        if not element.get("choices"):
+            self.errors.append(f"{where}: the choice list '{list_name}' is missing or empty")
+            return None
+        if any(not choice.get("label") and choice.get("media") for choice in element["choices"]):
+            self._unsupported(element, "choices shown only as images")
+            return None
+        self.used_lists.setdefault(list_name, element["choices"])
+        self.list_rows.setdefault(list_name, self.rows.get(element.get("name", ""), 0))
+        return list_name
+
+    def _number(self, element: dict, key: str, where: str) -> Decimal | None:
+        raw = str(element.get(key, "") or "").strip()
+        if not raw:
+            return None
+        try:
+            value = Decimal(raw)
+            if not value.is_finite():
+                raise InvalidOperation
+            return value
+        except InvalidOperation:
+            self.errors.append(f"{where}: {key} '{raw}' is not a number")
+            return None
+
+    def _count(self, element: dict, key: str, where: str) -> int | None:
+        value = self._number(element, key, where)
+        if value is None:
+            return None
+        if value != value.to_integral_value() or value < 0:
+            self.errors.append(f"{where}: {key} must be a whole number of choices")
+            return None
+        return int(value)
+
+    def _choice_lists(self, all_lists: dict[str, list[dict]]) -> list[ChoiceListDef]:
+        lists = []
+        for name, choices in self.used_lists.items():
+            where = f"choice list '{name}'"
+            seen: set[str] = set()
+            items = []
+            for choice in all_lists.get(name, choices):
+                value = str(choice.get("name", "")).strip()
+                if value in seen:
+                    self.errors.append(f"{where}: the value '{value}' appears twice")
+                    continue
+                seen.add(value)
+                items.append(
+                    ChoiceDef(
+                        value=value,
+                        label=self.translations(
+                            choice.get("label"),
+                            "label",
+                            f"{where}, choice '{value}'",
+                            required=True,
+                        ),
+                    )
+                )
+            lists.append(ChoiceListDef(name=name, choices=tuple(items)))
+        return sorted(lists, key=lambda choice_list: choice_list.name)
+
+    # Whole-form checks --------------------------------------------------------------
+
+    def _check_variables(self, definition: SurveyDefinition) -> None:
+        seen: dict[str, str] = {}
+        for question in definition.questions():
+            names = [(question.variable, question.row)]
+            names += [(row.variable, row.row) for row in question.rows]
+            for name, row in names:
+                where = f"row {row} ({name})" if row else f"({name})"
+                if name in seen:
+                    self.errors.append(
+                        f"{where}: the name '{name}' is already used at {seen[name]}"
+                    )
+                seen.setdefault(name, where)
+            if question.type in ("integer", "decimal"):
+                low, high = question.min_value, question.max_value
+                if low is not None and high is not None and low > high:
+                    self.errors.append(
+                        f"row {question.row} ({question.variable}): min_value is above max_value"
+                    )
+            low, high = question.min_choices, question.max_choices
+            if low is not None and high is not None and low > high:
+                self.errors.append(
+                    f"row {question.row} ({question.variable}): min_choices is above max_choices"
+                )
+
+    def _drop_dependants(self, definition: SurveyDefinition) -> SurveyDefinition:
+        """Leave out, when skipping, the questions that read a skipped question."""
+        if not self.skipped_names:
+            return definition
+        pages = []
+        for page in definition.pages:
+            kept = []
+            for question in page.questions:
+                needed = _read_names(question) & self.skipped_names
+                if not needed:
+                    kept.append(question)
+                    continue
+                self.skipped_names.add(question.variable)
+                self.skipped.append(
+                    f"row {question.row} ({question.variable}): it uses "
+                    + ", ".join(sorted(needed))
+                    + ", which was skipped"
+                )
+            if kept:
+                pages.append(replace(page, questions=tuple(kept)))
+        used = {q.choice_list for page in pages for q in page.questions}
+        return replace(
+            definition,
+            pages=tuple(pages),
+            choice_lists=tuple(cl for cl in definition.choice_lists if cl.name in used),
+        )
+
+    def _check_expressions(self, definition: SurveyDefinition) -> None:
+        known: set[str] = set()
+        for page in definition.pages:
+            if page.relevant:
+                self._check(
+                    page.relevant, known, "relevant", f"row {page.row} ({page.name})", False
+                )
+            for question in page.questions:
+                where = (
+                    f"row {question.row} ({question.variable})"
+                    if question.row
+                    else f"({question.variable})"
+                )
+                own = {question.variable}
+                piped = sorted(_piped_names(question) - known - own)
+                if piped:
+                    self.errors.append(
+                        f"{where}: its texts show "
+                        + ", ".join(f"${{{name}}}" for name in piped)
+                        + ", which is not an earlier question"
+                    )
+                self._check(question.relevant, known, "relevant", where, False)
+                self._check(question.constraint, known | own, "constraint", where, True)
+                self._check(question.screening, known | own, "screening", where, True)
+                known |= own | {row.variable for row in question.rows}
+
+    def _check(
+        self, text: str, known: set[str], column: str, where: str, allow_current: bool
+    ) -> None:
+        if not text:
+            return
+        try:
+            validate(text, known, allow_current=allow_current)
+        except ExpressionError as exc:
+            self.errors.append(f"{where}: {column} '{text}' cannot be used: {exc}")
+
+
+def read_xlsform(path: str | Path, *, skip_unsupported: bool = False) -> ReadResult:
+    """Read the XLSForm at `path`; raise XLSFormError listing every problem."""
+    return _Reader(Path(path), skip_unsupported).read()
+
+
+PIPED = re.compile(r"\$\{([^}]+)\}")
+
+
+def _piped_names(question: QuestionDef) -> set[str]:
+    """Return the answers a question's texts show (``${name}`` inside a label)."""
+    texts = [question.label, question.hint, question.constraint_message]
+    texts += [row.label for row in question.rows]
+    return {
+        name.strip() for value in texts for text in value.values() for name in PIPED.findall(text)
+    }
+
+
+def _read_names(question: QuestionDef) -> set[str]:
+    """Return every answer a question reads, in its logic or its texts."""
+    names = _piped_names(question)
+    for text in (question.relevant, question.constraint, question.screening):
+        if text:
+            with contextlib.suppress(ExpressionError):  # reported by _check_expressions
+                names |= references(parse(text))
+    return names
+
+
+def _bind(element: dict, key: str) -> str:
+    return str(element.get("bind", {}).get(key, "") or "").strip()
+
+
+def _and(first: str, second: str) -> str:
+    if first and second:
+        return f"({first}) and ({second})"
+    return first or second
+
+
+def _is_meta(element: dict) -> bool:
+    return element.get("name") == "meta" and element.get("control", {}).get("bodyless")
+
+
+def _is_table_list(element: dict) -> bool:
+    children = element.get("children", [])
+    return element.get("type") == "group" and any(
+        child.get("name", "").startswith(GENERATED_PREFIXES) for child in children
+    )
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _language_label(code: str) -> str:
+    info = LANG_INFO.get(code, {})
+    return f"{info['name']} ({code})" if "name" in info else code
+
+
+def _header_of(language_by_header: dict[str, str], code: str) -> str:
+    for header, known in language_by_header.items():
+        if known == code:
+            return header
+    return code

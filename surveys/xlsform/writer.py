@@ -1,0 +1,189 @@
+"""Write a SurveyDefinition as an XLSForm (.xlsx, or pyxform's .csv layout).
+
+The output uses the same columns the reader understands, so a survey exported and
+imported again is equal to the original.
+"""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+
+from surveys.definition import QuestionDef, SurveyDefinition
+from surveys.models import language_name
+
+Sheet = tuple[list[str], list[dict[str, str]]]
+
+
+def language_header(code: str) -> str:
+    return f"{language_name(code)} ({code})"
+
+
+def _translated(column: str, languages: tuple[str, ...]) -> list[str]:
+    return [f"{column}::{language_header(code)}" for code in languages]
+
+
+def _texts(column: str, value: dict[str, str]) -> dict[str, str]:
+    return {f"{column}::{language_header(code)}": text for code, text in value.items()}
+
+
+def _number(value: Decimal | int | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        value = value.normalize()
+        return format(value, "f")
+    return str(value)
+
+
+def _question_type(question: QuestionDef) -> str:
+    return {
+        "single": f"select_one {question.choice_list}",
+        "multiple": f"select_multiple {question.choice_list}",
+        "long_text": "text",
+    }.get(question.type, question.type)
+
+
+def survey_sheet(definition: SurveyDefinition) -> Sheet:
+    languages = definition.languages
+    header = (
+        ["type", "name"]
+        + _translated("label", languages)
+        + _translated("hint", languages)
+        + ["required", "relevant", "constraint"]
+        + _translated("constraint_message", languages)
+        + ["appearance", "min_value", "max_value", "min_choices", "max_choices", "screening"]
+    )
+    rows: list[dict[str, str]] = []
+    for page in definition.pages:
+        rows.append(
+            {"type": "begin group", "name": page.name, "relevant": page.relevant}
+            | _texts("label", page.title)
+        )
+        for question in page.questions:
+            if question.type == "grid":
+                rows.append(
+                    {
+                        "type": "begin group",
+                        "name": question.variable,
+                        "relevant": question.relevant,
+                        "appearance": "table-list",
+                    }
+                    | _texts("label", question.label)
+                    | _texts("hint", question.hint)
+                )
+                for grid_row in question.rows:
+                    rows.append(
+                        {
+                            "type": f"select_one {question.choice_list}",
+                            "name": grid_row.variable,
+                            "required": "yes" if question.required else "",
+                        }
+                        | _texts("label", grid_row.label)
+                    )
+                rows.append({"type": "end group"})
+                continue
+            appearance = question.appearance
+            if question.type == "long_text" and "multiline" not in appearance.split():
+                appearance = f"{appearance} multiline".strip()
+            rows.append(
+                {
+                    "type": _question_type(question),
+                    "name": question.variable,
+                    "required": "yes" if question.required else "",
+                    "relevant": question.relevant,
+                    "constraint": question.constraint,
+                    "appearance": appearance,
+                    "min_value": _number(question.min_value),
+                    "max_value": _number(question.max_value),
+                    "min_choices": _number(question.min_choices),
+                    "max_choices": _number(question.max_choices),
+                    "screening": question.screening,
+                }
+                | _texts("label", question.label)
+                | _texts("hint", question.hint)
+                | _texts("constraint_message", question.constraint_message)
+            )
+        rows.append({"type": "end group"})
+    return header, rows
+
+
+def choices_sheet(definition: SurveyDefinition) -> Sheet:
+    header = ["list_name", "name"] + _translated("label", definition.languages)
+    rows = [
+        {"list_name": choice_list.name, "name": choice.value} | _texts("label", choice.label)
+        for choice_list in definition.choice_lists
+        for choice in choice_list.choices
+    ]
+    return header, rows
+
+
+def settings_sheet(definition: SurveyDefinition) -> Sheet:
+    header = _translated("form_title", definition.languages) + [
+        "default_language",
+        "version",
+        "sample_target",
+        "fieldwork_start",
+        "fieldwork_end",
+    ]
+    row = _texts("form_title", definition.title) | {
+        "default_language": language_header(definition.default_language),
+        "version": definition.version,
+        "sample_target": str(definition.sample_target),
+        "fieldwork_start": definition.fieldwork_start.isoformat()
+        if definition.fieldwork_start
+        else "",
+        "fieldwork_end": definition.fieldwork_end.isoformat() if definition.fieldwork_end else "",
+    }
+    return header, [row]
+
+
+def write_xlsform(definition: SurveyDefinition, path: str | Path) -> Path:
+    """Write `definition` to `path`: CSV when it ends in .csv, XLSX otherwise."""
+    path = Path(path)
+    sheets = {
+        "survey": survey_sheet(definition),
+        "choices": choices_sheet(definition),
+        "settings": settings_sheet(definition),
+    }
+    if path.suffix.lower() == ".csv":
+        _write_csv(sheets, path)
+    else:
+        _write_xlsx(sheets, path)
+    return path
+
+
+def _write_xlsx(sheets: dict[str, Sheet], path: Path) -> None:
+    workbook = Workbook(write_only=True)
+    for name, (header, rows) in sheets.items():
+        sheet = workbook.create_sheet(name)
+        sheet.append(header)
+        for row in rows:
+            sheet.append([_text_cell(sheet, row.get(column, "")) for column in header])
+    workbook.save(path)
+
+
+def _text_cell(sheet, value: str) -> WriteOnlyCell | str:
+    # openpyxl would store a text starting with '=' as a formula; keep it text.
+    if value.startswith("="):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
+
+
+def _write_csv(sheets: dict[str, Sheet], path: Path) -> None:
+    """Write pyxform's CSV layout: a sheet-name row, then rows led by an empty cell."""
+    width = 1 + max(len(header) for header, _ in sheets.values())
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        for name, (header, rows) in sheets.items():
+            writer.writerow([name] + [""] * (width - 1))
+            writer.writerow([""] + header + [""] * (width - 1 - len(header)))
+            for row in rows:
+                values = [row.get(column, "") for column in header]
+                writer.writerow([""] + values + [""] * (width - 1 - len(values)))
