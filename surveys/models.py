@@ -130,7 +130,7 @@ class Choice(models.Model):
     choice_list = models.ForeignKey(ChoiceList, on_delete=models.CASCADE, related_name="choices")
     position = models.PositiveIntegerField()
     value = models.CharField(_("value"), max_length=100)
-    label = TranslatedTextField(_("label"))
+    label = TranslatedTextField(_("label"), blank=False)
 
     class Meta:
         ordering = ["choice_list", "position"]
@@ -164,7 +164,7 @@ class Question(models.Model):
         _("variable name"), max_length=100, validators=[variable_name_validator]
     )
     type = models.CharField(_("type"), max_length=10, choices=Type.choices)
-    label = TranslatedTextField(_("label"))
+    label = TranslatedTextField(_("label"), blank=False)
     hint = TranslatedTextField(_("hint"))
     required = models.BooleanField(_("required"), default=False)
     relevant = models.TextField(
@@ -224,7 +224,7 @@ class GridRow(models.Model):
     variable = models.CharField(
         _("variable name"), max_length=100, validators=[variable_name_validator]
     )
-    label = TranslatedTextField(_("label"))
+    label = TranslatedTextField(_("label"), blank=False)
 
     class Meta:
         ordering = ["question", "position"]
@@ -242,7 +242,7 @@ class QuotaCell(models.Model):
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="quota_cells")
     position = models.PositiveIntegerField(default=0)
     name = models.SlugField(max_length=100)
-    label = TranslatedTextField(_("label"))
+    label = TranslatedTextField(_("label"), blank=False)
     condition = models.TextField(
         _("condition"), help_text=_("XLSForm condition, e.g. ${city} = 'almaty'.")
     )

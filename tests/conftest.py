@@ -1,0 +1,52 @@
+import csv
+import os
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+
+SHARED_FORMS = Path(__file__).resolve().parents[2] / "shared" / "xlsforms"
+
+
+def need_service(name: str, reason: str) -> None:
+    """Skip a test whose service is missing, except in CI where it must be there."""
+    message = f"{name} is not available: {reason}"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message} (CI is set, so the service is required)")
+    pytest.skip(message)
+
+
+def table_counts() -> dict[str, int]:
+    """Count the rows of every model of the project's apps."""
+    return {
+        model._meta.label: model.objects.count()
+        for app in ("surveys", "respondents", "reports")
+        for model in apps.get_app_config(app).get_models()
+    }
+
+
+@pytest.fixture
+def make_form(tmp_path):
+    """Write an XLSForm in pyxform's CSV layout and return its path.
+
+    `survey` and `choices` are lists of dicts (one per row); `settings` one dict.
+    """
+
+    def write(survey, choices=(), settings=None, name="form.csv"):
+        sheets = {"survey": list(survey), "choices": list(choices)}
+        if settings:
+            sheets["settings"] = [settings]
+        path = tmp_path / name
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            for sheet, rows in sheets.items():
+                if not rows:
+                    continue
+                header = list(dict.fromkeys(key for row in rows for key in row))
+                writer.writerow([sheet])
+                writer.writerow(["", *header])
+                for row in rows:
+                    writer.writerow(["", *(row.get(key, "") for key in header)])
+        return path
+
+    return write

@@ -1,0 +1,42 @@
+import pytest
+from django.core.management import call_command
+
+from surveys.demo import DEMO_DIR
+from surveys.models import Survey
+from surveys.selectors import survey_definition
+from surveys.services import survey_import_xlsform
+from tests.conftest import SHARED_FORMS
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+@pytest.mark.parametrize(
+    "source",
+    [
+        DEMO_DIR / "kazakhstan.csv",
+        DEMO_DIR / "china.csv",
+        SHARED_FORMS / "widgets.xls",
+        SHARED_FORMS / "specify_other.xlsx",
+        SHARED_FORMS / "group.xlsx",
+    ],
+    ids=lambda path: path.name,
+)
+def test_import_export_import_gives_an_equal_survey(source, suffix, tmp_path):
+    original = survey_import_xlsform(source, "original", skip_unsupported=True).survey
+    exported = tmp_path / f"exported{suffix}"
+    call_command("export_xlsform", "original", str(exported))
+    copy = survey_import_xlsform(exported, "copy").survey
+    assert survey_definition(copy) == survey_definition(original)
+    assert copy.questions.count() == original.questions.count() > 0
+
+
+def test_a_label_that_looks_like_a_formula_stays_text_in_xlsx(make_form, tmp_path):
+    path = make_form(
+        [{"type": "text", "name": "q", "label::English (en)": "=1+1 is two"}],
+    )
+    survey_import_xlsform(path, "formula")
+    exported = tmp_path / "formula.xlsx"
+    call_command("export_xlsform", "formula", str(exported))
+    survey_import_xlsform(exported, "formula-copy")
+    assert Survey.objects.get(slug="formula-copy").questions.get().label == {"en": "=1+1 is two"}
