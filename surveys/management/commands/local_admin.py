@@ -31,6 +31,6 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Local admin login: {username} / {password}  "
-                "(http://127.0.0.1:8000/admin/; kept in var/local-admin-password)"
+                "(log in at /admin/; the password is kept in var/local-admin-password)"
             )
         )
