@@ -1,9 +1,10 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from surveys.views import home
 
 urlpatterns = [
     path("", home, name="home"),
+    path("", include("respondents.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -265,6 +265,34 @@ def validate(text: str, known: set[str], *, allow_current: bool) -> Node:
     return node
 
 
+def tree_as_data(text: str) -> Any:
+    """Return the parsed expression as plain JSON-ready data, for the browser's evaluator.
+
+    The browser never parses expressions: it walks this tree, which the server parsed
+    and checked, with the same rules as `Evaluator`.
+    """
+
+    def convert(node: Node) -> Any:
+        match node:
+            case Literal(value):
+                return {"k": "lit", "v": value}
+            case Ref(name):
+                return {"k": "ref", "n": name}
+            case Current():
+                return {"k": "cur"}
+            case Neg(operand):
+                return {"k": "neg", "a": convert(operand)}
+            case BinOp(op, left, right):
+                return {"k": "bin", "op": op, "l": convert(left), "r": convert(right)}
+            case Logic(op, operands):
+                return {"k": op, "a": [convert(o) for o in operands]}
+            case Call(name, args):
+                return {"k": "call", "f": name, "a": [convert(a) for a in args]}
+        raise ExpressionError(f"cannot convert {node!r}")
+
+    return convert(parse(text))
+
+
 # Evaluation -------------------------------------------------------------------------
 
 

@@ -60,6 +60,11 @@ class Survey(models.Model):
     fieldwork_start = models.DateField(_("fieldwork starts"), null=True, blank=True)
     fieldwork_end = models.DateField(_("fieldwork ends"), null=True, blank=True)
     version = models.CharField(_("questionnaire version"), max_length=50, blank=True)
+    open_link = models.BooleanField(
+        _("open link"),
+        default=False,
+        help_text=_("Let anyone with the survey's open link take part, once per browser."),
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -252,6 +257,11 @@ class QuotaCell(models.Model):
         default=True,
         help_text=_("Stop accepting respondents at the target; otherwise report only."),
     )
+    # Counts kept in step with respondents.QuotaSlot, in the same transactions, so that
+    # deciding "full" is one guarded UPDATE and the dashboard never recounts.
+    reserved = models.PositiveIntegerField(_("reserved"), default=0, editable=False)
+    confirmed = models.PositiveIntegerField(_("confirmed"), default=0, editable=False)
+    released = models.PositiveIntegerField(_("released"), default=0, editable=False)
 
     class Meta:
         ordering = ["survey", "position", "name"]
@@ -262,6 +272,10 @@ class QuotaCell(models.Model):
 
     def __str__(self) -> str:
         return f"{self.survey.slug}: {self.name}"
+
+    @property
+    def is_full(self) -> bool:
+        return self.is_hard and self.confirmed + self.reserved >= self.target
 
     def clean(self) -> None:
         from surveys.expressions import ExpressionError, validate

@@ -1,0 +1,150 @@
+"""The path through a questionnaire: which pages and questions a respondent sees.
+
+Everything here is decided on the server from the answers stored so far; the browser may
+show and hide questions ahead of time, but these functions are the truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Prefetch
+
+from surveys.expressions import Evaluator, parse, references
+from surveys.models import Choice, GridRow, Page, Question, Survey
+
+
+@dataclass
+class Questionnaire:
+    """A survey's pages, questions and choices, loaded once for a request."""
+
+    survey: Survey
+    pages: list[Page]
+
+    @classmethod
+    def load(cls, survey: Survey) -> Questionnaire:
+        pages = list(
+            Page.objects.filter(survey=survey).prefetch_related(
+                Prefetch(
+                    "questions",
+                    queryset=Question.objects.order_by("position")
+                    .select_related("choice_list")
+                    .prefetch_related(
+                        Prefetch("rows", queryset=GridRow.objects.order_by("position")),
+                        Prefetch(
+                            "choice_list__choices", queryset=Choice.objects.order_by("position")
+                        ),
+                    ),
+                )
+            )
+        )
+        return cls(survey, pages)
+
+    def page(self, name: str) -> Page | None:
+        return next((page for page in self.pages if page.name == name), None)
+
+    def questions(self):
+        for page in self.pages:
+            yield from page.questions.all()
+
+
+def answer_names(question: Question) -> list[str]:
+    """Return the answer variables a question fills: its own, or each grid row's."""
+    if question.type == Question.Type.GRID:
+        return [row.variable for row in question.rows.all()]
+    if question.type == Question.Type.NOTE:
+        return []
+    return [question.variable]
+
+
+def evaluator(answers: Mapping[str, Any], known: Mapping[str, Any]) -> Evaluator:
+    """Evaluate against the answers, falling back to what the panel already knew."""
+    return Evaluator({**known, **answers})
+
+
+def is_relevant(question: Question, answers: Mapping[str, Any], known: Mapping[str, Any]) -> bool:
+    return evaluator(answers, known).holds(question.relevant)
+
+
+def depends_on_page(question: Question, page: Page) -> bool:
+    """Return whether the question's skip logic reads an answer given on its own page."""
+    if not question.relevant:
+        return False
+    names = {name for other in page.questions.all() for name in answer_names(other)}
+    return bool(references(parse(question.relevant)) & names)
+
+
+def page_is_shown(page: Page, answers: Mapping[str, Any], known: Mapping[str, Any]) -> bool:
+    """A page shows when its own condition holds and it has a question to show."""
+    if not evaluator(answers, known).holds(page.relevant):
+        return False
+    return any(
+        is_relevant(question, answers, known) or depends_on_page(question, page)
+        for question in page.questions.all()
+    )
+
+
+def shown_pages(
+    questionnaire: Questionnaire, answers: Mapping[str, Any], known: Mapping[str, Any]
+) -> list[Page]:
+    return [page for page in questionnaire.pages if page_is_shown(page, answers, known)]
+
+
+def discard_hidden(
+    questionnaire: Questionnaire, answers: Mapping[str, Any], known: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Return the answers without those to questions that are no longer shown.
+
+    Walks the questionnaire in order, so a question hidden by a changed answer also
+    stops counting for the questions after it.
+    """
+    kept: dict[str, Any] = {}
+    for page in questionnaire.pages:
+        page_shown = evaluator(kept, known).holds(page.relevant)
+        for question in page.questions.all():
+            if page_shown and is_relevant(question, kept, known):
+                for name in answer_names(question):
+                    if name in answers:
+                        kept[name] = answers[name]
+    return kept
+
+
+def resume_page(
+    questionnaire: Questionnaire,
+    answers: Mapping[str, Any],
+    known: Mapping[str, Any],
+    pages_done: list[str],
+) -> Page | None:
+    """Return the first shown page not yet answered, or None when all are answered."""
+    for page in shown_pages(questionnaire, answers, known):
+        if page.name not in pages_done:
+            return page
+    return None
+
+
+def neighbour_page(
+    questionnaire: Questionnaire,
+    answers: Mapping[str, Any],
+    known: Mapping[str, Any],
+    page: Page,
+    step: int,
+) -> Page | None:
+    """Return the shown page `step` places after (or before) `page`, if any."""
+    pages = shown_pages(questionnaire, answers, known)
+    names = [p.name for p in pages]
+    if page.name not in names:
+        return None
+    index = names.index(page.name) + step
+    return pages[index] if 0 <= index < len(pages) else None
+
+
+def progress(
+    questionnaire: Questionnaire, answers: Mapping[str, Any], known: Mapping[str, Any], page: Page
+) -> int:
+    """Return how far through the shown pages `page` is, as a percentage."""
+    names = [p.name for p in shown_pages(questionnaire, answers, known)]
+    if page.name not in names or not names:
+        return 0
+    return round(100 * names.index(page.name) / len(names))

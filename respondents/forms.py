@@ -1,0 +1,233 @@
+"""The respondent's forms: the language choice, and one form per questionnaire page.
+
+A page form validates everything on the server: types, ranges, choice values that exist,
+required answers and constraints, and it evaluates skip logic itself, so that an answer
+posted for a hidden question is dropped rather than trusted.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from respondents import flow
+from surveys.expressions import Evaluator, tree_as_data
+from surveys.models import Page, Question, Survey, language_name
+
+MAX_TEXT = 1000
+MAX_LONG_TEXT = 5000
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(label=gettext_lazy("Language"), widget=forms.RadioSelect)
+
+    def __init__(self, survey: Survey, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [(code, _native_name(code)) for code in survey.languages]
+
+
+def _native_name(code: str) -> str:
+    from django.utils.translation import get_language_info
+
+    try:
+        return get_language_info(code)["name_local"]
+    except KeyError:
+        return language_name(code)
+
+
+class NoNulCharField(forms.CharField):
+    """A text field that refuses NUL characters, which databases cannot store."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if "\x00" in value:
+            raise forms.ValidationError(_("The text contains a character that is not allowed."))
+        return value
+
+
+class PageForm(forms.Form):
+    """The questions of one page, in the respondent's language."""
+
+    def __init__(
+        self,
+        page: Page,
+        language: str,
+        answers: dict[str, Any],
+        known: dict[str, Any],
+        *args,
+        **kwargs,
+    ) -> None:
+        self.page = page
+        self.survey = page.survey
+        self.language = language
+        self.answers = answers
+        self.known = known
+        kwargs.setdefault("initial", {**known, **answers})
+        super().__init__(*args, **kwargs)
+        self.questions = list(page.questions.all())
+        for question in self.questions:
+            self._add_fields(question)
+
+    def text(self, value: dict[str, str]) -> str:
+        return self.survey.text(value, self.language)
+
+    def _choices(self, question: Question) -> list[tuple[str, str]]:
+        return [
+            (choice.value, self.text(choice.label)) for choice in question.choice_list.choices.all()
+        ]
+
+    def _add_fields(self, question: Question) -> None:
+        label = self.text(question.label)
+        hint = self.text(question.hint)
+        common = {"label": label, "help_text": hint, "required": False}
+        kind = question.type
+        if kind == Question.Type.GRID:
+            for row in question.rows.all():
+                self.fields[row.variable] = forms.ChoiceField(
+                    label=self.text(row.label),
+                    required=False,
+                    choices=self._choices(question),
+                    widget=forms.RadioSelect,
+                )
+            return
+        if kind == Question.Type.NOTE:
+            return
+        if kind == Question.Type.SINGLE:
+            field = forms.ChoiceField(
+                choices=self._choices(question), widget=forms.RadioSelect, **common
+            )
+        elif kind == Question.Type.MULTIPLE:
+            field = forms.MultipleChoiceField(
+                choices=self._choices(question), widget=forms.CheckboxSelectMultiple, **common
+            )
+        elif kind == Question.Type.INTEGER:
+            field = forms.IntegerField(
+                min_value=_whole(question.min_value),
+                max_value=_whole(question.max_value),
+                widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+                **common,
+            )
+        elif kind == Question.Type.DECIMAL:
+            field = forms.DecimalField(
+                min_value=question.min_value,
+                max_value=question.max_value,
+                max_digits=20,
+                decimal_places=6,
+                widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
+                **common,
+            )
+        elif kind == Question.Type.DATE:
+            field = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+        elif kind == Question.Type.LONG_TEXT:
+            field = NoNulCharField(
+                max_length=MAX_LONG_TEXT, widget=forms.Textarea(attrs={"rows": 4}), **common
+            )
+        else:
+            field = NoNulCharField(max_length=MAX_TEXT, **common)
+        self.fields[question.variable] = field
+
+    # Layout helpers for the template -------------------------------------------------
+
+    def blocks(self) -> list[dict[str, Any]]:
+        """Return the page's questions in order, each with what the template needs."""
+        blocks = []
+        for question in self.questions:
+            block = {
+                "question": question,
+                "label": self.text(question.label),
+                "hint": self.text(question.hint),
+                "relevant": json.dumps(tree_as_data(question.relevant))
+                if question.relevant
+                else "",
+                "shown": flow.is_relevant(question, self._current(), self.known),
+                "required": question.required,
+            }
+            if question.type == Question.Type.GRID:
+                block["scale"] = self._choices(question)
+                block["rows"] = [self[row.variable] for row in question.rows.all()]
+            elif question.type != Question.Type.NOTE:
+                block["field"] = self[question.variable]
+            blocks.append(block)
+        return blocks
+
+    def _current(self) -> dict[str, Any]:
+        """Answers so far, with this page's posted values when the form is bound."""
+        if not self.is_bound:
+            return {**self.answers}
+        current = dict(self.answers)
+        for name, field in self.fields.items():
+            raw = field.widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
+            if raw not in (None, "", []):
+                current[name] = raw
+        return current
+
+    # Validation --------------------------------------------------------------------
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        answers = {**self.answers}
+        result: dict[str, Any] = {}
+        for question in self.questions:
+            names = flow.answer_names(question)
+            if not names:
+                continue
+            if not flow.is_relevant(question, answers, self.known):
+                # Hidden on the server's reckoning: whatever was posted is dropped.
+                for name in names:
+                    self.errors.pop(name, None)
+                continue
+            for name in names:
+                if name in self.errors:
+                    continue
+                value = _storable(cleaned.get(name))
+                if value in (None, "", []):
+                    if question.required:
+                        self.add_error(name, _("Please answer this question."))
+                    continue
+                if not self._check(question, name, value, answers):
+                    continue
+                answers[name] = value
+                result[name] = value
+        self.page_answers = result
+        return cleaned
+
+    def _check(self, question: Question, name: str, value: Any, answers: dict) -> bool:
+        if question.type == Question.Type.MULTIPLE:
+            count = len(value)
+            low, high = question.min_choices, question.max_choices
+            if low is not None and count < low:
+                self.add_error(name, _("Please choose at least %(n)d.") % {"n": low})
+                return False
+            if high is not None and count > high:
+                self.add_error(name, _("Please choose at most %(n)d.") % {"n": high})
+                return False
+        if question.constraint:
+            evaluator = Evaluator({**self.known, **answers})
+            if not evaluator.holds(question.constraint, current=value):
+                message = self.text(question.constraint_message) or _(
+                    "This answer is not accepted."
+                )
+                self.add_error(name, message)
+                return False
+        return True
+
+
+def _whole(value: Decimal | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _storable(value: Any) -> Any:
+    """Return a cleaned value as it is stored in the submission's JSON document."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return value.strip()
+    return value

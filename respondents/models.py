@@ -1,0 +1,114 @@
+"""Respondents, their submissions, and the quota slots their submissions hold."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from surveys.models import QuotaCell, Survey
+
+
+class Respondent(models.Model):
+    """A person invited to one survey: a panel member, or someone who used the open link."""
+
+    class Source(models.TextChoices):
+        PANEL = "panel", _("Panel invitation")
+        OPEN = "open", _("Open link")
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="respondents")
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.PANEL)
+    panel_id = models.CharField(_("panel id"), max_length=100, blank=True)
+    preferred_language = models.CharField(_("preferred language"), max_length=15, blank=True)
+    known = models.JSONField(
+        _("known variables"),
+        default=dict,
+        blank=True,
+        help_text=_("What the panel already knows (city, age, gender), by variable name."),
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["survey", "created"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["survey", "panel_id"],
+                condition=~models.Q(panel_id=""),
+                name="respondent_panel_id_unique_per_survey",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.panel_id or f"open respondent {self.pk}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("respondents:entry", args=[self.token])
+
+
+class Submission(models.Model):
+    """A respondent's questionnaire: answers as one JSON document, and how it went."""
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress", _("In progress")
+        SCREENED_OUT = "screened_out", _("Screened out")
+        OVER_QUOTA = "over_quota", _("Over quota")
+        COMPLETED = "completed", _("Completed")
+
+    respondent = models.OneToOneField(
+        Respondent, on_delete=models.CASCADE, related_name="submission"
+    )
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="submissions")
+    status = models.CharField(
+        max_length=15, choices=Status.choices, default=Status.IN_PROGRESS, db_index=True
+    )
+    language = models.CharField(max_length=15)
+    answers = models.JSONField(default=dict, blank=True)
+    pages_done = models.JSONField(
+        default=list, blank=True, help_text=_("Names of the pages answered, in order.")
+    )
+    page_seconds = models.JSONField(
+        default=dict, blank=True, help_text=_("Seconds spent on each page, by page name.")
+    )
+    page_shown = models.DateTimeField(null=True, blank=True)
+    started = models.DateTimeField(auto_now_add=True)
+    ended = models.DateTimeField(
+        null=True, blank=True, help_text=_("When it was completed or terminated.")
+    )
+    user_agent = models.CharField(max_length=500, blank=True)
+    ip_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["survey", "started"]
+        indexes = [models.Index(fields=["survey", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.survey.slug} #{self.pk} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.IN_PROGRESS
+
+
+class QuotaSlot(models.Model):
+    """A completed submission's place in one quota cell."""
+
+    class State(models.TextChoices):
+        RESERVED = "reserved", _("Reserved")
+        CONFIRMED = "confirmed", _("Confirmed")
+        RELEASED = "released", _("Released")
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="slots")
+    cell = models.ForeignKey(QuotaCell, on_delete=models.CASCADE, related_name="slots")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.RESERVED)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "cell"], name="one_slot_per_cell"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cell.name}: {self.state}"

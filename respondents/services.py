@@ -1,0 +1,240 @@
+"""Writes for respondents: invitations, starting, saving pages, ending a submission.
+
+`submission_complete` is the one way a submission is completed: the web form calls it
+today, and the API and the fieldwork simulation will call it too.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from respondents import flow
+from respondents.models import QuotaSlot, Respondent, Submission
+from respondents.panel import PanelMember
+from respondents.tokens import new_token
+from surveys.expressions import Evaluator
+from surveys.models import QuotaCell, Survey
+
+logger = logging.getLogger(__name__)
+
+
+def ip_hash(ip: str) -> str:
+    """Return a salted hash of an IP address; the address itself is never stored."""
+    if not ip:
+        return ""
+    return salted_hmac("respondents.ip", ip, algorithm="sha256").hexdigest()
+
+
+@transaction.atomic
+def panel_invite(survey: Survey, members: Iterable[PanelMember]) -> tuple[list[Respondent], int]:
+    """Invite `members` to `survey`; return (their respondents, how many are new).
+
+    A member invited before keeps their token, so their link stays valid; what is known of
+    them is updated only while they have not started.
+    """
+    members = list(members)
+    existing = {
+        r.panel_id: r
+        for r in Respondent.objects.filter(
+            survey=survey, panel_id__in=[m.panel_id for m in members]
+        ).select_related("submission")
+    }
+    new = [
+        Respondent(
+            survey=survey,
+            token=new_token(),
+            panel_id=member.panel_id,
+            preferred_language=member.language,
+            known=member.known,
+        )
+        for member in members
+        if member.panel_id not in existing
+    ]
+    Respondent.objects.bulk_create(new, batch_size=1000)
+    for member in members:
+        respondent = existing.get(member.panel_id)
+        if respondent is None or hasattr(respondent, "submission"):
+            continue
+        if (respondent.preferred_language, respondent.known) != (member.language, member.known):
+            respondent.preferred_language = member.language
+            respondent.known = member.known
+            respondent.save(update_fields=["preferred_language", "known"])
+    by_id = {
+        r.panel_id: r
+        for r in Respondent.objects.filter(
+            survey=survey, panel_id__in=[m.panel_id for m in members]
+        )
+    }
+    return [by_id[m.panel_id] for m in members], len(new)
+
+
+def respondent_open(survey: Survey) -> Respondent:
+    """Create a respondent for someone arriving through the survey's open link."""
+    return Respondent.objects.create(
+        survey=survey, token=new_token(), source=Respondent.Source.OPEN
+    )
+
+
+def submission_start(
+    respondent: Respondent, language: str, *, user_agent: str = "", ip: str = ""
+) -> Submission:
+    """Start (or return the already started) submission of `respondent`.
+
+    A respondent whom the panel already places in a full quota cell ends at once as
+    over quota: there is no point asking them thirty questions first.
+    """
+    survey = respondent.survey
+    if language not in survey.languages:
+        language = survey.default_language
+    try:
+        with transaction.atomic():
+            submission, created = Submission.objects.get_or_create(
+                respondent=respondent,
+                defaults={
+                    "survey": survey,
+                    "language": language,
+                    "user_agent": user_agent[:500],
+                    "ip_hash": ip_hash(ip),
+                },
+            )
+    except IntegrityError:  # a second click raced the first one
+        submission, created = Submission.objects.get(respondent=respondent), False
+    if created and full_cell(survey, respondent.known) is not None:
+        submission_terminate(submission, Submission.Status.OVER_QUOTA)
+        submission.refresh_from_db()
+    return submission
+
+
+def submission_set_language(submission: Submission, language: str) -> None:
+    if language in submission.survey.languages:
+        Submission.objects.filter(pk=submission.pk).update(language=language)
+        submission.language = language
+
+
+def submission_show_page(submission: Submission) -> None:
+    """Note when a page was shown, to time how long it takes to answer."""
+    now = timezone.now()
+    Submission.objects.filter(pk=submission.pk).update(page_shown=now)
+    submission.page_shown = now
+
+
+def matching_cells(survey: Survey, answers: Mapping[str, Any]) -> list[QuotaCell]:
+    """Return the survey's quota cells whose condition the answers meet, in id order."""
+    evaluator = Evaluator(answers)
+    return [
+        cell
+        for cell in QuotaCell.objects.filter(survey=survey).order_by("pk")
+        if evaluator.holds(cell.condition)
+    ]
+
+
+def full_cell(survey: Survey, answers: Mapping[str, Any]) -> QuotaCell | None:
+    """Return a full hard cell the answers fall into, if there is one."""
+    return next((cell for cell in matching_cells(survey, answers) if cell.is_full), None)
+
+
+def submission_save_page(
+    submission: Submission,
+    questionnaire: flow.Questionnaire,
+    page_name: str,
+    page_answers: Mapping[str, Any],
+) -> Submission:
+    """Store a validated page of answers, then screen the respondent and check quotas.
+
+    Answers to questions that the new answers hide are discarded. Ends the submission
+    as screened out, over quota or completed when that is where it now stands.
+    """
+    with transaction.atomic():
+        locked = Submission.objects.select_for_update().get(pk=submission.pk)
+        if not locked.is_open:
+            return locked
+        known = locked.respondent.known
+        answers = {**locked.answers, **page_answers}
+        answers = flow.discard_hidden(questionnaire, answers, known)
+        if page_name not in locked.pages_done:
+            locked.pages_done = [*locked.pages_done, page_name]
+        if locked.page_shown:
+            seconds = (timezone.now() - locked.page_shown).total_seconds()
+            locked.page_seconds = {
+                **locked.page_seconds,
+                page_name: round(locked.page_seconds.get(page_name, 0) + seconds, 1),
+            }
+        locked.answers = answers
+        locked.page_shown = None
+        locked.save(update_fields=["answers", "pages_done", "page_seconds", "page_shown"])
+
+    page = questionnaire.page(page_name)
+    if page is not None and not is_eligible(page, answers):
+        submission_terminate(locked, Submission.Status.SCREENED_OUT)
+    elif full_cell(locked.survey, {**known, **answers}) is not None:
+        submission_terminate(locked, Submission.Status.OVER_QUOTA)
+    elif flow.resume_page(questionnaire, answers, known, locked.pages_done) is None:
+        submission_complete(locked)
+    locked.refresh_from_db()
+    return locked
+
+
+def is_eligible(page, answers: Mapping[str, Any]) -> bool:
+    """Return whether the page's screening questions let the respondent go on."""
+    evaluator = Evaluator(answers)
+    return all(
+        evaluator.holds(question.screening, current=answers[question.variable])
+        for question in page.questions.all()
+        if question.screening and question.variable in answers
+    )
+
+
+def submission_terminate(submission: Submission, status: str) -> bool:
+    """End an open submission as screened out or over quota; return whether it did."""
+    ended = Submission.objects.filter(
+        pk=submission.pk, status=Submission.Status.IN_PROGRESS
+    ).update(status=status, ended=timezone.now())
+    return bool(ended)
+
+
+class _CellFull(Exception):
+    pass
+
+
+def submission_complete(submission: Submission) -> Submission:
+    """Complete a submission and reserve its slot in every quota cell it falls into.
+
+    Both happen in one transaction. A hard cell's slot is taken by a guarded UPDATE
+    whose row count decides, so two respondents finishing at once can never both take
+    the last slot, whatever the number of web processes. When a cell is full the
+    submission is stored as over quota and holds no slot anywhere. Completing a
+    submission that has already ended changes nothing.
+    """
+    with transaction.atomic():
+        locked = (
+            Submission.objects.select_for_update()
+            .select_related("respondent", "survey")
+            .get(pk=submission.pk)
+        )
+        if not locked.is_open:
+            return locked
+        answers = {**locked.respondent.known, **locked.answers}
+        status = Submission.Status.COMPLETED
+        try:
+            with transaction.atomic():
+                for cell in matching_cells(locked.survey, answers):
+                    cells = QuotaCell.objects.filter(pk=cell.pk)
+                    if cell.is_hard:
+                        cells = cells.filter(reserved__lt=F("target") - F("confirmed"))
+                    if not cells.update(reserved=F("reserved") + 1):
+                        raise _CellFull(cell.name)
+                    QuotaSlot.objects.create(submission=locked, cell=cell)
+        except _CellFull as full:
+            logger.info("submission %s is over quota in %s", locked.pk, full)
+            status = Submission.Status.OVER_QUOTA
+        locked.status = status
+        locked.ended = timezone.now()
+        locked.save(update_fields=["status", "ended"])
+    return locked

@@ -1,0 +1,200 @@
+"""The respondent's pages: the link, the language choice, the questionnaire, the end."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from respondents import flow, services
+from respondents.forms import LanguageForm, PageForm
+from respondents.models import Respondent, Submission
+from respondents.tokens import is_well_formed
+from surveys.models import Survey
+
+OPEN_COOKIE = "fieldwork_open_{}"
+OPEN_COOKIE_AGE = 365 * 24 * 3600
+
+
+def _respondent(token: str) -> Respondent:
+    # A mangled token and an unknown one look the same from outside: a plain 404.
+    if not is_well_formed(token):
+        raise Http404
+    respondent = get_object_or_404(Respondent.objects.select_related("survey"), token=token)
+    if respondent.survey.status == Survey.Status.DRAFT:
+        raise Http404
+    return respondent
+
+
+def _client_ip(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _render(request, template: str, language: str, context: dict) -> HttpResponse:
+    with translation.override(language):
+        return render(request, template, {**context, "language": language})
+
+
+def _end_page(request, submission: Submission) -> HttpResponse:
+    return _render(
+        request,
+        "respondents/end.html",
+        submission.language,
+        {"survey": submission.survey, "submission": submission, "status": submission.status},
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def entry(request: HttpRequest, token: str) -> HttpResponse:
+    """Show the welcome and language choice, or send the respondent where they left off."""
+    respondent = _respondent(token)
+    survey = respondent.survey
+    submission = Submission.objects.filter(respondent=respondent).first()
+    if submission is not None:
+        if not submission.is_open:
+            return _end_page(request, submission)
+        return redirect("respondents:resume", token=token)
+    preferred = respondent.preferred_language or survey.default_language
+    if survey.status != Survey.Status.LIVE:
+        return _render(
+            request, "respondents/end.html", preferred, {"survey": survey, "status": "closed"}
+        )
+    form = LanguageForm(survey, request.POST or None, initial={"language": preferred})
+    if request.method == "POST" and form.is_valid():
+        services.submission_start(
+            respondent,
+            form.cleaned_data["language"],
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            ip=_client_ip(request),
+        )
+        return redirect("respondents:resume", token=token)
+    return _render(request, "respondents/welcome.html", preferred, {"survey": survey, "form": form})
+
+
+@never_cache
+def resume(request: HttpRequest, token: str) -> HttpResponse:
+    """Send the respondent to the first page they have not answered."""
+    respondent = _respondent(token)
+    submission = Submission.objects.filter(respondent=respondent).first()
+    if submission is None:
+        return redirect("respondents:entry", token=token)
+    if not submission.is_open:
+        return _end_page(request, submission)
+    questionnaire = flow.Questionnaire.load(respondent.survey)
+    page = flow.resume_page(
+        questionnaire, submission.answers, respondent.known, submission.pages_done
+    )
+    if page is None:
+        submission = services.submission_complete(submission)
+        return _end_page(request, submission)
+    return redirect("respondents:page", token=token, page=page.name)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def page(request: HttpRequest, token: str, page: str) -> HttpResponse:
+    """Show one page of questions; on Next, validate and store it, then move on."""
+    respondent = _respondent(token)
+    submission = Submission.objects.filter(respondent=respondent).select_related("survey").first()
+    if submission is None:
+        return redirect("respondents:entry", token=token)
+    if not submission.is_open:
+        return _end_page(request, submission)
+    questionnaire = flow.Questionnaire.load(respondent.survey)
+    current = questionnaire.page(page)
+    known = respondent.known
+    answers = submission.answers
+    reachable = flow.resume_page(questionnaire, answers, known, submission.pages_done)
+    shown = [p.name for p in flow.shown_pages(questionnaire, answers, known)]
+    if (
+        current is None
+        or current.name not in shown
+        or (current.name not in submission.pages_done and current != reachable)
+    ):
+        # Not a page this respondent can be on (hidden, or skipping ahead).
+        return redirect("respondents:resume", token=token)
+
+    if request.method == "POST" and "back" in request.POST:
+        previous = flow.neighbour_page(questionnaire, answers, known, current, -1)
+        return redirect("respondents:page", token=token, page=(previous or current).name)
+
+    with translation.override(submission.language):
+        form = PageForm(current, submission.language, answers, known, request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            submission = services.submission_save_page(
+                submission, questionnaire, current.name, form.page_answers
+            )
+            if not submission.is_open:
+                return _end_page(request, submission)
+            following = flow.neighbour_page(questionnaire, submission.answers, known, current, +1)
+            target = following or flow.resume_page(
+                questionnaire, submission.answers, known, submission.pages_done
+            )
+            if target is None:
+                return redirect("respondents:resume", token=token)
+            return redirect("respondents:page", token=token, page=target.name)
+        if request.method == "GET":
+            services.submission_show_page(submission)
+        return _render(
+            request,
+            "respondents/page.html",
+            submission.language,
+            {
+                "survey": submission.survey,
+                "submission": submission,
+                "page": current,
+                "page_title": submission.survey.text(current.title, submission.language),
+                "form": form,
+                "progress": flow.progress(questionnaire, answers, known, current),
+                "is_first": flow.neighbour_page(questionnaire, answers, known, current, -1) is None,
+                "answers": {**known, **answers},
+                "language_form": LanguageForm(
+                    submission.survey, initial={"language": submission.language}
+                ),
+            },
+        )
+
+
+@require_POST
+def change_language(request: HttpRequest, token: str) -> HttpResponse:
+    """Switch the questionnaire's language mid-way; answers stay as they are."""
+    respondent = _respondent(token)
+    submission = get_object_or_404(Submission, respondent=respondent)
+    form = LanguageForm(respondent.survey, request.POST)
+    if form.is_valid():
+        services.submission_set_language(submission, form.cleaned_data["language"])
+    back_to = request.POST.get("page", "")
+    if back_to:
+        # The page view itself sends the respondent on if this page is not theirs.
+        return redirect("respondents:page", token=token, page=back_to)
+    return redirect("respondents:resume", token=token)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def open_link(request: HttpRequest, slug: str) -> HttpResponse:
+    """Let a self-selected respondent start, once per browser."""
+    survey = get_object_or_404(Survey, slug=slug, open_link=True, status=Survey.Status.LIVE)
+    cookie = OPEN_COOKIE.format(survey.pk)
+    token = request.get_signed_cookie(cookie, default=None, salt="respondents.open")
+    if token and Respondent.objects.filter(token=token, survey=survey).exists():
+        return redirect("respondents:entry", token=token)
+    if request.method == "GET":
+        return _render(
+            request, "respondents/open.html", survey.default_language, {"survey": survey}
+        )
+    respondent = services.respondent_open(survey)
+    response = redirect("respondents:entry", token=respondent.token)
+    response.set_signed_cookie(
+        cookie,
+        respondent.token,
+        salt="respondents.open",
+        max_age=OPEN_COOKIE_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
+    return response

@@ -1,0 +1,150 @@
+// Show and hide questions as the respondent answers, without a reload.
+//
+// The server sends each condition already parsed (data-relevant holds its tree as
+// JSON) and decides again on every submit; this only spares the respondent a round
+// trip. The rules mirror surveys/expressions.py.
+(function () {
+  "use strict";
+  var form = document.getElementById("page-form");
+  if (!form) return;
+  var saved = JSON.parse(document.getElementById("answers").textContent || "{}");
+  var blocks = Array.prototype.slice.call(form.querySelectorAll("[data-question]"));
+
+  function isNumber(v) { return typeof v === "number"; }
+  function asString(v) {
+    if (v === null || v === undefined) return "";
+    if (v === true) return "true";
+    if (v === false) return "false";
+    if (Array.isArray(v)) return v.join(" ");
+    return String(v);
+  }
+  function asNumber(v) {
+    if (typeof v === "boolean") return v ? 1 : 0;
+    if (isNumber(v)) return v;
+    var s = asString(v).trim();
+    if (s === "" || isNaN(Number(s))) return NaN;
+    return Number(s);
+  }
+  function asBool(v) {
+    if (typeof v === "boolean") return v;
+    if (isNumber(v)) return !(v === 0 || isNaN(v));
+    if (Array.isArray(v)) return v.length > 0;
+    return asString(v) !== "";
+  }
+  function selectedValues(v) {
+    if (v === null || v === undefined) return [];
+    if (Array.isArray(v)) return v.map(String);
+    return asString(v).split(/\s+/).filter(Boolean);
+  }
+  function compare(op, l, r) {
+    if (op === "=" || op === "!=") {
+      var eq;
+      if (typeof l === "boolean" || typeof r === "boolean") eq = asBool(l) === asBool(r);
+      else if (isNumber(l) || isNumber(r)) eq = asNumber(l) === asNumber(r);
+      else eq = asString(l) === asString(r);
+      return op === "=" ? eq : !eq;
+    }
+    var a = asNumber(l), b = asNumber(r);
+    if (isNaN(a) || isNaN(b)) {
+      if (isNumber(l) || isNumber(r)) return false;
+      a = asString(l); b = asString(r);
+      if (a === "" || b === "") return false;
+    }
+    return op === "<" ? a < b : op === "<=" ? a <= b : op === ">" ? a > b : a >= b;
+  }
+  function arith(op, l, r) {
+    var a = asNumber(l), b = asNumber(r);
+    if (isNaN(a) || isNaN(b)) return NaN;
+    if (op === "+") return a + b;
+    if (op === "-") return a - b;
+    if (op === "*") return a * b;
+    if (op === "div") return a / b;
+    return b === 0 ? NaN : a % b;
+  }
+  function value(node, answers, current) {
+    switch (node.k) {
+      case "lit": return node.v;
+      case "ref": return answers[node.n];
+      case "cur": return current;
+      case "neg": return -asNumber(value(node.a, answers, current));
+      case "and": return node.a.every(function (n) { return asBool(value(n, answers, current)); });
+      case "or": return node.a.some(function (n) { return asBool(value(n, answers, current)); });
+      case "bin":
+        var l = value(node.l, answers, current), r = value(node.r, answers, current);
+        return ["=", "!=", "<", "<=", ">", ">="].indexOf(node.op) >= 0 ? compare(node.op, l, r) : arith(node.op, l, r);
+      case "call": return call(node, answers, current);
+    }
+    return undefined;
+  }
+  function call(node, answers, current) {
+    if (node.f === "if") {
+      return value(asBool(value(node.a[0], answers, current)) ? node.a[1] : node.a[2], answers, current);
+    }
+    var v = node.a.map(function (n) { return value(n, answers, current); });
+    switch (node.f) {
+      case "selected": return selectedValues(v[0]).indexOf(asString(v[1])) >= 0;
+      case "count-selected": return selectedValues(v[0]).length;
+      case "not": return !asBool(v[0]);
+      case "true": return true;
+      case "false": return false;
+      case "coalesce": return asString(v[0]) !== "" ? v[0] : v[1];
+      case "string-length": return asString(v[0]).length;
+      case "number": return asNumber(v[0]);
+      case "int": var n = asNumber(v[0]); return isFinite(n) ? Math.trunc(n) : n;
+      case "today": return new Date().toISOString().slice(0, 10);
+      case "regex":
+        try { return new RegExp("^(?:" + asString(v[1]) + ")$").test(asString(v[0])); }
+        catch (e) { return false; }
+    }
+    return undefined;
+  }
+
+  function blockValues(block) {
+    var values = {};
+    block.querySelectorAll("input, select, textarea").forEach(function (el) {
+      if (!el.name) return;
+      if (el.type === "checkbox") {
+        values[el.name] = values[el.name] || [];
+        if (el.checked) values[el.name].push(el.value);
+      } else if (el.type === "radio") {
+        if (el.checked) values[el.name] = el.value;
+      } else if (el.value.trim() !== "") {
+        values[el.name] = el.value.trim();
+      }
+    });
+    return values;
+  }
+
+  function refresh() {
+    var answers = {};
+    var onPage = {};
+    form.querySelectorAll("[data-question] [name]").forEach(function (el) { onPage[el.name] = true; });
+    Object.keys(saved).forEach(function (k) { if (!onPage[k]) answers[k] = saved[k]; });
+    blocks.forEach(function (block) {
+      var tree = block.getAttribute("data-relevant");
+      var shown = !tree || asBool(value(JSON.parse(tree), answers, undefined));
+      block.hidden = !shown;
+      if (shown) {
+        var values = blockValues(block);
+        Object.keys(values).forEach(function (k) {
+          if (!(Array.isArray(values[k]) && values[k].length === 0)) answers[k] = values[k];
+        });
+      }
+    });
+  }
+
+  form.addEventListener("change", refresh);
+  form.addEventListener("input", refresh);
+  refresh();
+
+  // One submit per page: a double click on Next sends the form once.
+  form.addEventListener("submit", function (event) {
+    if (form.dataset.sent) { event.preventDefault(); return; }
+    form.dataset.sent = "1";
+  });
+
+  var languageSelect = document.getElementById("switch-language");
+  if (languageSelect) {
+    languageSelect.addEventListener("change", function () { languageSelect.form.submit(); });
+  }
+})();
