@@ -13,8 +13,9 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.utils.translation import get_language_info, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from respondents import flow
 from surveys.expressions import Evaluator, tree_as_data
@@ -33,8 +34,10 @@ class LanguageForm(forms.Form):
 
 
 def _native_name(code: str) -> str:
-    from django.utils.translation import get_language_info
-
+    """Return a language's name in that language, as a respondent looks for it."""
+    named = dict(settings.LANGUAGES)
+    if code in named:
+        return named[code]
     try:
         return get_language_info(code)["name_local"]
     except KeyError:
