@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from surveys.forms import TranslatedModelForm
 from surveys.models import Choice, ChoiceList, GridRow, Page, Question, QuotaCell, Survey
-from surveys.selectors import translation_completeness
+from surveys.selectors import survey_publish_errors, translation_completeness
 
 
 def _survey_of(obj) -> Survey | None:
@@ -86,8 +86,23 @@ class QuotaCellInline(LanguagesMixin, admin.TabularInline):
         return True
 
 
+class SurveyForm(TranslatedModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        going_live = cleaned.get("status") == Survey.Status.LIVE
+        if going_live and self.instance.pk:
+            was = Survey.objects.get(pk=self.instance.pk).status
+            if was != Survey.Status.LIVE:
+                for error in survey_publish_errors(self.instance):
+                    self.add_error("status", error)
+        elif going_live:
+            self.add_error("status", _("A new survey starts as a draft: import its questions."))
+        return cleaned
+
+
 @admin.register(Survey)
 class SurveyAdmin(LanguagesMixin, admin.ModelAdmin):
+    form = SurveyForm
     list_display = (
         "slug",
         "display_title",

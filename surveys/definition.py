@@ -9,11 +9,16 @@ idempotent and round trips checkable.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 Translations = dict[str, str]
+
+# Characters no questionnaire text may hold: spreadsheets cannot store them and no
+# respondent can see them.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)

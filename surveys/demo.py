@@ -2,26 +2,28 @@
 
 Both editions ship as XLSForm files in demo/gt2024/ and are loaded through the same
 import service as any other form; their quota cells are allocated from the population
-files beside them.
+files beside them (total residents: the article gives no allocation, and adult counts
+by region were not available; see each file's source column).
 """
 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 
 from surveys.models import Survey
+from surveys.selectors import survey_definition
 from surveys.services import (
-    ImportResult,
     quota_cells_by_answer,
     quota_cells_define,
     survey_import_xlsform,
     survey_set_status,
 )
+from surveys.xlsform.reader import read_xlsform
 
 DEMO_DIR = Path(settings.BASE_DIR) / "demo" / "gt2024"
 
@@ -40,33 +42,54 @@ EDITIONS = (
 )
 
 
+@dataclass
+class DemoResult:
+    survey: Survey
+    created: bool
+    notes: list[str] = field(default_factory=list)
+
+
 def read_populations(path: Path) -> dict[str, int]:
     """Return {answer value: population} from a demo population file."""
     with path.open(newline="", encoding="utf-8") as handle:
         return {row["value"]: int(row["population"]) for row in csv.DictReader(handle)}
 
 
-@transaction.atomic
-def demo_load() -> list[ImportResult]:
-    """Create or confirm both editions; running it again changes nothing."""
-    results = []
-    for edition in EDITIONS:
-        result = survey_import_xlsform(DEMO_DIR / edition.form, edition.slug)
-        survey = result.survey
-        cells = quota_cells_by_answer(
+def _load_edition(edition: Edition) -> DemoResult:
+    existing = Survey.objects.filter(slug=edition.slug).first()
+    if existing is not None and existing.status != Survey.Status.DRAFT:
+        # A live demo keeps its questionnaire and its data; say so if the file moved on.
+        on_file = read_xlsform(DEMO_DIR / edition.form).definition
+        notes = []
+        if survey_definition(existing) != on_file:
+            notes.append(
+                f"{edition.form} differs from the live survey, which is kept as it is; "
+                "run load_demo --reset to start the demo again from the files"
+            )
+        return DemoResult(existing, created=False, notes=notes)
+    result = survey_import_xlsform(DEMO_DIR / edition.form, edition.slug)
+    survey = result.survey
+    if not survey.quota_cells.exists():
+        # Cells are allocated once; targets edited afterwards in the admin are kept.
+        quota_cells_define(
             survey,
-            edition.geography,
-            read_populations(DEMO_DIR / edition.populations),
-            survey.sample_target,
+            quota_cells_by_answer(
+                survey,
+                edition.geography,
+                read_populations(DEMO_DIR / edition.populations),
+                survey.sample_target,
+            ),
         )
-        current = [
-            (cell.name, cell.label, cell.condition, cell.target, cell.is_hard)
-            for cell in survey.quota_cells.all()
-        ]
-        wanted = [(c.name, c.label, c.condition, c.target, c.is_hard) for c in cells]
-        if current != wanted:
-            quota_cells_define(survey, cells)
-        if survey.status == Survey.Status.DRAFT:
-            survey_set_status(survey, Survey.Status.LIVE)
-        results.append(result)
-    return results
+    survey_set_status(survey, Survey.Status.LIVE)
+    return DemoResult(survey, created=result.created, notes=result.notes)
+
+
+@transaction.atomic
+def demo_load(*, reset: bool = False) -> list[DemoResult]:
+    """Create the two editions, live; running it again changes nothing.
+
+    With `reset`, the demo surveys and everything collected for them are deleted first.
+    """
+    if reset:
+        Survey.objects.filter(slug__in=[e.slug for e in EDITIONS]).delete()
+    return [_load_edition(edition) for edition in EDITIONS]

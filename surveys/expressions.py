@@ -10,12 +10,18 @@ evaluated by walking that tree; nothing is ever handed to Python's ``eval``. The
 - operators: ``or and = != < <= > >= + - * div mod`` and unary minus, with XPath
   precedence;
 - functions: ``selected``, ``count-selected``, ``not``, ``true``, ``false``, ``if``,
-  ``coalesce``, ``string-length``, ``number``, ``int``, ``today``, ``regex``.
+  ``coalesce``, ``string-length``, ``number``, ``int``, ``today``.
 
 Answers are strings (single choice, text, dates in ISO form), numbers (integer,
 decimal) or lists of strings (multiple choice). An unanswered question is ``None``,
 which behaves as XPath's empty string: it equals ``''``, and as a number it is NaN, so
-``${age} > 20`` is false while age is unanswered.
+``${age} > 20`` is false while age is unanswered. As in XPath, ``< <= > >=`` and
+arithmetic compare numbers: a text that is not a number is NaN, and a date
+(``YYYY-MM-DD``) counts as days since 1970-01-01, so ``(today() - ${dob}) div 365.25``
+is an age in years.
+
+``regex()`` is left out on purpose: Python's backtracking matcher lets one pattern and a
+long answer keep a process busy for minutes, and respondents write the answers.
 """
 
 from __future__ import annotations
@@ -28,12 +34,12 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from django.utils import timezone
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 
 MAX_LENGTH = 2000
-MAX_DEPTH = 50
-MAX_REGEX_LENGTH = 200
+MAX_DEPTH = 100
 
 GRAMMAR = r"""
     ?start: or_expr
@@ -121,7 +127,6 @@ FUNCTIONS: dict[str, tuple[int, int | None]] = {
     "number": (1, 1),
     "int": (1, 1),
     "today": (0, 0),
-    "regex": (2, 2),
 }
 
 
@@ -129,7 +134,9 @@ FUNCTIONS: dict[str, tuple[int, int | None]] = {
 class _ToTree(Transformer):
     def number(self, token: Token) -> Literal:
         text = str(token)
-        return Literal(int(text) if text.isdigit() else float(text))
+        # Long digit strings become floats (possibly inf) rather than huge integers
+        # that cannot be compared with floats.
+        return Literal(int(text) if text.isdigit() and len(text) < 16 else float(text))
 
     def string(self, token: Token) -> Literal:
         return Literal(str(token)[1:-1])
@@ -170,16 +177,6 @@ class _ToTree(Transformer):
             raise ExpressionError(
                 f"{function}() takes {expected} argument(s), not {len(arguments)}"
             )
-        if function == "regex":
-            pattern = arguments[1]
-            if not isinstance(pattern, Literal) or len(pattern.value) > MAX_REGEX_LENGTH:
-                raise ExpressionError(
-                    f"regex() needs a quoted pattern of at most {MAX_REGEX_LENGTH} characters"
-                )
-            try:
-                re.compile(pattern.value)
-            except re.error as exc:
-                raise ExpressionError(f"regex() pattern is invalid: {exc}") from None
         return Call(function, arguments)
 
 
@@ -188,21 +185,19 @@ _PARSER = Lark(GRAMMAR, parser="lalr", maybe_placeholders=True)
 
 @lru_cache(maxsize=4096)
 def parse(text: str) -> Node:
-    """Parse an XLSForm expression into a tree, or raise ExpressionError saying why."""
+    """Parse an XLSForm expression into a tree, or raise ExpressionError saying why.
+
+    The tree is at most MAX_DEPTH deep, so walking it can never exhaust Python's
+    recursion limit, whatever a form author (or attacker) writes.
+    """
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"the expression is longer than {MAX_LENGTH} characters")
     if not text.strip():
         raise ExpressionError("the expression is empty")
-    # Nesting is bounded before parsing so that walking the tree can never exhaust
-    # Python's recursion limit, whatever a form author (or attacker) writes.
-    depth = 0
-    for char in text:
-        depth += char == "("
-        depth -= char == ")"
-        if depth > MAX_DEPTH:
-            raise ExpressionError(f"the expression nests more than {MAX_DEPTH} levels")
     try:
-        return _ToTree().transform(_PARSER.parse(text))
+        tree = _ToTree().transform(_PARSER.parse(text))
+    except RecursionError:
+        raise ExpressionError(f"the expression nests more than {MAX_DEPTH} levels") from None
     except UnexpectedCharacters as exc:
         raise ExpressionError(
             f"unexpected character {text[exc.pos_in_stream]!r} at position {exc.pos_in_stream + 1}"
@@ -218,35 +213,51 @@ def parse(text: str) -> Node:
         cause = getattr(exc, "orig_exc", None)
         if isinstance(cause, ExpressionError):
             raise cause from None
+        if isinstance(cause, RecursionError):
+            raise ExpressionError(f"the expression nests more than {MAX_DEPTH} levels") from None
         raise ExpressionError(str(exc).splitlines()[0]) from None
+    if _depth(tree) > MAX_DEPTH:
+        raise ExpressionError(f"the expression nests more than {MAX_DEPTH} levels")
+    return tree
+
+
+def _children(node: Node) -> tuple:
+    match node:
+        case Neg(operand):
+            return (operand,)
+        case BinOp(_, left, right):
+            return (left, right)
+        case Logic(_, operands) | Call(_, operands):
+            return operands
+    return ()
+
+
+def _nodes(node: Node):
+    """Yield every node of a tree, without recursion."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(_children(current))
+
+
+def _depth(node: Node) -> int:
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in _children(current))
+    return deepest
 
 
 def references(node: Node) -> set[str]:
     """Return the names of the answers an expression reads."""
-    match node:
-        case Ref(name):
-            return {name}
-        case Neg(operand):
-            return references(operand)
-        case BinOp(_, left, right):
-            return references(left) | references(right)
-        case Logic(_, operands) | Call(_, operands):
-            return set().union(*(references(operand) for operand in operands))
-    return set()
+    return {n.name for n in _nodes(node) if isinstance(n, Ref)}
 
 
 def uses_current(node: Node) -> bool:
     """Return whether the expression reads ``.``, the answer being checked."""
-    match node:
-        case Current():
-            return True
-        case Neg(operand):
-            return uses_current(operand)
-        case BinOp(_, left, right):
-            return uses_current(left) or uses_current(right)
-        case Logic(_, operands) | Call(_, operands):
-            return any(uses_current(operand) for operand in operands)
-    return False
+    return any(isinstance(n, Current) for n in _nodes(node))
 
 
 def validate(text: str, known: set[str], *, allow_current: bool) -> Node:
@@ -308,15 +319,29 @@ def _as_string(value: Any) -> str:
     return str(value)
 
 
+NUMBER_TEXT = re.compile(r"^\s*-?(\d+(\.\d*)?|\.\d+)\s*$")
+DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+EPOCH = datetime.date(1970, 1, 1)
+
+
 def _as_number(value: Any) -> float:
+    """Return XPath's number(): a number, a date as days since 1970, or NaN."""
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if isinstance(value, int | float | Decimal):
-        return float(value)
-    try:
-        return float(_as_string(value).strip())
-    except ValueError:
-        return math.nan
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf
+    text = _as_string(value).strip()
+    if NUMBER_TEXT.match(text):
+        return float(text)
+    if DATE_TEXT.match(text):
+        try:
+            return float((datetime.date.fromisoformat(text) - EPOCH).days)
+        except ValueError:
+            return math.nan
+    return math.nan
 
 
 def _as_bool(value: Any) -> bool:
@@ -342,15 +367,8 @@ def _compare(op: str, left: Any, right: Any) -> bool:
         else:
             equal = _as_string(left) == _as_string(right)
         return equal if op == "=" else not equal
-    # Ordering compares numbers; two values that are not both numbers but are both
-    # ISO dates (or other strings) compare as text, which orders ISO dates correctly.
+    # Ordering compares numbers (dates as day numbers); NaN on either side is false.
     a, b = _as_number(left), _as_number(right)
-    if math.isnan(a) or math.isnan(b):
-        if _is_number(left) or _is_number(right):
-            return False
-        a, b = _as_string(left), _as_string(right)
-        if a == "" or b == "":
-            return False
     return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
 
 
@@ -364,10 +382,12 @@ def _arith(op: str, left: Any, right: Any) -> float:
         return a - b
     if op == "*":
         return a * b
-    if b == 0:
-        return math.nan if op == "mod" or a == 0 else math.copysign(math.inf, a)
     if op == "div":
+        if b == 0:
+            return math.nan if a == 0 else math.copysign(math.inf, a)
         return a / b
+    if b == 0 or math.isinf(a):
+        return math.nan
     return math.fmod(a, b)
 
 
@@ -386,7 +406,7 @@ class Evaluator:
         self,
         answers: Mapping[str, Any],
         *,
-        today: Callable[[], datetime.date] = datetime.date.today,
+        today: Callable[[], datetime.date] = timezone.localdate,
     ) -> None:
         self.answers = answers
         self.today = today
@@ -442,8 +462,6 @@ class Evaluator:
                 return number if math.isnan(number) or math.isinf(number) else int(number)
             case "today":
                 return self.today().isoformat()
-            case "regex":
-                return re.fullmatch(_as_string(values[1]), _as_string(values[0])) is not None
         raise ExpressionError(f"the function {name}() is not supported")
 
     def holds(self, text_or_node: str | Node, current: Any = None) -> bool:

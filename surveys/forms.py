@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext as _
 
+from surveys.definition import CONTROL_CHARACTERS
 from surveys.models import language_name
 
 
@@ -55,6 +57,8 @@ class TranslatedTextFormField(forms.Field):
     def validate(self, value: dict[str, str]) -> None:
         if self.required and not value:
             raise forms.ValidationError(self.error_messages["required"], code="required")
+        if any(CONTROL_CHARACTERS.search(text) for text in value.values()):
+            raise forms.ValidationError(_("The text contains a control character."))
 
     def has_changed(self, initial, data) -> bool:
         return (initial or {}) != self.to_python(data)

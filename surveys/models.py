@@ -97,6 +97,33 @@ class Survey(models.Model):
         return [language_name(code) for code in self.languages]
 
 
+def check_draft(survey: Survey | None) -> None:
+    """Refuse a change to the questionnaire of a survey that is live or closed."""
+    if survey is not None and survey.status != Survey.Status.DRAFT:
+        raise ValidationError(
+            _("The survey is %(status)s: its questionnaire can no longer change.")
+            % {"status": survey.get_status_display().lower()}
+        )
+
+
+def check_expressions(survey: Survey, fields: dict[str, tuple[str, bool]], own: str) -> None:
+    """Check conditions typed in the admin, as the XLSForm import would."""
+    from surveys.expressions import ExpressionError, validate
+    from surveys.selectors import survey_definition
+
+    known = set(survey_definition(survey).variables()) - {own}
+    errors = {}
+    for field, (text, allow_current) in fields.items():
+        if not text:
+            continue
+        try:
+            validate(text, known | ({own} if allow_current else set()), allow_current=allow_current)
+        except ExpressionError as exc:
+            errors[field] = str(exc)
+    if errors:
+        raise ValidationError(errors)
+
+
 class Page(models.Model):
     """An ordered page of a survey: an XLSForm top-level group."""
 
@@ -116,6 +143,11 @@ class Page(models.Model):
     def __str__(self) -> str:
         return f"{self.survey.slug}: {self.name}"
 
+    def clean(self) -> None:
+        if self.survey_id:
+            check_draft(self.survey)
+            check_expressions(self.survey, {"relevant": (self.relevant, False)}, own="")
+
 
 class ChoiceList(models.Model):
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="choice_lists")
@@ -129,6 +161,10 @@ class ChoiceList(models.Model):
 
     def __str__(self) -> str:
         return f"{self.survey.slug}: {self.name}"
+
+    def clean(self) -> None:
+        if self.survey_id:
+            check_draft(self.survey)
 
 
 class Choice(models.Model):
@@ -184,7 +220,7 @@ class Question(models.Model):
     )
     appearance = models.CharField(_("appearance"), max_length=100, blank=True)
     choice_list = models.ForeignKey(
-        ChoiceList, on_delete=models.PROTECT, null=True, blank=True, related_name="questions"
+        ChoiceList, on_delete=models.RESTRICT, null=True, blank=True, related_name="questions"
     )
     min_value = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
     max_value = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
@@ -219,6 +255,22 @@ class Question(models.Model):
 
     def __str__(self) -> str:
         return self.variable
+
+    def clean(self) -> None:
+        if not self.survey_id:
+            return
+        check_draft(self.survey)
+        if self.type in self.CHOICE_TYPES and self.choice_list_id is None:
+            raise ValidationError({"choice_list": _("Choice questions need a choice list.")})
+        check_expressions(
+            self.survey,
+            {
+                "relevant": (self.relevant, False),
+                "constraint": (self.constraint, True),
+                "screening": (self.screening, True),
+            },
+            own=self.variable,
+        )
 
 
 class GridRow(models.Model):
@@ -278,13 +330,11 @@ class QuotaCell(models.Model):
         return self.is_hard and self.confirmed + self.reserved >= self.target
 
     def clean(self) -> None:
-        from surveys.expressions import ExpressionError, validate
+        from surveys.quotas import condition_errors
         from surveys.selectors import survey_definition
 
         if not self.survey_id or not self.condition:
             return
-        known = set(survey_definition(self.survey).variables())
-        try:
-            validate(self.condition, known, allow_current=False)
-        except ExpressionError as exc:
-            raise ValidationError({"condition": str(exc)}) from None
+        errors = condition_errors([self], set(survey_definition(self.survey).variables()))
+        if errors:
+            raise ValidationError({"condition": errors})

@@ -2,8 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
+from typing import Protocol
+
+from surveys.expressions import ExpressionError, validate
+
+
+class _Cell(Protocol):
+    name: str
+    condition: str
+
+
+def condition_errors(cells: Iterable[_Cell], known: set[str]) -> list[str]:
+    """Return what is wrong with the cells' conditions, given the survey's answer names."""
+    errors = []
+    for cell in cells:
+        try:
+            validate(cell.condition, known, allow_current=False)
+        except ExpressionError as exc:
+            errors.append(f"quota cell '{cell.name}': condition '{cell.condition}': {exc}")
+    return errors
 
 
 def allocate_largest_remainder(total: int, weights: Mapping[str, int | float]) -> dict[str, int]:

@@ -53,7 +53,9 @@ def survey_definition(survey: Survey) -> SurveyDefinition:
                     for choice in choice_list.choices.all()
                 ),
             )
-            for choice_list in lists
+            # Sorted here, not by the database, whose collation may order names
+            # differently from the XLSForm reader.
+            for choice_list in sorted(lists, key=lambda choice_list: choice_list.name)
         ),
     )
 
@@ -105,3 +107,16 @@ def translation_completeness(survey: Survey) -> dict[str, float]:
         code: sum(1 for text in texts if (text.get(code) or "").strip()) / len(texts)
         for code in survey.languages
     }
+
+
+def survey_publish_errors(survey: Survey) -> list[str]:
+    """Return why `survey` cannot go live yet; an empty list means it can."""
+    errors = []
+    if not survey.questions.exists():
+        errors.append(f"survey '{survey.slug}' has no questions")
+    for code, share in translation_completeness(survey).items():
+        if share < 1:
+            errors.append(
+                f"survey '{survey.slug}': only {share:.0%} of its texts are translated into {code}"
+            )
+    return errors

@@ -10,15 +10,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
 from django.db import transaction
 from django.db.models import F
 
 from surveys.definition import ChoiceListDef, PageDef, QuestionDef, SurveyDefinition
-from surveys.expressions import ExpressionError, validate
+from surveys.errors import SurveyError
 from surveys.models import Choice, ChoiceList, GridRow, Page, Question, QuotaCell, Survey
-from surveys.quotas import allocate_largest_remainder
-from surveys.selectors import survey_definition, translation_completeness
-from surveys.xlsform.reader import XLSFormError, read_xlsform
+from surveys.quotas import allocate_largest_remainder, condition_errors
+from surveys.selectors import survey_definition, survey_publish_errors
+from surveys.xlsform.reader import read_xlsform
 
 # Positions are unique per survey; during an update every row first moves above this
 # offset so that reordering never collides with a row that has not moved yet.
@@ -47,6 +49,12 @@ def survey_import_xlsform(
     path: str | Path, slug: str, *, skip_unsupported: bool = False
 ) -> ImportResult:
     """Import the XLSForm at `path` as survey `slug`, creating it or updating its draft."""
+    try:
+        validate_slug(slug)
+    except ValidationError:
+        raise SurveyError(
+            [f"'{slug}' is not a valid slug: use letters, digits, '-' and '_'"]
+        ) from None
     read = read_xlsform(path, skip_unsupported=skip_unsupported)
     survey, created, changed = survey_apply_definition(slug, read.definition)
     return ImportResult(survey, created, changed, read.skipped, read.notes)
@@ -65,7 +73,7 @@ def survey_apply_definition(slug: str, definition: SurveyDefinition) -> tuple[Su
         if survey_definition(survey) == definition:
             return survey, False, False
         if survey.status != Survey.Status.DRAFT:
-            raise XLSFormError(
+            raise SurveyError(
                 [
                     f"survey '{slug}' is {survey.get_status_display().lower()}: its "
                     "questionnaire can no longer change. Import it under a new slug."
@@ -80,7 +88,12 @@ def survey_apply_definition(slug: str, definition: SurveyDefinition) -> tuple[Su
     survey.sample_target = definition.sample_target
     survey.fieldwork_start = definition.fieldwork_start
     survey.fieldwork_end = definition.fieldwork_end
-    survey.full_clean(exclude=["slug"] if not created else None)
+    try:
+        survey.full_clean(exclude=None if created else ["slug"])
+    except ValidationError as exc:
+        raise SurveyError(
+            [f"{field}: {' '.join(messages)}" for field, messages in exc.message_dict.items()]
+        ) from None
     survey.save()
 
     Page.objects.filter(survey=survey).update(position=F("position") + _REORDER_OFFSET)
@@ -109,9 +122,6 @@ def _apply_choice_lists(
     lists = {}
     for list_definition in definitions:
         choice_list, _ = ChoiceList.objects.get_or_create(survey=survey, name=list_definition.name)
-        Choice.objects.filter(choice_list=choice_list).update(
-            position=F("position") + _REORDER_OFFSET
-        )
         for position, choice in enumerate(list_definition.choices):
             Choice.objects.update_or_create(
                 choice_list=choice_list,
@@ -163,7 +173,6 @@ def _apply_question(
             "max_choices": definition.max_choices,
         },
     )
-    GridRow.objects.filter(question=question).update(position=F("position") + _REORDER_OFFSET)
     for row_position, row in enumerate(definition.rows):
         GridRow.objects.update_or_create(
             question=question,
@@ -177,34 +186,23 @@ def _apply_question(
 
 
 def _check_quota_conditions(survey: Survey, definition: SurveyDefinition) -> None:
-    known = set(definition.variables())
-    errors = []
-    for cell in survey.quota_cells.all():
-        try:
-            validate(cell.condition, known, allow_current=False)
-        except ExpressionError as exc:
-            errors.append(f"quota cell '{cell.name}': condition '{cell.condition}': {exc}")
+    errors = condition_errors(survey.quota_cells.all(), set(definition.variables()))
     if errors:
-        raise XLSFormError(errors)
+        raise SurveyError(errors)
 
 
 @transaction.atomic
 def quota_cells_define(survey: Survey, cells: Iterable[QuotaCellSpec]) -> list[QuotaCell]:
     """Make `cells` the quota cells of `survey`, by name; cells not listed are removed."""
     cells = list(cells)
-    known = set(survey_definition(survey).variables())
-    errors = []
+    errors = condition_errors(cells, set(survey_definition(survey).variables()))
     for cell in cells:
-        try:
-            validate(cell.condition, known, allow_current=False)
-        except ExpressionError as exc:
-            errors.append(f"quota cell '{cell.name}': condition '{cell.condition}': {exc}")
         if cell.target < 0:
             errors.append(f"quota cell '{cell.name}': the target cannot be negative")
     if len({cell.name for cell in cells}) != len(cells):
         errors.append("two quota cells have the same name")
     if errors:
-        raise XLSFormError(errors)
+        raise SurveyError(errors)
     saved = []
     for position, cell in enumerate(cells):
         quota_cell, _ = QuotaCell.objects.update_or_create(
@@ -235,7 +233,7 @@ def quota_cells_by_answer(
     choices = {choice.value: choice for choice in question.choice_list.choices.all()}
     unknown = sorted(set(populations) - set(choices))
     if unknown:
-        raise XLSFormError([f"'{value}' is not an answer to {variable}" for value in unknown])
+        raise SurveyError([f"'{value}' is not an answer to {variable}" for value in unknown])
     targets = allocate_largest_remainder(total, populations)
     return [
         QuotaCellSpec(
@@ -256,17 +254,10 @@ def survey_set_status(survey: Survey, status: str) -> Survey:
     """
     if status not in Survey.Status.values:
         raise ValueError(f"unknown survey status {status!r}")
-    if status == Survey.Status.LIVE:
-        errors = []
-        if not survey.questions.exists():
-            errors.append(f"survey '{survey.slug}' has no questions")
-        for code, share in translation_completeness(survey).items():
-            if share < 1:
-                errors.append(
-                    f"survey '{survey.slug}': {share:.0%} of its texts are translated into {code}"
-                )
+    if status == Survey.Status.LIVE and survey.status != Survey.Status.LIVE:
+        errors = survey_publish_errors(survey)
         if errors:
-            raise XLSFormError(errors)
+            raise SurveyError(errors)
     Survey.objects.filter(pk=survey.pk).update(status=status)
     survey.status = status
     return survey

@@ -17,10 +17,10 @@ def need_service(name: str, reason: str) -> None:
     pytest.skip(message)
 
 
-def table_counts() -> dict[str, int]:
-    """Count the rows of every model of the project's apps."""
+def table_counts() -> dict[str, list[dict]]:
+    """Return every row of every model of the project's apps, to compare before and after."""
     return {
-        model._meta.label: model.objects.count()
+        model._meta.label: list(model.objects.order_by("pk").values())
         for app in ("surveys", "respondents", "reports")
         for model in apps.get_app_config(app).get_models()
     }

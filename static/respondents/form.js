@@ -22,8 +22,12 @@
     if (typeof v === "boolean") return v ? 1 : 0;
     if (isNumber(v)) return v;
     var s = asString(v).trim();
-    if (s === "" || isNaN(Number(s))) return NaN;
-    return Number(s);
+    if (/^-?(\d+(\.\d*)?|\.\d+)$/.test(s)) return Number(s);
+    if (/^\d{4}-\d{2}-\d{2}$/.test(s)) {
+      var t = Date.parse(s + "T00:00:00Z");
+      return isNaN(t) ? NaN : t / 86400000;  // days since 1970-01-01, as on the server
+    }
+    return NaN;
   }
   function asBool(v) {
     if (typeof v === "boolean") return v;
@@ -45,11 +49,6 @@
       return op === "=" ? eq : !eq;
     }
     var a = asNumber(l), b = asNumber(r);
-    if (isNaN(a) || isNaN(b)) {
-      if (isNumber(l) || isNumber(r)) return false;
-      a = asString(l); b = asString(r);
-      if (a === "" || b === "") return false;
-    }
     return op === "<" ? a < b : op === "<=" ? a <= b : op === ">" ? a > b : a >= b;
   }
   function arith(op, l, r) {
@@ -58,8 +57,8 @@
     if (op === "+") return a + b;
     if (op === "-") return a - b;
     if (op === "*") return a * b;
-    if (op === "div") return a / b;
-    return b === 0 ? NaN : a % b;
+    if (op === "div") return b === 0 ? (a === 0 ? NaN : (a > 0 ? Infinity : -Infinity)) : a / b;
+    return b === 0 || !isFinite(a) ? NaN : a % b;
   }
   function value(node, answers, current) {
     switch (node.k) {
@@ -91,10 +90,9 @@
       case "string-length": return asString(v[0]).length;
       case "number": return asNumber(v[0]);
       case "int": var n = asNumber(v[0]); return isFinite(n) ? Math.trunc(n) : n;
-      case "today": return new Date().toISOString().slice(0, 10);
-      case "regex":
-        try { return new RegExp("^(?:" + asString(v[1]) + ")$").test(asString(v[0])); }
-        catch (e) { return false; }
+      case "today":
+        var d = new Date();
+        return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0");
     }
     return undefined;
   }

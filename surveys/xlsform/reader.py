@@ -31,6 +31,7 @@ from pyxform.xls2json import workbook_to_json
 from pyxform.xls2json_backends import get_xlsform
 
 from surveys.definition import (
+    CONTROL_CHARACTERS,
     ChoiceDef,
     ChoiceListDef,
     GridRowDef,
@@ -39,6 +40,7 @@ from surveys.definition import (
     SurveyDefinition,
     Translations,
 )
+from surveys.errors import SurveyError
 from surveys.expressions import ExpressionError, parse, references, validate
 
 SUPPORTED_SUFFIXES = (".xlsx", ".xls", ".csv")
@@ -61,14 +63,31 @@ LANGUAGE_HEADER = re.compile(
     r"^\s*(?P<name>.*?)\s*\((?P<code>[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)*)\)\s*$"
 )
 TRUE_VALUES = {"yes", "true", "true()", "1"}
+FALSE_VALUES = {"no", "false", "false()", "0"}
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+MAX_NAME = 100
+# Bounds of the database's DecimalField(max_digits=20, decimal_places=6).
+MAX_RANGE = Decimal("1e14")
+# Columns a form may carry that this system does not use: reported, not silently lost.
+IGNORED_COLUMNS = (
+    "default",
+    "media",
+    "image",
+    "audio",
+    "video",
+    "calculation",
+    "read_only",
+    "readonly",
+    "trigger",
+    "repeat_count",
+    "parameters",
+    "required_message",
+    "guidance_hint",
+)
 
 
-class XLSFormError(Exception):
+class XLSFormError(SurveyError):
     """The form cannot be imported; `errors` lists every reason, one line each."""
-
-    def __init__(self, errors: list[str]) -> None:
-        self.errors = errors
-        super().__init__("\n".join(errors))
 
 
 @dataclass
@@ -142,10 +161,17 @@ class _Reader:
             fieldwork_start=start,
             fieldwork_end=end,
         )
+        if len(definition.version) > 50:
+            self.errors.append("settings: version is longer than 50 characters")
+        self._note_ignored_columns(raw.survey or [])
         if not self.errors:
             self._check_variables(definition)
         if not self.errors:
             definition = self._drop_dependants(definition)
+        if not self.errors and not definition.pages:
+            self.errors.append(
+                f"{self.path.name}: the form has no questions this system can import"
+            )
         if not self.errors:
             self._check_expressions(definition)
         if self.errors:
@@ -181,9 +207,8 @@ class _Reader:
             if name and name not in self.rows:
                 self.rows[name] = index + 2
 
-    def _where(self, name: str, fallback: int = 0) -> str:
-        row = self.rows.get(name, fallback)
-        return f"row {row} ({name})" if row else f"({name})"
+    def _where(self, name: str) -> str:
+        return _at(self.rows.get(name, 0), name)
 
     def _read_languages(self, raw, form: dict) -> None:
         """Collect the form's languages, in order of first use, from pyxform's texts."""
@@ -249,7 +274,7 @@ class _Reader:
             return {}
         if isinstance(value, str):
             if len(self.languages) == 1:
-                return {self.languages[0]: value.strip()}
+                return self.translations({"default": value}, what, where, required=required)
             self.errors.append(
                 f"{where}: {what} has no language; use label::Language (code) columns"
             )
@@ -264,6 +289,9 @@ class _Reader:
                 code = self.languages[0]
             if code is None:
                 self.errors.append(f"{where}: {what} has a column without a language")
+                continue
+            if CONTROL_CHARACTERS.search(text):
+                self.errors.append(f"{where}: {what} contains a control character")
                 continue
             texts[code] = text
         if texts or required:
@@ -285,32 +313,32 @@ class _Reader:
         }
         if translated:
             return self.translations(translated, "form_title", "settings", required=True)
-        plain = str(settings.get("form_title", "") or form.get("title", "") or "").strip()
+        plain = str(settings.get("form_title", "") or "").strip()
         if len(self.languages) == 1:
-            return {self.languages[0]: plain or self.path.stem}
-        if plain:
-            return self.translations(
-                {_header_of(self.language_by_header, self.languages[0]): plain},
-                "form_title",
-                "settings",
-                required=True,
-            )
-        self.errors.append(
-            "settings: form_title is missing; add a form_title::Language (code) column "
-            "for each language"
+            return {self.languages[0]: plain or str(form.get("title") or self.path.stem)}
+        default = self._default_language(settings)
+        if not plain:
+            plain = str(form.get("title") or self.path.stem)
+        self.notes.append(
+            f"settings: form_title is in {_language_label(default)} only; translate it in "
+            "the admin (or add form_title::Language (code) columns) before going live"
         )
-        return {}
+        return {default: plain}
 
     def _fieldwork(self, settings: dict) -> tuple[int, datetime.date | None, datetime.date | None]:
         target = 0
         raw_target = str(settings.get("sample_target", "") or "").strip()
         if raw_target:
             try:
-                target = int(Decimal(raw_target))
-                if target < 0:
-                    raise InvalidOperation
-            except InvalidOperation:
-                self.errors.append(f"settings: sample_target '{raw_target}' is not a whole number")
+                target = int(raw_target)
+                if not 0 <= target <= 2_000_000_000:
+                    raise ValueError
+            except ValueError:
+                target = 0
+                self.errors.append(
+                    f"settings: sample_target '{raw_target}' is not a whole number of "
+                    "questionnaires"
+                )
         dates = []
         for key in ("fieldwork_start", "fieldwork_end"):
             raw_date = str(settings.get(key, "") or "").strip()[:10]
@@ -363,8 +391,6 @@ class _Reader:
             else:
                 loose.extend(self._questions([child], relevant=""))
         flush_loose()
-        if not pages and not self.errors:
-            self.errors.append(f"{self.path.name}: the form has no questions")
         return pages
 
     def _questions(self, children: list[dict], relevant: str) -> list[QuestionDef]:
@@ -426,7 +452,7 @@ class _Reader:
             type=qtype,
             label=label,
             hint=self.translations(element.get("hint"), "hint", where, required=False),
-            required=qtype != "note" and _bind(element, "required").lower() in TRUE_VALUES,
+            required=qtype != "note" and self._required(element, where),
             relevant=_and(group_relevant, _bind(element, "relevant")),
             constraint=_bind(element, "constraint"),
             constraint_message=self.translations(
@@ -454,15 +480,12 @@ class _Reader:
         where = self._where(name)
         children = group.get("children", [])
         rows = [c for c in children if not c.get("name", "").startswith(GENERATED_PREFIXES)]
-        # pyxform moves a table-list group's label onto a note it generates.
-        label = group.get("label") or next(
-            (
-                c.get("label")
-                for c in children
-                if c.get("name", "").startswith(GENERATED_PREFIXES[0])
-            ),
-            None,
+        # pyxform moves a table-list group's label and hint onto a note it generates.
+        note = next(
+            (c for c in children if c.get("name", "").startswith(GENERATED_PREFIXES[0])), {}
         )
+        label = group.get("label") or note.get("label")
+        hint = group.get("hint") or note.get("hint")
         lists = {row.get("list_name") or row.get("itemset") for row in rows}
         if rows and all(row.get("type") == "select all that apply" for row in rows):
             self._unsupported(group, "tables of multiple-choice questions")
@@ -487,8 +510,8 @@ class _Reader:
             variable=name,
             type="grid",
             label=self.translations(label, "label", where, required=True),
-            hint=self.translations(group.get("hint"), "hint", where, required=False),
-            required=all(_bind(row, "required").lower() in TRUE_VALUES for row in rows),
+            hint=self.translations(hint, "hint", where, required=False),
+            required=self._grid_required(rows, where),
             relevant=_and(group_relevant, _bind(group, "relevant")),
             appearance="table-list",
             choice_list=choice_list,
@@ -504,6 +527,23 @@ class _Reader:
             ),
             row=self.rows.get(name, 0),
         )
+
+    def _required(self, element: dict, where: str) -> bool:
+        value = _bind(element, "required").lower()
+        if value in TRUE_VALUES:
+            return True
+        if value and value not in FALSE_VALUES:
+            self.errors.append(
+                f"{where}: required '{value}' is not supported; use yes or no "
+                "(a condition belongs in relevant or constraint)"
+            )
+        return False
+
+    def _grid_required(self, rows: list[dict], where: str) -> bool:
+        flags = {self._required(row, self._where(row["name"])) for row in rows}
+        if len(flags) > 1:
+            self.errors.append(f"{where}: the rows of a grid are all required or none is")
+        return flags == {True}
 
     def _use_list(self, element: dict, where: str) -> str | None:
         list_name = element.get("list_name") or element.get("itemset") or ""
@@ -528,10 +568,15 @@ class _Reader:
             value = Decimal(raw)
             if not value.is_finite():
                 raise InvalidOperation
-            return value
         except InvalidOperation:
             self.errors.append(f"{where}: {key} '{raw}' is not a number")
             return None
+        if abs(value) >= MAX_RANGE or value != value.quantize(Decimal("0.000001")):
+            self.errors.append(
+                f"{where}: {key} '{raw}' must be below 10^14 with at most 6 decimals"
+            )
+            return None
+        return value
 
     def _count(self, element: dict, key: str, where: str) -> int | None:
         value = self._number(element, key, where)
@@ -570,13 +615,46 @@ class _Reader:
 
     # Whole-form checks --------------------------------------------------------------
 
+    def _note_ignored_columns(self, survey_rows: list[dict]) -> None:
+        rows_by_column: dict[str, list[int]] = {}
+        for index, row in enumerate(survey_rows):
+            for column, value in row.items():
+                base = column.partition("::")[0].strip().lower()
+                if base in IGNORED_COLUMNS and str(value or "").strip():
+                    rows_by_column.setdefault(base, []).append(index + 2)
+        for column, rows in rows_by_column.items():
+            shown = ", ".join(map(str, rows[:10])) + (" ..." if len(rows) > 10 else "")
+            self.notes.append(f"the column '{column}' is not used by this system (rows {shown})")
+
+    def _check_names(self, definition: SurveyDefinition) -> None:
+        names = [("page", page.name, page.row) for page in definition.pages]
+        for question in definition.questions():
+            names.append(("variable", question.variable, question.row))
+            names += [("variable", row.variable, row.row) for row in question.rows]
+        for kind, name, row in names:
+            if len(name) > MAX_NAME or not NAME.match(name):
+                self.errors.append(
+                    f"{_at(row, name)}: the {kind} name must be at most {MAX_NAME} letters, "
+                    "digits, '_', '-' or '.', starting with a letter or '_'"
+                )
+        for choice_list in definition.choice_lists:
+            if len(choice_list.name) > MAX_NAME:
+                self.errors.append(f"choice list '{choice_list.name[:40]}...': name too long")
+            for choice in choice_list.choices:
+                if not choice.value or len(choice.value) > MAX_NAME:
+                    self.errors.append(
+                        f"choice list '{choice_list.name}': a choice value must have 1 to "
+                        f"{MAX_NAME} characters ('{choice.value[:40]}')"
+                    )
+
     def _check_variables(self, definition: SurveyDefinition) -> None:
+        self._check_names(definition)
         seen: dict[str, str] = {}
         for question in definition.questions():
             names = [(question.variable, question.row)]
             names += [(row.variable, row.row) for row in question.rows]
             for name, row in names:
-                where = f"row {row} ({name})" if row else f"({name})"
+                where = _at(row, name)
                 if name in seen:
                     self.errors.append(
                         f"{where}: the name '{name}' is already used at {seen[name]}"
@@ -586,12 +664,12 @@ class _Reader:
                 low, high = question.min_value, question.max_value
                 if low is not None and high is not None and low > high:
                     self.errors.append(
-                        f"row {question.row} ({question.variable}): min_value is above max_value"
+                        f"{_at(question.row, question.variable)}: min_value > max_value"
                     )
             low, high = question.min_choices, question.max_choices
             if low is not None and high is not None and low > high:
                 self.errors.append(
-                    f"row {question.row} ({question.variable}): min_choices is above max_choices"
+                    f"{_at(question.row, question.variable)}: min_choices > max_choices"
                 )
 
     def _drop_dependants(self, definition: SurveyDefinition) -> SurveyDefinition:
@@ -600,6 +678,17 @@ class _Reader:
             return definition
         pages = []
         for page in definition.pages:
+            needed = _expression_names(page.relevant) & self.skipped_names
+            if needed:
+                for question in page.questions:
+                    self.skipped_names.add(question.variable)
+                    self.skipped_names.update(row.variable for row in question.rows)
+                self.skipped.append(
+                    f"{_at(page.row, page.name)}: the page's relevant uses "
+                    + ", ".join(sorted(needed))
+                    + ", which was skipped; its questions are left out too"
+                )
+                continue
             kept = []
             for question in page.questions:
                 needed = _read_names(question) & self.skipped_names
@@ -607,8 +696,9 @@ class _Reader:
                     kept.append(question)
                     continue
                 self.skipped_names.add(question.variable)
+                self.skipped_names.update(row.variable for row in question.rows)
                 self.skipped.append(
-                    f"row {question.row} ({question.variable}): it uses "
+                    f"{_at(question.row, question.variable)}: it uses "
                     + ", ".join(sorted(needed))
                     + ", which was skipped"
                 )
@@ -625,15 +715,9 @@ class _Reader:
         known: set[str] = set()
         for page in definition.pages:
             if page.relevant:
-                self._check(
-                    page.relevant, known, "relevant", f"row {page.row} ({page.name})", False
-                )
+                self._check(page.relevant, known, "relevant", _at(page.row, page.name), False)
             for question in page.questions:
-                where = (
-                    f"row {question.row} ({question.variable})"
-                    if question.row
-                    else f"({question.variable})"
-                )
+                where = _at(question.row, question.variable)
                 own = {question.variable}
                 piped = sorted(_piped_names(question) - known - own)
                 if piped:
@@ -675,14 +759,25 @@ def _piped_names(question: QuestionDef) -> set[str]:
     }
 
 
+def _expression_names(text: str) -> set[str]:
+    if not text:
+        return set()
+    with contextlib.suppress(ExpressionError):  # reported by _check_expressions
+        return references(parse(text))
+    return set()
+
+
 def _read_names(question: QuestionDef) -> set[str]:
     """Return every answer a question reads, in its logic or its texts."""
     names = _piped_names(question)
     for text in (question.relevant, question.constraint, question.screening):
-        if text:
-            with contextlib.suppress(ExpressionError):  # reported by _check_expressions
-                names |= references(parse(text))
+        names |= _expression_names(text)
     return names
+
+
+def _at(row: int, name: str) -> str:
+    """Return where a named row is, for an error message: 'row 12 (age)'."""
+    return f"row {row} ({name})" if row else f"({name})"
 
 
 def _bind(element: dict, key: str) -> str:

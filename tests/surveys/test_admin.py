@@ -117,3 +117,79 @@ def test_status_can_change_on_a_live_survey(admin_client, demo):
     survey_set_status(survey, Survey.Status.CLOSED)
     page = admin_client.get(reverse("admin:surveys_survey_change", args=[survey.pk]))
     assert 'name="_save"' in page.content.decode()
+
+
+def test_a_question_cannot_be_added_to_a_live_survey(admin_client, demo):
+    survey = Survey.objects.get(slug="gt2024-kazakhstan")
+    page = survey.pages.first()
+    response = admin_client.post(
+        reverse("admin:surveys_question_add"),
+        {
+            "survey": survey.pk,
+            "page": page.pk,
+            "position": 999,
+            "variable": "injected",
+            "type": "text",
+            "label_en": "Injected",
+            "relevant": "",
+            "constraint": "",
+            "screening": "",
+            "appearance": "",
+            "rows-TOTAL_FORMS": 0,
+            "rows-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 200
+    assert "can no longer change" in response.content.decode()
+    assert not Question.objects.filter(variable="injected").exists()
+
+
+def test_skip_logic_typed_in_the_admin_is_checked(admin_client):
+    survey = survey_import_xlsform(SHARED_FORMS / "yes_or_no_question.xlsx", "yn").survey
+    question = Question.objects.get(variable="good_day")
+    response = admin_client.post(
+        reverse("admin:surveys_question_change", args=[question.pk]),
+        {
+            "survey": survey.pk,
+            "page": question.page_id,
+            "position": 0,
+            "variable": "good_day",
+            "type": "single",
+            "label_en": "Good day?",
+            "relevant": "${nowhere} >",
+            "constraint": "",
+            "screening": "",
+            "choice_list": question.choice_list_id,
+            "appearance": "",
+            "rows-TOTAL_FORMS": 0,
+            "rows-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 200
+    assert "ends too early" in response.content.decode()
+    assert Question.objects.get(pk=question.pk).relevant == ""
+
+
+def test_a_survey_cannot_be_set_live_in_the_admin_with_missing_translations(admin_client):
+    survey = survey_import_xlsform(SHARED_FORMS / "yes_or_no_question.xlsx", "yn").survey
+    Survey.objects.filter(pk=survey.pk).update(languages=["en", "kk"])
+    response = admin_client.post(
+        reverse("admin:surveys_survey_change", args=[survey.pk]),
+        {
+            "slug": "yn",
+            "title_en": "Good day",
+            "title_kk": "Қайырлы күн",
+            "status": "live",
+            "version": "",
+            "languages": '["en", "kk"]',
+            "default_language": "en",
+            "sample_target": 10,
+            "fieldwork_start": "",
+            "fieldwork_end": "",
+            "quota_cells-TOTAL_FORMS": 0,
+            "quota_cells-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 200
+    assert "translated into kk" in response.content.decode()
+    assert Survey.objects.get(pk=survey.pk).status == Survey.Status.DRAFT

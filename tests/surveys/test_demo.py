@@ -135,3 +135,37 @@ def test_loading_the_demo_twice_changes_nothing(demo):
     assert table_counts() == before
     assert {s.slug: s.updated for s in Survey.objects.all()} == stamps
     assert set(Question.objects.values_list("pk", flat=True)) == ids
+
+
+def test_loading_the_demo_again_keeps_targets_moved_in_the_admin(demo):
+    QuotaCell.objects.filter(name="beijing").update(target=500)
+    call_command("load_demo")
+    assert QuotaCell.objects.get(name="beijing").target == 500
+
+
+def test_reset_starts_the_demo_again_from_the_files(demo):
+    QuotaCell.objects.filter(name="beijing").update(target=500)
+    call_command("load_demo", reset=True)
+    assert QuotaCell.objects.get(name="beijing").target == 110
+    assert Survey.objects.count() == 2
+
+
+def test_a_changed_demo_file_does_not_break_a_live_demo(demo, settings, tmp_path, capsys):
+    import shutil
+
+    from surveys import demo as demo_module
+
+    for name in ("china.csv", "china_population.csv", "kazakhstan_population.csv"):
+        shutil.copy(DEMO_DIR / name, tmp_path / name)
+    text = (DEMO_DIR / "kazakhstan.csv").read_text(encoding="utf-8")
+    (tmp_path / "kazakhstan.csv").write_text(text.replace("Ваш пол", "Укажите ваш пол"), "utf-8")
+    original = demo_module.DEMO_DIR
+    demo_module.DEMO_DIR = tmp_path
+    try:
+        call_command("load_demo")
+    finally:
+        demo_module.DEMO_DIR = original
+    out = capsys.readouterr().out
+    assert "kazakhstan.csv differs from the live survey" in out
+    gender = Question.objects.get(survey__slug="gt2024-kazakhstan", variable="gender")
+    assert gender.label["ru"] == "Ваш пол"

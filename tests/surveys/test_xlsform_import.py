@@ -2,9 +2,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from surveys.errors import SurveyError
 from surveys.models import Question, Survey
 from surveys.services import survey_import_xlsform, survey_set_status
-from surveys.xlsform.reader import XLSFormError
 from tests.conftest import SHARED_FORMS, table_counts
 
 pytestmark = pytest.mark.django_db
@@ -211,7 +211,7 @@ def test_a_live_survey_is_not_changed_by_a_reimport(make_form):
 def test_a_survey_with_missing_translations_cannot_go_live(make_form):
     survey = survey_import_xlsform(make_form(survey_rows(), YESNO, SETTINGS), "kz").survey
     Question.objects.filter(variable="age").update(hint={"kk": "Толық жыл"})
-    with pytest.raises(XLSFormError, match="ru"):
+    with pytest.raises(SurveyError, match="ru"):
         survey_set_status(survey, Survey.Status.LIVE)
     assert Survey.objects.get().status == Survey.Status.DRAFT
 
@@ -266,3 +266,108 @@ def test_the_widgets_table_list_becomes_a_grid():
     grid = Question.objects.get(variable="table_list_test2")
     assert grid.type == Question.Type.GRID
     assert [row.variable for row in grid.rows.all()] == ["table_list_3", "table_list_4"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({**SETTINGS, "sample_target": "nan"}, "sample_target 'nan'"),
+        ({**SETTINGS, "sample_target": "Infinity"}, "sample_target 'Infinity'"),
+        ({**SETTINGS, "sample_target": "1e30"}, "sample_target '1e30'"),
+        ({**SETTINGS, "version": "v" * 60}, "version is longer than 50"),
+        ({**SETTINGS, "fieldwork_start": "2024-13-01"}, "fieldwork_start '2024-13-01'"),
+    ],
+)
+def test_bad_settings_are_reported_not_crashed_on(make_form, settings, message):
+    assert_rejected(make_form(survey_rows(), YESNO, settings), message)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"type": "text", "name": "x" * 120, KK: "А", RU: "Б"}, "the variable name must be"),
+        ({"type": "integer", "name": "n", KK: "А", RU: "Б", "min_value": "1e30"}, "below 10^14"),
+        (
+            {"type": "decimal", "name": "n", KK: "А", RU: "Б", "min_value": "0.0000001"},
+            "6 decimals",
+        ),
+        ({"type": "text", "name": "t", KK: "А\x0bБ", RU: "Б"}, "control character"),
+        (
+            {"type": "text", "name": "t", KK: "А", RU: "Б", "required": "${age} > 3"},
+            "required '${age} > 3'",
+        ),
+    ],
+)
+def test_values_the_database_cannot_hold_are_refused_with_their_row(make_form, extra, message):
+    assert_rejected(make_form(survey_rows(extra), YESNO, SETTINGS), "row 5", message)
+
+
+def test_a_bad_slug_is_refused(make_form):
+    assert_rejected(make_form(survey_rows(), YESNO, SETTINGS), "not a valid slug", slug="bad slug!")
+
+
+def test_a_grid_with_some_rows_required_is_refused(make_form):
+    grid = [
+        {"type": "begin group", "name": "g", KK: "Т", RU: "Т", "appearance": "table-list"},
+        {"type": "select_one yesno", "name": "g1", KK: "А", RU: "А", "required": "yes"},
+        {"type": "select_one yesno", "name": "g2", KK: "Б", RU: "Б"},
+        {"type": "end group"},
+    ]
+    assert_rejected(make_form(survey_rows(*grid), YESNO, SETTINGS), "all required or none")
+
+
+def test_a_grid_keeps_its_hint(make_form):
+    grid = [
+        {
+            "type": "begin group",
+            "name": "g",
+            KK: "Т",
+            RU: "Т",
+            "appearance": "table-list",
+            "hint::Kazakh (kk)": "Әр жолға",
+            "hint::Russian (ru)": "По строке",
+        },
+        {"type": "select_one yesno", "name": "g1", KK: "А", RU: "А"},
+        {"type": "end group"},
+    ]
+    survey_import_xlsform(make_form(survey_rows(*grid), YESNO, SETTINGS), "kz")
+    assert Question.objects.get(variable="g").hint == {"kk": "Әр жолға", "ru": "По строке"}
+
+
+def test_a_page_shown_on_a_skipped_question_is_skipped_with_its_questions(make_form, capsys):
+    rows = [
+        {"type": "begin group", "name": "p1", KK: "Б", RU: "С"},
+        {"type": "text", "name": "name", KK: "Аты", RU: "Имя"},
+        {"type": "geopoint", "name": "where", KK: "Қайда", RU: "Где"},
+        {"type": "end group"},
+        {"type": "begin group", "name": "p2", KK: "Б", RU: "С", "relevant": "${where} != ''"},
+        {"type": "text", "name": "why", KK: "Неге", RU: "Почему"},
+        {"type": "end group"},
+    ]
+    run_import(make_form(rows, YESNO, SETTINGS), skip_unsupported=True)
+    assert "row 6 (p2)" in capsys.readouterr().out
+    assert list(Question.objects.values_list("variable", flat=True)) == ["name"]
+
+
+def test_skipping_everything_is_an_error_not_an_empty_survey(make_form):
+    rows = [{"type": "geopoint", "name": "where", KK: "Қайда", RU: "Где"}]
+    assert_rejected(
+        make_form(rows, YESNO, SETTINGS),
+        "no questions this system can import",
+        skip_unsupported=True,
+    )
+
+
+def test_a_plain_title_is_kept_in_the_default_language_until_translated(make_form, capsys):
+    run_import(make_form(survey_rows(), YESNO, {"form_title": "Сауалнама"}))
+    assert "form_title is in Kazakh (kk) only" in capsys.readouterr().out
+    survey = Survey.objects.get()
+    assert survey.title == {"kk": "Сауалнама"}
+    with pytest.raises(SurveyError, match="translated into ru"):
+        survey_set_status(survey, Survey.Status.LIVE)
+
+
+def test_columns_the_system_does_not_use_are_named(make_form, capsys):
+    rows = survey_rows({"type": "text", "name": "t", KK: "А", RU: "Б", "default": "x"})
+    run_import(make_form(rows, YESNO, SETTINGS))
+    assert "the column 'default' is not used by this system (rows 5)" in capsys.readouterr().out

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from surveys.errors import SurveyError
 from surveys.services import survey_import_xlsform
-from surveys.xlsform.reader import XLSFormError
 
 
 class Command(BaseCommand):
@@ -19,7 +19,7 @@ class Command(BaseCommand):
     def handle(self, path, slug, skip_unsupported, **options):
         try:
             result = survey_import_xlsform(path, slug, skip_unsupported=skip_unsupported)
-        except XLSFormError as exc:
+        except SurveyError as exc:
             raise CommandError(
                 f"{path} was not imported; nothing was changed:\n  " + "\n  ".join(exc.errors)
             ) from None
