@@ -133,6 +133,26 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SOFT_TIME_LIMIT = 60
+CELERY_TASK_TIME_LIMIT = 120
+# A message a worker took but never acknowledged (it died) comes back after this long;
+# it must be longer than any task may run, or a slow task would run twice at once.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Completed submissions still awaiting validation after this long are enqueued again by
+# the sweeper, which Celery beat runs every minute.
+VALIDATION_GRACE_SECONDS = int(os.environ.get("VALIDATION_GRACE_SECONDS", "120"))
+CELERY_BEAT_SCHEDULE = {
+    "sweep-pending-validations": {
+        "task": "respondents.tasks.sweep_pending",
+        "schedule": 60.0,
+    },
+}
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
 LOGGING = {

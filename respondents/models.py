@@ -47,8 +47,16 @@ class Respondent(models.Model):
         return reverse("respondents:entry", args=[self.token])
 
 
+class Verdict(models.TextChoices):
+    PENDING = "pending", _("Awaiting validation")
+    VALID = "valid", _("Valid")
+    INVALID = "invalid", _("Invalid")
+
+
 class Submission(models.Model):
     """A respondent's questionnaire: answers as one JSON document, and how it went."""
+
+    Verdict = Verdict
 
     class Status(models.TextChoices):
         IN_PROGRESS = "in_progress", _("In progress")
@@ -78,10 +86,22 @@ class Submission(models.Model):
     )
     user_agent = models.CharField(max_length=500, blank=True)
     ip_hash = models.CharField(max_length=64, blank=True)
+    # Quality control: what the rules said, and the verdict in force (an override wins).
+    verdict = models.CharField(
+        max_length=10, choices=Verdict.choices, default=Verdict.PENDING, db_index=True
+    )
+    qc_verdict = models.CharField(max_length=10, choices=Verdict.choices, blank=True)
+    qc_results = models.JSONField(
+        default=dict, blank=True, help_text=_("Each rule's version, result and reason.")
+    )
+    validated = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["survey", "started"]
-        indexes = [models.Index(fields=["survey", "status"])]
+        indexes = [
+            models.Index(fields=["survey", "status"]),
+            models.Index(fields=["status", "verdict", "ended"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.survey.slug} #{self.pk} ({self.status})"
@@ -112,3 +132,24 @@ class QuotaSlot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cell.name}: {self.state}"
+
+
+class VerdictOverride(models.Model):
+    """A field manager's decision on a submission, kept as an audit trail."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="overrides")
+    verdict = models.CharField(
+        max_length=10, choices=[(Verdict.VALID, _("Valid")), (Verdict.INVALID, _("Invalid"))]
+    )
+    previous = models.CharField(max_length=10, choices=Verdict.choices)
+    reason = models.TextField(_("reason"))
+    user = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["submission", "created"]
+
+    def __str__(self) -> str:
+        return f"{self.previous} → {self.verdict}: {self.reason[:40]}"

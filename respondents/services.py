@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -18,6 +19,7 @@ from django.utils.crypto import salted_hmac
 from respondents import flow
 from respondents.models import QuotaSlot, Respondent, Submission
 from respondents.panel import PanelMember
+from respondents.tasks import enqueue_validation
 from respondents.tokens import new_token
 from surveys.expressions import Evaluator
 from surveys.models import QuotaCell, Survey
@@ -237,4 +239,7 @@ def submission_complete(submission: Submission) -> Submission:
         locked.status = status
         locked.ended = timezone.now()
         locked.save(update_fields=["status", "ended"])
+        if status == Submission.Status.COMPLETED:
+            # Only once the completion is committed may a worker look at it.
+            transaction.on_commit(partial(enqueue_validation, locked.pk))
     return locked

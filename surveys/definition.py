@@ -51,6 +51,7 @@ class QuestionDef:
     constraint: str = ""
     constraint_message: Translations = field(default_factory=dict)
     screening: str = ""
+    attention_check: str = ""
     appearance: str = ""
     choice_list: str = ""
     min_value: Decimal | None = None

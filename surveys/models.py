@@ -60,6 +60,11 @@ class Survey(models.Model):
     fieldwork_start = models.DateField(_("fieldwork starts"), null=True, blank=True)
     fieldwork_end = models.DateField(_("fieldwork ends"), null=True, blank=True)
     version = models.CharField(_("questionnaire version"), max_length=50, blank=True)
+    speeder_fraction = models.FloatField(
+        _("speeder threshold"),
+        default=0.4,
+        help_text=_("An interview shorter than this share of the median interview is a speeder."),
+    )
     open_link = models.BooleanField(
         _("open link"),
         default=False,
@@ -218,6 +223,11 @@ class Question(models.Model):
         blank=True,
         help_text=_("Condition on this answer ('.'); a respondent failing it is screened out."),
     )
+    attention_check = models.TextField(
+        _("attention check"),
+        blank=True,
+        help_text=_("Condition the answer ('.') must meet from an attentive respondent."),
+    )
     appearance = models.CharField(_("appearance"), max_length=100, blank=True)
     choice_list = models.ForeignKey(
         ChoiceList, on_delete=models.RESTRICT, null=True, blank=True, related_name="questions"
@@ -268,6 +278,7 @@ class Question(models.Model):
                 "relevant": (self.relevant, False),
                 "constraint": (self.constraint, True),
                 "screening": (self.screening, True),
+                "attention_check": (self.attention_check, True),
             },
             own=self.variable,
         )

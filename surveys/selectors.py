@@ -71,6 +71,7 @@ def _question_definition(question: Question) -> QuestionDef:
         constraint=question.constraint,
         constraint_message=question.constraint_message,
         screening=question.screening,
+        attention_check=question.attention_check,
         appearance=question.appearance,
         choice_list=question.choice_list.name if question.choice_list else "",
         min_value=question.min_value,
@@ -120,3 +121,28 @@ def survey_publish_errors(survey: Survey) -> list[str]:
                 f"survey '{survey.slug}': only {share:.0%} of its texts are translated into {code}"
             )
     return errors
+
+
+def quota_table(survey: Survey) -> list[dict]:
+    """Return each quota cell with its target, counts and state (open, full or closed)."""
+    rows = []
+    for cell in survey.quota_cells.order_by("position", "name"):
+        if survey.status != Survey.Status.LIVE:
+            state = "closed"
+        elif cell.is_full:
+            state = "full"
+        else:
+            state = "open"
+        rows.append(
+            {
+                "cell": cell.name,
+                "label": survey.text(cell.label),
+                "target": cell.target,
+                "confirmed": cell.confirmed,
+                "reserved": cell.reserved,
+                "released": cell.released,
+                "hard": cell.is_hard,
+                "state": state,
+            }
+        )
+    return rows

@@ -165,6 +165,7 @@ def _apply_question(
             "constraint": definition.constraint,
             "constraint_message": definition.constraint_message,
             "screening": definition.screening,
+            "attention_check": definition.attention_check,
             "appearance": definition.appearance,
             "choice_list": lists.get(definition.choice_list),
             "min_value": definition.min_value,

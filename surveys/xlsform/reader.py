@@ -8,7 +8,8 @@ survey sheet it comes from.
 
 Conventions beyond the XLSForm specification (columns that other tools ignore):
 ``min_value`` / ``max_value`` (range of a number question), ``min_choices`` /
-``max_choices`` (multiple choice), ``screening`` (an eligibility condition on the
+``max_choices`` (multiple choice), ``attention_check`` (what an attentive respondent's
+answer meets, checked by quality control), ``screening`` (an eligibility condition on the
 question's own answer); in the settings sheet ``sample_target``, ``fieldwork_start`` and
 ``fieldwork_end``. A group with ``appearance`` ``table-list`` of single-choice questions
 on one list is a grid.
@@ -462,6 +463,7 @@ class _Reader:
                 required=False,
             ),
             screening=str(element.get("screening", "") or "").strip(),
+            attention_check=str(element.get("attention_check", "") or "").strip(),
             appearance=appearance,
             choice_list=choice_list,
             min_value=self._number(element, "min_value", where)
@@ -729,6 +731,7 @@ class _Reader:
                 self._check(question.relevant, known, "relevant", where, False)
                 self._check(question.constraint, known | own, "constraint", where, True)
                 self._check(question.screening, known | own, "screening", where, True)
+                self._check(question.attention_check, known | own, "attention_check", where, True)
                 known |= own | {row.variable for row in question.rows}
 
     def _check(
@@ -770,7 +773,12 @@ def _expression_names(text: str) -> set[str]:
 def _read_names(question: QuestionDef) -> set[str]:
     """Return every answer a question reads, in its logic or its texts."""
     names = _piped_names(question)
-    for text in (question.relevant, question.constraint, question.screening):
+    for text in (
+        question.relevant,
+        question.constraint,
+        question.screening,
+        question.attention_check,
+    ):
         names |= _expression_names(text)
     return names
 

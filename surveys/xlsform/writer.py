@@ -56,7 +56,8 @@ def survey_sheet(definition: SurveyDefinition) -> Sheet:
         + _translated("hint", languages)
         + ["required", "relevant", "constraint"]
         + _translated("constraint_message", languages)
-        + ["appearance", "min_value", "max_value", "min_choices", "max_choices", "screening"]
+        + ["appearance", "min_value", "max_value", "min_choices", "max_choices"]
+        + ["screening", "attention_check"]
     )
     rows: list[dict[str, str]] = []
     for page in definition.pages:
@@ -103,6 +104,7 @@ def survey_sheet(definition: SurveyDefinition) -> Sheet:
                     "min_choices": _number(question.min_choices),
                     "max_choices": _number(question.max_choices),
                     "screening": question.screening,
+                    "attention_check": question.attention_check,
                 }
                 | _texts("label", question.label)
                 | _texts("hint", question.hint)

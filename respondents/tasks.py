@@ -1,0 +1,47 @@
+"""Celery tasks: each takes ids, calls one service, and owns retries and time limits."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.db import OperationalError
+
+from respondents.validation import pending_submission_ids, submission_validate
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+    soft_time_limit=30,
+    time_limit=60,
+)
+def validate_submission(submission_id: int, force: bool = False) -> str | None:
+    """Run quality control on one submission; running it twice changes nothing."""
+    submission = submission_validate(submission_id, force=force)
+    return submission.verdict if submission is not None else None
+
+
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=120)
+def sweep_pending() -> int:
+    """Enqueue again the submissions whose validation never ran (broker or worker down)."""
+    ids = pending_submission_ids(settings.VALIDATION_GRACE_SECONDS)
+    for submission_id in ids:
+        validate_submission.delay(submission_id)
+    if ids:
+        logger.info("re-enqueued %d submissions awaiting validation", len(ids))
+    return len(ids)
+
+
+def enqueue_validation(submission_id: int) -> None:
+    """Ask a worker to validate; if the broker is down, the sweeper will ask again later."""
+    try:
+        validate_submission.delay(submission_id)
+    except Exception:  # the broker's errors vary by transport; none may lose a submission
+        logger.exception("could not enqueue validation of submission %s", submission_id)

@@ -1,0 +1,208 @@
+"""Validation of completed submissions: run the quality rules, move the quota counts.
+
+A submission's slots go reserved -> confirmed when it is judged valid, and -> released
+when it is judged invalid (which reopens a full cell). Every move is a guarded UPDATE on
+the slot's state followed by the matching change of the cell's counts, in one
+transaction, so running a validation twice moves nothing the second time.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from respondents import quality
+from respondents.models import QuotaSlot, Submission, Verdict, VerdictOverride
+from surveys.errors import SurveyError
+from surveys.models import Question, QuotaCell, Survey
+
+logger = logging.getLogger(__name__)
+
+RECENT_INTERVIEWS = 500
+S = QuotaSlot.State
+
+
+def _move_slot(slot: QuotaSlot, to: str) -> bool:
+    """Move one slot to state `to`, adjusting its cell's counts; return whether it moved.
+
+    Confirming a released slot takes a place again, so it is guarded like a reservation:
+    it fails when a hard cell has filled up meanwhile.
+    """
+    if slot.state == to:
+        return False
+    cells = QuotaCell.objects.filter(pk=slot.cell_id)
+    if slot.state == S.RELEASED and slot.cell.is_hard:
+        cells = cells.filter(confirmed__lt=F("target") - F("reserved"))
+    moved = QuotaSlot.objects.filter(pk=slot.pk, state=slot.state).update(
+        state=to, updated=timezone.now()
+    )
+    if not moved:
+        return False
+    changes = {slot.state: F(slot.state) - 1, to: F(to) + 1}
+    if not cells.update(**changes):
+        raise SurveyError([f"quota cell '{slot.cell.name}' is full"])
+    slot.state = to
+    return True
+
+
+def _apply_verdict(submission: Submission, verdict: str) -> None:
+    target = {Verdict.VALID: S.CONFIRMED, Verdict.INVALID: S.RELEASED}[verdict]
+    for slot in submission.slots.select_related("cell").order_by("cell_id"):
+        _move_slot(slot, target)
+
+
+def _case(submission: Submission, survey: Survey) -> quality.Case:
+    answers = {**submission.respondent.known, **submission.answers}
+    questions = list(Question.objects.filter(survey=survey).prefetch_related("rows"))
+    recent = [
+        sum(seconds.values())
+        for seconds in Submission.objects.filter(
+            survey=survey, status=Submission.Status.COMPLETED, page_seconds__isnull=False
+        )
+        .exclude(pk=submission.pk)
+        .order_by("-ended")
+        .values_list("page_seconds", flat=True)[:RECENT_INTERVIEWS]
+    ]
+    return quality.Case(
+        answers=answers,
+        seconds=sum(submission.page_seconds.values()),
+        recent_seconds=recent,
+        speeder_fraction=survey.speeder_fraction,
+        grids=[
+            quality.Grid(q.variable, tuple(r.variable for r in q.rows.all()))
+            for q in questions
+            if q.type == Question.Type.GRID
+        ],
+        attention_checks={q.variable: q.attention_check for q in questions if q.attention_check},
+        screening={q.variable: q.screening for q in questions if q.screening},
+        open_answers=[
+            q.variable for q in questions if q.type in (Question.Type.TEXT, Question.Type.LONG_TEXT)
+        ],
+        duplicate_of=_duplicate_of(submission, answers, questions),
+    )
+
+
+def _duplicate_of(submission: Submission, answers: dict[str, Any], questions) -> int | None:
+    """Return an earlier valid-or-pending submission from the same person, if any.
+
+    The same person is the same panel id, or the same IP hash and browser with the same
+    demographic answers (the screening questions and gender): two people sharing a home
+    connection differ in age or sex, and one person on two devices is not caught.
+    """
+    earlier = (
+        Submission.objects.filter(
+            survey_id=submission.survey_id,
+            status=Submission.Status.COMPLETED,
+            ended__lt=submission.ended,
+        )
+        .exclude(pk=submission.pk)
+        .exclude(verdict=Verdict.INVALID)
+    )
+    panel_id = submission.respondent.panel_id
+    if panel_id:
+        same = earlier.filter(respondent__panel_id=panel_id).values_list("pk", flat=True).first()
+        if same:
+            return same
+    if not submission.ip_hash:
+        return None
+    demographic = [q.variable for q in questions if q.screening] + ["gender"]
+    for other in earlier.filter(
+        ip_hash=submission.ip_hash, user_agent=submission.user_agent
+    ).select_related("respondent"):
+        theirs = {**other.respondent.known, **other.answers}
+        if all(theirs.get(name) == answers.get(name) for name in demographic):
+            return other.pk
+    return None
+
+
+def submission_validate(submission_id: int, *, force: bool = False) -> Submission | None:
+    """Run quality control on a completed submission and move its quota slots.
+
+    Does nothing for a submission already judged, unless `force` (re-validation after a
+    change of rules). A field manager's override stays in force: the rules' results
+    are recorded beside it.
+    """
+    with transaction.atomic():
+        submission = (
+            Submission.objects.select_for_update(of=("self",))
+            .select_related("respondent", "survey")
+            .filter(pk=submission_id)
+            .first()
+        )
+        if submission is None or submission.status != Submission.Status.COMPLETED:
+            return submission
+        if submission.verdict != Verdict.PENDING and not force:
+            return submission
+        survey = submission.survey
+        valid, results = quality.run_rules(_case(submission, survey))
+        qc_verdict = Verdict.VALID if valid else Verdict.INVALID
+        verdict = qc_verdict
+        if submission.overrides.exists():
+            verdict = submission.overrides.order_by("-created").first().verdict
+        try:
+            with transaction.atomic():
+                _apply_verdict(submission, verdict)
+        except SurveyError as full:
+            # Re-validation found it valid, but its cell filled up in the meantime.
+            verdict = Verdict.INVALID
+            results["quota"] = {"version": 1, "passed": False, "reason": str(full)}
+            _apply_verdict(submission, verdict)
+        submission.qc_verdict = qc_verdict
+        submission.qc_results = results
+        submission.verdict = verdict
+        submission.validated = timezone.now()
+        submission.save(update_fields=["qc_verdict", "qc_results", "verdict", "validated"])
+        if verdict == Verdict.VALID:
+            survey_close_if_complete(survey)
+    return submission
+
+
+def submission_override(submission: Submission, verdict: str, reason: str, user=None) -> None:
+    """Record a field manager's verdict with its reason, and move the counts to match."""
+    if verdict not in (Verdict.VALID, Verdict.INVALID):
+        raise SurveyError([f"unknown verdict {verdict!r}"])
+    if not reason.strip():
+        raise SurveyError(["an override needs a reason"])
+    with transaction.atomic():
+        locked = Submission.objects.select_for_update().get(pk=submission.pk)
+        if locked.status != Submission.Status.COMPLETED:
+            raise SurveyError([f"submission {locked.pk} is {locked.status}, not completed"])
+        _apply_verdict(locked, verdict)
+        VerdictOverride.objects.create(
+            submission=locked, verdict=verdict, previous=locked.verdict, reason=reason, user=user
+        )
+        Submission.objects.filter(pk=locked.pk).update(verdict=verdict)
+        if verdict == Verdict.VALID:
+            survey_close_if_complete(locked.survey)
+    submission.verdict = verdict
+
+
+def survey_close_if_complete(survey: Survey) -> bool:
+    """Close a live survey once its sample target of valid questionnaires is reached."""
+    if survey.status != Survey.Status.LIVE or not survey.sample_target:
+        return False
+    valid = Submission.objects.filter(survey=survey, verdict=Verdict.VALID).count()
+    if valid < survey.sample_target:
+        return False
+    closed = Survey.objects.filter(pk=survey.pk, status=Survey.Status.LIVE).update(
+        status=Survey.Status.CLOSED
+    )
+    if closed:
+        logger.info("survey %s reached %s valid questionnaires and closed", survey.slug, valid)
+    return bool(closed)
+
+
+def pending_submission_ids(older_than_seconds: int, limit: int = 1000) -> list[int]:
+    """Return completed submissions still awaiting validation after a grace period."""
+    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+    return list(
+        Submission.objects.filter(
+            status=Submission.Status.COMPLETED, verdict=Verdict.PENDING, ended__lt=cutoff
+        )
+        .order_by("ended")
+        .values_list("pk", flat=True)[:limit]
+    )
