@@ -20,6 +20,8 @@ $(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py simulate_fieldwork gt2024-kazakhstan --respondents 300 --seed 2024 --if-empty
+	$(BIN)/python manage.py simulate_fieldwork gt2024-china --respondents 450 --seed 2024 --if-empty
 	$(BIN)/python manage.py local_admin
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 

@@ -126,9 +126,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Celery: with no broker configured, tasks run eagerly in the calling process, so the
 # embedded default needs neither Redis nor a worker.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not os.environ.get("CELERY_BROKER_URL")
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "memory://localhost/"
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "") or None
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -160,6 +160,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Task-by-task lines are noise when tasks run in process; workers log their own.
+    "loggers": {"celery.app.trace": {"level": "WARNING"}},
 }
 
 # Redis, when configured, backs the cache shared by every web process; otherwise each

@@ -186,10 +186,10 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def run_rules(case: Case, rules: Sequence[Rule] = RULES) -> tuple[bool, dict[str, dict]]:
-    """Run every rule; return (valid, {rule: {version, passed, reason}})."""
+def run_rules(case: Case, rules: Sequence[Rule] | None = None) -> tuple[bool, dict[str, dict]]:
+    """Run every rule (RULES by default); return (valid, {rule: {version, passed, reason}})."""
     results = {}
-    for rule in rules:
+    for rule in RULES if rules is None else rules:
         result = rule.check(case)
         results[rule.name] = {
             "version": rule.version,

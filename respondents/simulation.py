@@ -1,0 +1,260 @@
+"""Synthetic fieldwork: panel members answering through the same path as people.
+
+Each synthetic respondent is invited, starts, and answers page by page through the page
+form (so every answer is validated exactly as a person's) and the services the views
+call; completion reserves quota slots and enqueues validation as for anyone. Answers
+follow the distributions in demo/gt2024/answers.json, taken from the published figures,
+and a share of respondents behave badly on purpose: speeders, straight-liners,
+inattentive readers, duplicates and keyboard mashers, so quality control has work.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
+
+from respondents import flow, services
+from respondents.forms import PageForm
+from respondents.models import Respondent, Submission
+from respondents.panel import PanelMember
+from surveys.models import Question, Survey
+
+ANSWERS_FILE = Path(settings.BASE_DIR) / "demo" / "gt2024" / "answers.json"
+USER_AGENTS = (
+    "Mozilla/5.0 (Linux; Android 14; SM-A546B) AppleWebKit/537.36 Chrome/126.0 Mobile",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Version/17.5 Safari",
+)
+
+
+@dataclass(frozen=True)
+class Mix:
+    """Shares of respondents who misbehave, each in one way."""
+
+    speeder: float = 0.05
+    straightliner: float = 0.03
+    inattentive: float = 0.03
+    duplicate: float = 0.02
+    masher: float = 0.03
+    ineligible: float = 0.04
+
+
+@dataclass
+class Outcome:
+    statuses: Counter = field(default_factory=Counter)
+    behaviours: Counter = field(default_factory=Counter)
+
+
+def load_distributions(survey: Survey) -> dict[str, dict]:
+    if not ANSWERS_FILE.exists():
+        return {}
+    return json.loads(ANSWERS_FILE.read_text(encoding="utf-8")).get(survey.slug, {})
+
+
+class _Answerer:
+    def __init__(self, rng: random.Random, distributions: dict, behaviour: str) -> None:
+        self.rng = rng
+        self.distributions = distributions
+        self.behaviour = behaviour
+
+    def _weights(self, name: str, values: list[str]) -> list[float]:
+        weights = self.distributions.get(name, {}).get("weights", {})
+        return [float(weights.get(value, 0 if weights else 1)) for value in values]
+
+    def single(self, name: str, values: list[str]) -> str:
+        weights = self._weights(name, values)
+        if not any(weights):
+            weights = [1.0] * len(values)
+        return self.rng.choices(values, weights=weights)[0]
+
+    def multiple(self, question: Question, values: list[str]) -> list[str]:
+        ticks = self.distributions.get(question.variable, {}).get("ticks", {})
+        real = [v for v in values if v != "hard_to_say"]
+        chosen = [v for v in real if self.rng.random() < ticks.get(v, 0.2 if not ticks else 0)]
+        if not chosen:
+            chosen = (
+                ["hard_to_say"]
+                if "hard_to_say" in values and self.rng.random() < 0.5
+                else [self.rng.choice(real)]
+            )
+        if question.max_choices:
+            chosen = chosen[: question.max_choices]
+        return chosen
+
+    def text(self, name: str) -> str:
+        if self.behaviour == "masher":
+            return self.rng.choice(["asdf", "фыва", "ааааа", "qwerty", "..."])
+        texts = self.distributions.get(name, {}).get("texts") or ["—"]
+        return self.rng.choice(texts)
+
+    def page(self, form: PageForm, known: dict[str, Any]) -> MultiValueDict:
+        """Return the page's answers as a browser would post them."""
+        data = MultiValueDict()
+        answers = dict(form.answers)
+        for question in form.questions:
+            if not flow.is_relevant(question, answers, known):
+                continue
+            values = (
+                [c.value for c in question.choice_list.choices.all()]
+                if question.choice_list
+                else []
+            )
+            kind = question.type
+            if kind == Question.Type.NOTE:
+                continue
+            if question.variable in known:
+                value = known[question.variable]
+            elif question.attention_check:
+                value = self._attention(question, values, answers)
+            elif kind == Question.Type.SINGLE:
+                value = self.single(question.variable, values)
+            elif kind == Question.Type.MULTIPLE:
+                value = self.multiple(question, values)
+            elif kind == Question.Type.GRID:
+                rows = [row.variable for row in question.rows.all()]
+                if self.behaviour == "straightliner":
+                    same = values[0]
+                    picks = dict.fromkeys(rows, same)
+                else:
+                    picks = {row: self.single(row, values) for row in rows}
+                for row, pick in picks.items():
+                    data.setlist(row, [pick])
+                    answers[row] = pick
+                continue
+            elif kind in (Question.Type.INTEGER, Question.Type.DECIMAL):
+                value = self.rng.randint(int(question.min_value or 0), int(question.max_value or 99))
+            elif kind == Question.Type.DATE:
+                value = (timezone.localdate() - timedelta(days=self.rng.randint(0, 365))).isoformat()
+            else:
+                value = self.text(question.variable)
+            data.setlist(question.variable, value if isinstance(value, list) else [str(value)])
+            answers[question.variable] = value
+        return data
+
+    def _attention(self, question: Question, values: list[str], answers: dict) -> str:
+        from surveys.expressions import Evaluator
+
+        right = [v for v in values if Evaluator(answers).holds(question.attention_check, current=v)]
+        wrong = [v for v in values if v not in right]
+        if self.behaviour == "inattentive" and wrong:
+            return self.rng.choice(wrong)
+        return right[0] if right else self.rng.choice(values)
+
+
+def _page_seconds(rng: random.Random, behaviour: str, questions: int) -> float:
+    per_question = rng.lognormvariate(2.3, 0.35)  # about 10 s, rarely under 5 or over 20
+    seconds = max(3.0, per_question * max(questions, 1))
+    return seconds * (0.12 if behaviour == "speeder" else 1.0)
+
+
+def simulate_fieldwork(
+    survey: Survey, respondents: int, *, seed: int | None = None, mix: Mix = Mix()
+) -> Outcome:
+    """Send `respondents` synthetic panel members through `survey`; return what happened."""
+    rng = random.Random(seed)
+    distributions = load_distributions(survey)
+    questionnaire = flow.Questionnaire.load(survey)
+    geography = _geography(survey)
+    start = Respondent.objects.filter(survey=survey, panel_id__startswith="sim-").count()
+    outcome = Outcome()
+    earlier: list[tuple[dict, str, str]] = []  # known answers, ip, user agent
+
+    for number in range(start, start + respondents):
+        behaviour = rng.choices(
+            ["speeder", "straightliner", "inattentive", "duplicate", "masher", "ineligible", "good"],
+            weights=[mix.speeder, mix.straightliner, mix.inattentive, mix.duplicate,
+                     mix.masher, mix.ineligible,
+                     1 - (mix.speeder + mix.straightliner + mix.inattentive + mix.duplicate
+                          + mix.masher + mix.ineligible)],
+        )[0]
+        if behaviour == "duplicate" and earlier:
+            known, ip, agent = rng.choice(earlier)
+        else:
+            behaviour = "good" if behaviour == "duplicate" else behaviour
+            known = _known(rng, distributions, geography, behaviour)
+            ip = f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+            agent = rng.choice(USER_AGENTS)
+            earlier.append((known, ip, agent))
+        outcome.behaviours[behaviour] += 1
+        (respondent,), _ = services.panel_invite(
+            survey, [PanelMember(f"sim-{number:06d}", rng.choice(survey.languages), known)]
+        )
+        submission = services.submission_start(
+            respondent, respondent.preferred_language, user_agent=agent, ip=ip
+        )
+        answerer = _Answerer(rng, distributions, behaviour)
+        for _ in range(len(questionnaire.pages) + 1):
+            if not submission.is_open:
+                break
+            page = flow.resume_page(
+                questionnaire, submission.answers, known, submission.pages_done
+            )
+            if page is None:
+                submission = services.submission_complete(submission)
+                break
+            empty = PageForm(page, submission.language, submission.answers, known)
+            data = answerer.page(empty, known)
+            form = PageForm(page, submission.language, submission.answers, known, data)
+            if not form.is_valid():
+                raise RuntimeError(f"simulated answers were refused on {page.name}: {form.errors}")
+            seconds = _page_seconds(rng, behaviour, len(form.questions))
+            Submission.objects.filter(pk=submission.pk).update(
+                page_shown=timezone.now() - timedelta(seconds=seconds)
+            )
+            submission = services.submission_save_page(
+                submission, questionnaire, page.name, form.page_answers
+            )
+        outcome.statuses[submission.status] += 1
+    return outcome
+
+
+CELL_CONDITION = re.compile(r"^\$\{(?P<variable>[^}]+)\} = '(?P<value>[^']*)'$")
+
+
+def _geography(survey: Survey) -> tuple[str, dict[str, float]] | None:
+    """Return the question the quota cells split on, and how often to pick each answer.
+
+    Answers are drawn in proportion to the cells' targets, with a few answers outside
+    every cell (such as "another city"), which screening then turns away.
+    """
+    weights: dict[str, dict[str, float]] = {}
+    for cell in survey.quota_cells.all():
+        match = CELL_CONDITION.match(cell.condition)
+        if match:
+            weights.setdefault(match["variable"], {})[match["value"]] = max(cell.target, 1)
+    if not weights:
+        return None
+    variable = max(weights, key=lambda name: len(weights[name]))
+    question = survey.questions.filter(variable=variable).select_related("choice_list").first()
+    chosen = weights[variable]
+    if question is not None and question.choice_list is not None:
+        outside = sum(chosen.values()) * 0.03
+        for choice in question.choice_list.choices.all():
+            chosen.setdefault(choice.value, outside)
+    return variable, chosen
+
+
+def _known(rng, distributions, geography, behaviour) -> dict[str, Any]:
+    """What the panel knows of a member: region or city, age, gender."""
+    known: dict[str, Any] = {}
+    if geography is not None:
+        variable, weights = geography
+        known[variable] = rng.choices(list(weights), weights=list(weights.values()))[0]
+    if behaviour == "ineligible":
+        known["age"] = rng.choice([16, 17, 71, 74, 78])
+    else:
+        known["age"] = rng.randint(18, 70)
+    weights = distributions.get("gender", {}).get("weights", {"male": 1, "female": 1})
+    known["gender"] = rng.choices(list(weights), weights=list(weights.values()))[0]
+    return known

@@ -1,0 +1,199 @@
+import json
+
+import pytest
+from django.core.management import call_command
+
+from respondents import quality, tasks
+from respondents.models import QuotaSlot, Submission, Verdict, VerdictOverride
+from respondents.validation import (
+    pending_submission_ids,
+    submission_override,
+    submission_validate,
+)
+from surveys.errors import SurveyError
+from surveys.models import QuotaCell, Survey
+from tests.respondents.conftest import Respondent_, invite
+
+pytestmark = pytest.mark.django_db
+
+PROJECTS = ["proj_nelb", "proj_lianyungang", "proj_wewc", "proj_khorgos", "proj_cer",
+            "proj_gas", "proj_oil", "proj_lrt", "proj_renewables", "proj_refinery"]
+ROLES = ["role_us", "role_russia", "role_china", "role_turkey", "role_germany"]
+
+
+def attentive(**extra):
+    """Answers a careful respondent gives: grids varied, the attention check right."""
+    answers = {"attention": "4", "work_reason": "Высокая зарплата"}
+    answers |= {row: "12"[i % 2] for i, row in enumerate(PROJECTS)}
+    answers |= {row: "123"[i % 3] for i, row in enumerate(ROLES)}
+    return answers | extra
+
+
+def complete(survey, panel_id, region="astana", **answers) -> Submission:
+    # Different people: the test client's address and browser are the same for all, so
+    # the same age and sex would make them one person to the duplicate rule.
+    age = 20 + sum(map(ord, panel_id)) % 50
+    person = Respondent_(invite(survey, panel_id, region=region, age=age))
+    person.finish("ru", **attentive(**answers))
+    return person.submission
+
+
+def cell(survey, name="astana") -> QuotaCell:
+    return QuotaCell.objects.get(survey=survey, name=name)
+
+
+def test_a_careful_respondent_is_valid_and_confirms_the_slot(kazakhstan):
+    submission = complete(kazakhstan, "a")
+    assert (cell(kazakhstan).reserved, cell(kazakhstan).confirmed) == (1, 0)
+    submission = submission_validate(submission.pk)
+    assert submission.verdict == Verdict.VALID
+    assert all(result["passed"] for result in submission.qc_results.values())
+    assert (cell(kazakhstan).reserved, cell(kazakhstan).confirmed) == (0, 1)
+    assert QuotaSlot.objects.get(submission=submission).state == QuotaSlot.State.CONFIRMED
+
+
+def test_a_failed_attention_check_is_invalid_and_releases_the_slot(kazakhstan):
+    submission = submission_validate(complete(kazakhstan, "a", attention="1").pk)
+    assert submission.verdict == Verdict.INVALID
+    assert "attention" in submission.qc_results["attention"]["reason"]
+    assert (cell(kazakhstan).reserved, cell(kazakhstan).released) == (0, 1)
+
+
+def test_validating_twice_leaves_one_result_and_the_counts_unchanged(kazakhstan):
+    submission = complete(kazakhstan, "a")
+    first = submission_validate(submission.pk)
+    again = submission_validate(submission.pk)
+    assert again.validated == first.validated
+    assert (cell(kazakhstan).confirmed, cell(kazakhstan).reserved) == (1, 0)
+
+
+def test_an_invalid_verdict_reopens_a_full_cell(kazakhstan):
+    QuotaCell.objects.filter(pk=cell(kazakhstan).pk).update(target=1)
+    cheater = complete(kazakhstan, "a", attention="1")
+    assert cell(kazakhstan).is_full
+    late = Respondent_(invite(kazakhstan, "b", region="astana"))
+    late.finish("ru", **attentive())
+    assert late.submission.status == Submission.Status.OVER_QUOTA
+    submission_validate(cheater.pk)
+    assert not cell(kazakhstan).is_full
+    third = complete(kazakhstan, "c")
+    assert third.status == Submission.Status.COMPLETED
+
+
+def test_the_same_person_twice_is_a_duplicate(kazakhstan):
+    first = Respondent_(invite(kazakhstan, "a", region="astana", age=30, gender="male"))
+    first.client.defaults.update(REMOTE_ADDR="198.51.100.4", HTTP_USER_AGENT="Phone X")
+    first.finish("ru", **attentive())
+    second = Respondent_(invite(kazakhstan, "b", region="astana", age=30, gender="male"))
+    second.client.defaults.update(REMOTE_ADDR="198.51.100.4", HTTP_USER_AGENT="Phone X")
+    second.finish("ru", **attentive())
+    other = Respondent_(invite(kazakhstan, "c", region="astana", age=52, gender="female"))
+    other.client.defaults.update(REMOTE_ADDR="198.51.100.4", HTTP_USER_AGENT="Phone X")
+    other.finish("ru", **attentive())
+    for person in (first, second, other):
+        submission_validate(person.submission.pk)
+    assert first.submission.verdict == Verdict.VALID
+    assert second.submission.verdict == Verdict.INVALID
+    assert f"submission {first.submission.pk}" in second.submission.qc_results["duplicate"]["reason"]
+    assert other.submission.verdict == Verdict.VALID  # same home, another person
+
+
+def test_an_override_is_kept_with_its_reason_and_moves_the_counts(kazakhstan, admin_user):
+    submission = submission_validate(complete(kazakhstan, "a", attention="1").pk)
+    submission_override(submission, Verdict.VALID, "Misread the instruction; called back", admin_user)
+    submission.refresh_from_db()
+    assert submission.verdict == Verdict.VALID
+    assert submission.qc_verdict == Verdict.INVALID
+    override = VerdictOverride.objects.get()
+    assert (override.previous, override.verdict, override.user) == ("invalid", "valid", admin_user)
+    assert (cell(kazakhstan).confirmed, cell(kazakhstan).released) == (1, 0)
+    # A re-run of the rules records their results but keeps the manager's verdict.
+    assert submission_validate(submission.pk, force=True).verdict == Verdict.VALID
+
+
+def test_an_override_without_a_reason_is_refused(kazakhstan):
+    submission = submission_validate(complete(kazakhstan, "a").pk)
+    with pytest.raises(SurveyError, match="reason"):
+        submission_override(submission, Verdict.INVALID, "  ")
+
+
+def test_overriding_to_valid_cannot_overfill_a_cell(kazakhstan):
+    QuotaCell.objects.filter(pk=cell(kazakhstan).pk).update(target=1)
+    rejected = submission_validate(complete(kazakhstan, "a", attention="1").pk)
+    submission_validate(complete(kazakhstan, "b").pk)
+    with pytest.raises(SurveyError, match="full"):
+        submission_override(rejected, Verdict.VALID, "looks fine to me")
+    assert (cell(kazakhstan).confirmed, cell(kazakhstan).released) == (1, 1)
+    assert not VerdictOverride.objects.exists()
+
+
+def test_the_survey_closes_itself_when_its_target_is_confirmed(kazakhstan):
+    Survey.objects.filter(pk=kazakhstan.pk).update(sample_target=2)
+    submission_validate(complete(kazakhstan, "a").pk)
+    assert Survey.objects.get(pk=kazakhstan.pk).status == Survey.Status.LIVE
+    submission_validate(complete(kazakhstan, "b", region="shymkent").pk)
+    assert Survey.objects.get(pk=kazakhstan.pk).status == Survey.Status.CLOSED
+
+
+def test_completion_enqueues_validation_once_committed(kazakhstan, monkeypatch, django_capture_on_commit_callbacks):
+    sent = []
+    monkeypatch.setattr(tasks.validate_submission, "delay", sent.append)
+    person = Respondent_(invite(kazakhstan, "a", region="astana"))
+    with django_capture_on_commit_callbacks(execute=True):
+        person.finish("ru", **attentive())
+    assert sent == [person.submission.pk]
+
+
+def test_a_broker_that_is_down_loses_no_submission(kazakhstan, monkeypatch, django_capture_on_commit_callbacks):
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6399. Connection refused.")
+
+    monkeypatch.setattr(tasks.validate_submission, "delay", broker_down)
+    person = Respondent_(invite(kazakhstan, "a", region="astana"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = person.finish("ru", **attentive())
+    assert "Спасибо!" in response.content.decode()
+    submission = person.submission
+    assert (submission.status, submission.verdict) == ("completed", "pending")
+    assert pending_submission_ids(older_than_seconds=0) == [submission.pk]
+
+
+def test_the_sweeper_enqueues_what_waited_too_long(kazakhstan, monkeypatch, settings):
+    submission = complete(kazakhstan, "a")
+    sent = []
+    monkeypatch.setattr(tasks.validate_submission, "delay", sent.append)
+    settings.VALIDATION_GRACE_SECONDS = 3600
+    assert tasks.sweep_pending() == 0
+    settings.VALIDATION_GRACE_SECONDS = 0
+    assert tasks.sweep_pending() == 1
+    assert sent == [submission.pk]
+
+
+def test_revalidate_reruns_changed_rules_and_moves_the_counts(kazakhstan, capsys, monkeypatch):
+    for panel_id in ("a", "b"):
+        submission_validate(complete(kazakhstan, panel_id).pk)
+    assert cell(kazakhstan).confirmed == 2
+    # The rules change: a new one that this survey's answers all fail.
+    def never_first_on_sco(case):
+        return quality.Result(case.answers.get("sco_support") != "1", "sco_support is 1")
+
+    stricter = (*quality.RULES, quality.Rule("sco", 1, never_first_on_sco))
+    monkeypatch.setattr(quality, "RULES", stricter)
+    call_command("revalidate", "gt2024-kazakhstan")
+    assert "revalidated 2: 2 invalid" in capsys.readouterr().out
+    assert (cell(kazakhstan).confirmed, cell(kazakhstan).released) == (0, 2)
+    assert Submission.objects.filter(verdict=Verdict.INVALID).count() == 2
+
+
+def test_quota_status_prints_a_table_and_json(kazakhstan, capsys):
+    submission_validate(complete(kazakhstan, "a").pk)
+    complete(kazakhstan, "b")
+    call_command("quota_status", "gt2024-kazakhstan")
+    table = capsys.readouterr().out
+    astana = next(line for line in table.splitlines() if line.startswith("astana"))
+    assert astana.split() == ["astana", str(cell(kazakhstan).target), "1", "1", "0", "open"]
+    call_command("quota_status", "gt2024-kazakhstan", "--json")
+    data = json.loads(capsys.readouterr().out)
+    row = next(c for c in data["cells"] if c["cell"] == "astana")
+    assert (row["confirmed"], row["reserved"], row["state"]) == (1, 1, "open")
+    assert len(data["cells"]) == 17
