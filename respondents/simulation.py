@@ -133,9 +133,13 @@ class _Answerer:
                     answers[row] = pick
                 continue
             elif kind in (Question.Type.INTEGER, Question.Type.DECIMAL):
-                value = self.rng.randint(int(question.min_value or 0), int(question.max_value or 99))
+                value = self.rng.randint(
+                    int(question.min_value or 0), int(question.max_value or 99)
+                )
             elif kind == Question.Type.DATE:
-                value = (timezone.localdate() - timedelta(days=self.rng.randint(0, 365))).isoformat()
+                value = (
+                    timezone.localdate() - timedelta(days=self.rng.randint(0, 365))
+                ).isoformat()
             else:
                 value = self.text(question.variable)
             data.setlist(question.variable, value if isinstance(value, list) else [str(value)])
@@ -172,11 +176,32 @@ def simulate_fieldwork(
 
     for number in range(start, start + respondents):
         behaviour = rng.choices(
-            ["speeder", "straightliner", "inattentive", "duplicate", "masher", "ineligible", "good"],
-            weights=[mix.speeder, mix.straightliner, mix.inattentive, mix.duplicate,
-                     mix.masher, mix.ineligible,
-                     1 - (mix.speeder + mix.straightliner + mix.inattentive + mix.duplicate
-                          + mix.masher + mix.ineligible)],
+            [
+                "speeder",
+                "straightliner",
+                "inattentive",
+                "duplicate",
+                "masher",
+                "ineligible",
+                "good",
+            ],
+            weights=[
+                mix.speeder,
+                mix.straightliner,
+                mix.inattentive,
+                mix.duplicate,
+                mix.masher,
+                mix.ineligible,
+                1
+                - (
+                    mix.speeder
+                    + mix.straightliner
+                    + mix.inattentive
+                    + mix.duplicate
+                    + mix.masher
+                    + mix.ineligible
+                ),
+            ],
         )[0]
         if behaviour == "duplicate" and earlier:
             known, ip, agent = rng.choice(earlier)
@@ -197,9 +222,7 @@ def simulate_fieldwork(
         for _ in range(len(questionnaire.pages) + 1):
             if not submission.is_open:
                 break
-            page = flow.resume_page(
-                questionnaire, submission.answers, known, submission.pages_done
-            )
+            page = flow.resume_page(questionnaire, submission.answers, known, submission.pages_done)
             if page is None:
                 submission = services.submission_complete(submission)
                 break

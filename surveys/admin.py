@@ -124,6 +124,21 @@ class SurveyAdmin(LanguagesMixin, admin.ModelAdmin):
         (_("History"), {"fields": ("created", "updated")}),
     )
     inlines = [QuotaCellInline]
+    actions = ["revalidate"]
+
+    @admin.action(description=_("Run quality control again over every completed submission"))
+    def revalidate(self, request, queryset):
+        from respondents.models import Submission
+        from respondents.tasks import validate_submission
+
+        ids = Submission.objects.filter(
+            survey__in=queryset, status=Submission.Status.COMPLETED
+        ).values_list("pk", flat=True)
+        count = 0
+        for submission_id in ids.iterator():
+            validate_submission.delay(submission_id, force=True)
+            count += 1
+        self.message_user(request, _("%(n)d submissions sent to quality control.") % {"n": count})
 
     def get_queryset(self, request):
         return (

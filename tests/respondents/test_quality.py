@@ -23,7 +23,12 @@ def case(**kwargs):
 
 def test_every_rule_has_a_name_and_a_version():
     assert [rule.name for rule in RULES] == [
-        "speeder", "straightliner", "attention", "duplicate", "screening", "gibberish"
+        "speeder",
+        "straightliner",
+        "attention",
+        "duplicate",
+        "screening",
+        "gibberish",
     ]
     assert all(rule.version >= 1 for rule in RULES)
 
@@ -96,7 +101,19 @@ class TestScreening:
 
 @pytest.mark.parametrize(
     "text",
-    ["asdf", "фыва", "йцукен", "qwer asdf", "ааааа", "хахаха", "...", "-", "   ", "вкпрт", "高高高高"],
+    [
+        "asdf",
+        "фыва",
+        "йцукен",
+        "qwer asdf",
+        "ааааа",
+        "хахаха",
+        "...",
+        "-",
+        "   ",
+        "вкпрт",
+        "高高高高",
+    ],
 )
 def test_mashing_and_empty_answers_are_gibberish(text):
     assert gibberish_reason(text)
@@ -104,8 +121,20 @@ def test_mashing_and_empty_answers_are_gibberish(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["нет", "IT", "ok", "工资高", "学习技术", "liberty", "property", "Xiaomi", "Опыт работы",
-     "Жоғары жалақы", "Хорошая зарплата и опыт", "Qwerty Bank is good"],
+    [
+        "нет",
+        "IT",
+        "ok",
+        "工资高",
+        "学习技术",
+        "liberty",
+        "property",
+        "Xiaomi",
+        "Опыт работы",
+        "Жоғары жалақы",
+        "Хорошая зарплата и опыт",
+        "Qwerty Bank is good",
+    ],
 )
 def test_short_real_answers_are_not_gibberish(text):
     assert gibberish_reason(text) is None
@@ -122,4 +151,8 @@ def test_run_rules_records_every_result_and_fails_on_any():
     assert not valid
     assert set(results) == {rule.name for rule in RULES}
     assert results["attention"]["passed"] is False
-    assert results["speeder"] == {"version": 1, "passed": True, "reason": results["speeder"]["reason"]}
+    assert results["speeder"] == {
+        "version": 1,
+        "passed": True,
+        "reason": results["speeder"]["reason"],
+    }

@@ -16,8 +16,18 @@ from tests.respondents.conftest import Respondent_, invite
 
 pytestmark = pytest.mark.django_db
 
-PROJECTS = ["proj_nelb", "proj_lianyungang", "proj_wewc", "proj_khorgos", "proj_cer",
-            "proj_gas", "proj_oil", "proj_lrt", "proj_renewables", "proj_refinery"]
+PROJECTS = [
+    "proj_nelb",
+    "proj_lianyungang",
+    "proj_wewc",
+    "proj_khorgos",
+    "proj_cer",
+    "proj_gas",
+    "proj_oil",
+    "proj_lrt",
+    "proj_renewables",
+    "proj_refinery",
+]
 ROLES = ["role_us", "role_russia", "role_china", "role_turkey", "role_germany"]
 
 
@@ -94,13 +104,17 @@ def test_the_same_person_twice_is_a_duplicate(kazakhstan):
         submission_validate(person.submission.pk)
     assert first.submission.verdict == Verdict.VALID
     assert second.submission.verdict == Verdict.INVALID
-    assert f"submission {first.submission.pk}" in second.submission.qc_results["duplicate"]["reason"]
+    assert (
+        f"submission {first.submission.pk}" in second.submission.qc_results["duplicate"]["reason"]
+    )
     assert other.submission.verdict == Verdict.VALID  # same home, another person
 
 
 def test_an_override_is_kept_with_its_reason_and_moves_the_counts(kazakhstan, admin_user):
     submission = submission_validate(complete(kazakhstan, "a", attention="1").pk)
-    submission_override(submission, Verdict.VALID, "Misread the instruction; called back", admin_user)
+    submission_override(
+        submission, Verdict.VALID, "Misread the instruction; called back", admin_user
+    )
     submission.refresh_from_db()
     assert submission.verdict == Verdict.VALID
     assert submission.qc_verdict == Verdict.INVALID
@@ -135,7 +149,9 @@ def test_the_survey_closes_itself_when_its_target_is_confirmed(kazakhstan):
     assert Survey.objects.get(pk=kazakhstan.pk).status == Survey.Status.CLOSED
 
 
-def test_completion_enqueues_validation_once_committed(kazakhstan, monkeypatch, django_capture_on_commit_callbacks):
+def test_completion_enqueues_validation_once_committed(
+    kazakhstan, monkeypatch, django_capture_on_commit_callbacks
+):
     sent = []
     monkeypatch.setattr(tasks.validate_submission, "delay", sent.append)
     person = Respondent_(invite(kazakhstan, "a", region="astana"))
@@ -144,7 +160,9 @@ def test_completion_enqueues_validation_once_committed(kazakhstan, monkeypatch, 
     assert sent == [person.submission.pk]
 
 
-def test_a_broker_that_is_down_loses_no_submission(kazakhstan, monkeypatch, django_capture_on_commit_callbacks):
+def test_a_broker_that_is_down_loses_no_submission(
+    kazakhstan, monkeypatch, django_capture_on_commit_callbacks
+):
     def broker_down(*args, **kwargs):
         raise ConnectionError("Error 111 connecting to 127.0.0.1:6399. Connection refused.")
 
@@ -173,6 +191,7 @@ def test_revalidate_reruns_changed_rules_and_moves_the_counts(kazakhstan, capsys
     for panel_id in ("a", "b"):
         submission_validate(complete(kazakhstan, panel_id).pk)
     assert cell(kazakhstan).confirmed == 2
+
     # The rules change: a new one that this survey's answers all fail.
     def never_first_on_sco(case):
         return quality.Result(case.answers.get("sco_support") != "1", "sco_support is 1")
@@ -197,3 +216,25 @@ def test_quota_status_prints_a_table_and_json(kazakhstan, capsys):
     row = next(c for c in data["cells"] if c["cell"] == "astana")
     assert (row["confirmed"], row["reserved"], row["state"]) == (1, 1, "open")
     assert len(data["cells"]) == 17
+
+
+def test_a_manager_overrides_in_the_admin_with_a_reason(kazakhstan, admin_client):
+    submission = submission_validate(complete(kazakhstan, "a", attention="1").pk)
+    url = "/admin/respondents/submission/"
+    chosen = {"action": "override_verdict", "_selected_action": [submission.pk]}
+    form_page = admin_client.post(url, chosen)
+    assert "Reason" in form_page.content.decode()
+    admin_client.post(url, {**chosen, "apply": "1", "verdict": "valid", "reason": "Called back"})
+    submission.refresh_from_db()
+    assert submission.verdict == Verdict.VALID
+    assert VerdictOverride.objects.get().reason == "Called back"
+
+
+def test_the_survey_admin_action_reruns_quality_control(kazakhstan, admin_client, monkeypatch):
+    submission = complete(kazakhstan, "a")
+    sent = []
+    monkeypatch.setattr(tasks.validate_submission, "delay", lambda *a, **k: sent.append((a, k)))
+    admin_client.post(
+        "/admin/surveys/survey/", {"action": "revalidate", "_selected_action": [kazakhstan.pk]}
+    )
+    assert sent == [((submission.pk,), {"force": True})]

@@ -1,0 +1,94 @@
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from respondents.models import Respondent, Submission, Verdict, VerdictOverride
+from respondents.tasks import validate_submission
+from respondents.validation import submission_override
+from surveys.errors import SurveyError
+
+
+class OverrideForm(forms.Form):
+    verdict = forms.ChoiceField(
+        label=_("Verdict"), choices=[(Verdict.VALID, _("Valid")), (Verdict.INVALID, _("Invalid"))]
+    )
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+@admin.register(Respondent)
+class RespondentAdmin(admin.ModelAdmin):
+    list_display = ("panel_id", "survey", "source", "preferred_language", "created")
+    list_filter = ("survey", "source")
+    search_fields = ("panel_id",)
+    readonly_fields = ("token", "created")
+
+
+class OverrideInline(admin.TabularInline):
+    model = VerdictOverride
+    extra = 0
+    can_delete = False
+    readonly_fields = ("created", "user", "previous", "verdict", "reason")
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    list_display = ("pk", "survey", "status", "verdict", "language", "started", "ended")
+    list_filter = ("survey", "status", "verdict", "slots__cell")
+    search_fields = ("respondent__panel_id",)
+    list_select_related = ("survey",)
+    readonly_fields = [f.name for f in Submission._meta.fields]
+    inlines = [OverrideInline]
+    actions = ["override_verdict", "revalidate"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Set the verdict, with a reason"))
+    def override_verdict(self, request, queryset):
+        form = OverrideForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            done, refused = 0, []
+            for submission in queryset:
+                try:
+                    submission_override(
+                        submission,
+                        form.cleaned_data["verdict"],
+                        form.cleaned_data["reason"],
+                        request.user,
+                    )
+                    done += 1
+                except SurveyError as exc:
+                    refused.append(f"#{submission.pk}: {'; '.join(exc.errors)}")
+            self.message_user(request, _("%(n)d verdicts set.") % {"n": done})
+            for line in refused:
+                self.message_user(request, line, level=messages.ERROR)
+            return None
+        return render(
+            request,
+            "admin/respondents/override.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Set the verdict"),
+                "form": form,
+                "submissions": queryset,
+                "action": "override_verdict",
+                "opts": self.model._meta,
+            },
+        )
+
+    @admin.action(description=_("Run quality control again"))
+    def revalidate(self, request, queryset):
+        ids = list(queryset.filter(status=Submission.Status.COMPLETED).values_list("pk", flat=True))
+        for submission_id in ids:
+            validate_submission.delay(submission_id, force=True)
+        self.message_user(
+            request, _("%(n)d submissions sent to quality control.") % {"n": len(ids)}
+        )

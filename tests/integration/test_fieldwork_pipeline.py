@@ -1,0 +1,333 @@
+"""The fieldwork pipeline on the real stack: PostgreSQL, Redis and Celery worker processes.
+
+These run in .ci/run's second pass. A worker is another process, so it can only see a
+database that other processes can reach: on the embedded SQLite (in memory for tests)
+they are skipped.
+"""
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import kombu.pools
+import pytest
+import redis
+from django.core.management import call_command
+from django.db import connection, connections
+
+from fieldwork.celery import app as celery_app
+from respondents import services
+from respondents.models import QuotaSlot, Respondent, Submission, Verdict
+from respondents.simulation import Mix, simulate_fieldwork
+from respondents.tasks import validate_submission
+from respondents.tokens import new_token
+from respondents.validation import pending_submission_ids
+from surveys.models import QuotaCell, Survey
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+ROOT = Path(__file__).resolve().parents[2]
+GOOD = Mix(speeder=0, straightliner=0, inattentive=0, duplicate=0, masher=0, ineligible=0)
+
+
+@pytest.fixture(autouse=True)
+def postgresql_only():
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "needs PostgreSQL: workers are other processes and cannot see SQLite's in-memory "
+            "test database (.ci/run's second pass runs this)"
+        )
+
+
+@pytest.fixture
+def demo():
+    call_command("load_demo")
+    return Survey.objects.get(slug="gt2024-kazakhstan")
+
+
+def database_url() -> str:
+    s = connection.settings_dict
+    return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+class Worker:
+    """A Celery worker process of the project, on the test database and a given broker."""
+
+    def __init__(self, broker: str, name: str) -> None:
+        self.hostname = f"{name}-{os.getpid()}@localhost"
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "CELERY_BROKER_URL": broker,
+            "CELERY_VISIBILITY_TIMEOUT": "5",
+        }
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "fieldwork",
+                "worker",
+                "--pool=solo",
+                "--without-heartbeat",
+                "--without-mingle",
+                "--without-gossip",
+                "-n",
+                self.hostname,
+                "--loglevel=WARNING",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def stop(self, sig=signal.SIGTERM) -> str:
+        """Stop the worker; return what it printed."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.stdout.read()
+
+
+def use_broker(url: str) -> None:
+    """Point this process's Celery app at `url`, failing fast when it is down."""
+    # Celery reads CELERY_BROKER_URL from the environment before its own setting.
+    os.environ["CELERY_BROKER_URL"] = url
+    celery_app.conf.broker_url = url
+    celery_app.conf.task_publish_retry = False
+    celery_app.conf.broker_connection_timeout = 2
+    # Forget every pooled connection, so the next message goes to the new broker.
+    kombu.pools.reset()
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def broker(redis_url):
+    """The machine's Redis as broker, emptied of earlier tests' messages."""
+    previous = os.environ.get("CELERY_BROKER_URL")
+    url = previous or redis_url
+    redis.Redis.from_url(url).flushdb()
+    use_broker(url)
+    yield url
+    restore_broker(previous)
+
+
+def restore_broker(previous: str | None) -> None:
+    if previous is None:
+        os.environ.pop("CELERY_BROKER_URL", None)
+        celery_app.conf.broker_url = "memory://localhost/"
+    else:
+        use_broker(previous)
+
+
+def wait_until(condition, seconds: float, message: str) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.3)
+    pytest.fail(message)
+
+
+def counts_agree_with_slots(survey: Survey) -> None:
+    for cell in QuotaCell.objects.filter(survey=survey):
+        states = list(QuotaSlot.objects.filter(cell=cell).values_list("state", flat=True))
+        assert (cell.reserved, cell.confirmed, cell.released) == (
+            states.count("reserved"),
+            states.count("confirmed"),
+            states.count("released"),
+        ), cell.name
+
+
+def test_200_completions_racing_for_the_last_5_slots_take_exactly_5(demo, monkeypatch):
+    monkeypatch.setattr(services, "enqueue_validation", lambda submission_id: None)
+    QuotaCell.objects.filter(survey=demo, name="astana").update(target=5)
+    submissions = []
+    for number in range(200):
+        respondent = Respondent.objects.create(
+            survey=demo, token=new_token(), panel_id=f"race-{number}", known={"region": "astana"}
+        )
+        submissions.append(
+            Submission.objects.create(
+                respondent=respondent,
+                survey=demo,
+                language="ru",
+                answers={"age": 30, "gender": "male", "region": "astana"},
+            )
+        )
+    start = threading.Barrier(60)
+
+    def finish(submission):
+        try:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                start.wait(timeout=5)  # each 60 start at the same instant
+            return services.submission_complete(submission).status
+        finally:
+            connections.close_all()
+
+    # PostgreSQL here accepts 100 connections: 60 at once, each thread its own.
+    with ThreadPoolExecutor(max_workers=60) as pool:
+        statuses = list(pool.map(finish, submissions))
+    assert statuses.count("completed") == 5
+    assert statuses.count("over_quota") == 195
+    astana = QuotaCell.objects.get(survey=demo, name="astana")
+    assert (astana.reserved, astana.confirmed) == (5, 0)
+    assert Submission.objects.filter(survey=demo).count() == 200  # none lost
+    assert QuotaSlot.objects.filter(cell=astana).count() == 5
+
+
+def test_a_worker_validates_completions_and_an_invalid_verdict_reopens_a_full_cell(demo, broker):
+    worker = Worker(broker, "validator")
+    try:
+        QuotaCell.objects.filter(survey=demo).update(target=1)
+        outcome = simulate_fieldwork(
+            demo,
+            25,
+            seed=7,
+            mix=Mix(
+                inattentive=0.5, speeder=0, straightliner=0, duplicate=0, masher=0, ineligible=0
+            ),
+        )
+        assert outcome.statuses["completed"] > 0
+        wait_until(
+            lambda: (
+                not Submission.objects.filter(verdict=Verdict.PENDING, status="completed").exists()
+            ),
+            60,
+            "the worker did not validate every completion",
+        )
+        invalid = Submission.objects.filter(survey=demo, verdict=Verdict.INVALID)
+        assert invalid.exists()
+        reopened = invalid.first().slots.get().cell
+        reopened.refresh_from_db()
+        assert not reopened.is_full
+        counts_agree_with_slots(demo)
+    finally:
+        worker.stop()
+
+
+def test_a_worker_killed_mid_validation_leaves_every_submission_validated_once(demo, broker):
+    outcome = simulate_fieldwork(demo, 60, seed=11, mix=GOOD)
+    completed = outcome.statuses["completed"]
+    assert (
+        Submission.objects.filter(verdict=Verdict.PENDING, status="completed").count() == completed
+    )
+    first = Worker(broker, "doomed")
+    wait_until(
+        lambda: Submission.objects.exclude(verdict=Verdict.PENDING).count() >= 5,
+        60,
+        "the first worker never started validating",
+    )
+    first.stop(signal.SIGKILL)
+    assert Submission.objects.filter(verdict=Verdict.PENDING, status="completed").exists()
+    second = Worker(broker, "survivor")
+    try:
+        for submission_id in pending_submission_ids(older_than_seconds=0):
+            validate_submission.delay(submission_id)  # what the sweeper does
+        wait_until(
+            lambda: (
+                not Submission.objects.filter(verdict=Verdict.PENDING, status="completed").exists()
+            ),
+            90,
+            "submissions were left unvalidated after the worker died",
+        )
+        time.sleep(6)  # let the dead worker's unacknowledged message come back and run
+        assert Submission.objects.filter(status="completed").count() == completed
+        counts_agree_with_slots(demo)
+        slots = QuotaSlot.objects.filter(submission__survey=demo)
+        assert slots.count() == completed
+        assert slots.filter(state="reserved").count() == 0
+    finally:
+        second.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_redis(port: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_until(lambda: _pings(port), 10, "the private Redis did not start")
+    return process
+
+
+def _pings(port: int) -> bool:
+    try:
+        return redis.Redis(port=port, socket_connect_timeout=0.5).ping()
+    except redis.RedisError:
+        return False
+
+
+def test_redis_down_during_completion_loses_nothing_and_the_sweeper_catches_up(demo, redis_url):
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    private = start_redis(port)
+    previous = os.environ.get("CELERY_BROKER_URL")
+    use_broker(url)
+    worker = None
+    try:
+        private.terminate()
+        private.wait(timeout=10)
+        outcome = simulate_fieldwork(demo, 12, seed=5, mix=GOOD)
+        completed = outcome.statuses["completed"]
+        assert completed > 0
+        assert (
+            Submission.objects.filter(verdict=Verdict.PENDING, status="completed").count()
+            == completed
+        )
+
+        private = start_redis(port)
+        use_broker(url)
+        worker = Worker(url, "after-outage")
+        for submission_id in pending_submission_ids(older_than_seconds=0):
+            validate_submission.delay(submission_id)
+        try:
+            wait_until(
+                lambda: (
+                    not Submission.objects.filter(
+                        verdict=Verdict.PENDING, status="completed"
+                    ).exists()
+                ),
+                60,
+                "the sweeper's messages were not validated after Redis came back",
+            )
+        except pytest.fail.Exception:
+            print(worker.stop())
+            raise
+        counts_agree_with_slots(demo)
+    finally:
+        if worker:
+            worker.stop()
+        private.terminate()
+        private.wait(timeout=10)
+        restore_broker(previous)
