@@ -95,12 +95,18 @@ class Submission(models.Model):
         default=dict, blank=True, help_text=_("Each rule's version, result and reason.")
     )
     validated = models.DateTimeField(null=True, blank=True)
+    seconds = models.FloatField(
+        null=True, blank=True, help_text=_("Interview length: the time spent on its pages.")
+    )
+    overridden = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["survey", "started"]
         indexes = [
             models.Index(fields=["survey", "status"]),
             models.Index(fields=["status", "verdict", "ended"]),
+            models.Index(fields=["survey", "verdict"]),
+            models.Index(fields=["survey", "ip_hash"]),
         ]
 
     def __str__(self) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import statistics
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +35,8 @@ class Case:
 
     answers: Mapping[str, Any]
     seconds: float  # time spent answering, summed over pages
-    recent_seconds: Sequence[float] = ()  # interview lengths of recent completes
+    median_seconds: float = 0.0  # median interview length of recent completes
+    sample_size: int = 0  # how many interviews that median is taken from
     speeder_fraction: float = 0.4
     grids: Sequence[Grid] = ()
     attention_checks: Mapping[str, str] = field(default_factory=dict)  # variable -> condition
@@ -60,9 +60,9 @@ class Rule:
 
 def speeder(case: Case) -> Result:
     """Fail an interview shorter than a fraction of the median of recent interviews."""
-    if len(case.recent_seconds) < SPEEDER_MIN_SAMPLE:
+    if case.sample_size < SPEEDER_MIN_SAMPLE:
         return Result(True, f"fewer than {SPEEDER_MIN_SAMPLE} interviews to compare with")
-    median = statistics.median(case.recent_seconds)
+    median = case.median_seconds
     limit = median * case.speeder_fraction
     if case.seconds < limit:
         return Result(

@@ -238,7 +238,8 @@ def submission_complete(submission: Submission) -> Submission:
             status = Submission.Status.OVER_QUOTA
         locked.status = status
         locked.ended = timezone.now()
-        locked.save(update_fields=["status", "ended"])
+        locked.seconds = round(sum(locked.page_seconds.values()), 1)
+        locked.save(update_fields=["status", "ended", "seconds"])
         if status == Submission.Status.COMPLETED:
             # Only once the completion is committed may a worker look at it.
             transaction.on_commit(partial(enqueue_validation, locked.pk))

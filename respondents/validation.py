@@ -9,8 +9,10 @@ transaction, so running a validation twice moves nothing the second time.
 from __future__ import annotations
 
 import logging
+import statistics
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -23,6 +25,7 @@ from surveys.models import Question, QuotaCell, Survey
 logger = logging.getLogger(__name__)
 
 RECENT_INTERVIEWS = 500
+MEDIAN_CACHE_SECONDS = 60
 S = QuotaSlot.State
 
 
@@ -55,64 +58,97 @@ def _apply_verdict(submission: Submission, verdict: str) -> None:
         _move_slot(slot, target)
 
 
+def _questionnaire_checks(survey: Survey) -> dict[str, Any]:
+    """Return what the rules need from the questionnaire, cached while it cannot change.
+
+    A live survey's questionnaire is frozen, and the key carries its last change, so
+    every worker can keep this in the shared cache instead of reading it per submission.
+    """
+    key = f"qc:questionnaire:{survey.pk}:{survey.updated.timestamp()}"
+    checks = cache.get(key)
+    if checks is None:
+        questions = list(Question.objects.filter(survey=survey).prefetch_related("rows"))
+        checks = {
+            "grids": [
+                (q.variable, [r.variable for r in q.rows.all()])
+                for q in questions
+                if q.type == Question.Type.GRID
+            ],
+            "attention": {q.variable: q.attention_check for q in questions if q.attention_check},
+            "screening": {q.variable: q.screening for q in questions if q.screening},
+            "open": [
+                q.variable
+                for q in questions
+                if q.type in (Question.Type.TEXT, Question.Type.LONG_TEXT)
+            ],
+            "demographic": [q.variable for q in questions if q.screening] + ["gender"],
+        }
+        cache.set(key, checks, timeout=3600)
+    return checks
+
+
+def _median_seconds(survey: Survey) -> tuple[float, int]:
+    """Return the running median interview length and its sample size.
+
+    Recomputed at most every MEDIAN_CACHE_SECONDS per survey: a median of hundreds of
+    interviews does not move with one more.
+    """
+    key = f"qc:median:{survey.pk}"
+    cached = cache.get(key)
+    if cached is None:
+        recent = list(
+            Submission.objects.filter(
+                survey=survey, status=Submission.Status.COMPLETED, seconds__isnull=False
+            )
+            .order_by("-ended")
+            .values_list("seconds", flat=True)[:RECENT_INTERVIEWS]
+        )
+        cached = (statistics.median(recent) if recent else 0.0, len(recent))
+        cache.set(key, cached, timeout=MEDIAN_CACHE_SECONDS)
+    return cached
+
+
 def _case(submission: Submission, survey: Survey) -> quality.Case:
     answers = {**submission.respondent.known, **submission.answers}
-    questions = list(Question.objects.filter(survey=survey).prefetch_related("rows"))
-    recent = [
-        sum(seconds.values())
-        for seconds in Submission.objects.filter(
-            survey=survey, status=Submission.Status.COMPLETED, page_seconds__isnull=False
-        )
-        .exclude(pk=submission.pk)
-        .order_by("-ended")
-        .values_list("page_seconds", flat=True)[:RECENT_INTERVIEWS]
-    ]
+    checks = _questionnaire_checks(survey)
+    median, sample = _median_seconds(survey)
     return quality.Case(
         answers=answers,
-        seconds=sum(submission.page_seconds.values()),
-        recent_seconds=recent,
+        seconds=submission.seconds or 0.0,
+        median_seconds=median,
+        sample_size=sample,
         speeder_fraction=survey.speeder_fraction,
-        grids=[
-            quality.Grid(q.variable, tuple(r.variable for r in q.rows.all()))
-            for q in questions
-            if q.type == Question.Type.GRID
-        ],
-        attention_checks={q.variable: q.attention_check for q in questions if q.attention_check},
-        screening={q.variable: q.screening for q in questions if q.screening},
-        open_answers=[
-            q.variable for q in questions if q.type in (Question.Type.TEXT, Question.Type.LONG_TEXT)
-        ],
-        duplicate_of=_duplicate_of(submission, answers, questions),
+        grids=[quality.Grid(name, tuple(rows)) for name, rows in checks["grids"]],
+        attention_checks=checks["attention"],
+        screening=checks["screening"],
+        open_answers=checks["open"],
+        duplicate_of=_duplicate_of(submission, answers, checks["demographic"]),
     )
 
 
-def _duplicate_of(submission: Submission, answers: dict[str, Any], questions) -> int | None:
+def _duplicate_of(submission: Submission, answers: dict[str, Any], demographic) -> int | None:
     """Return an earlier valid-or-pending submission from the same person, if any.
 
-    The same person is the same panel id, or the same IP hash and browser with the same
-    demographic answers (the screening questions and gender): two people sharing a home
-    connection differ in age or sex, and one person on two devices is not caught.
+    A panel id is unique within a survey (a database constraint), so the same person
+    here is the same IP hash and browser with the same demographic answers (the
+    screening questions and gender): two people sharing a home connection differ in age
+    or sex, and one person on two devices is not caught.
     """
+    if not submission.ip_hash:
+        return None
     earlier = (
         Submission.objects.filter(
             survey_id=submission.survey_id,
+            ip_hash=submission.ip_hash,
+            user_agent=submission.user_agent,
             status=Submission.Status.COMPLETED,
             ended__lt=submission.ended,
         )
-        .exclude(pk=submission.pk)
         .exclude(verdict=Verdict.INVALID)
+        .select_related("respondent")
+        .order_by("ended")
     )
-    panel_id = submission.respondent.panel_id
-    if panel_id:
-        same = earlier.filter(respondent__panel_id=panel_id).values_list("pk", flat=True).first()
-        if same:
-            return same
-    if not submission.ip_hash:
-        return None
-    demographic = [q.variable for q in questions if q.screening] + ["gender"]
-    for other in earlier.filter(
-        ip_hash=submission.ip_hash, user_agent=submission.user_agent
-    ).select_related("respondent"):
+    for other in earlier:
         theirs = {**other.respondent.known, **other.answers}
         if all(theirs.get(name) == answers.get(name) for name in demographic):
             return other.pk
@@ -141,7 +177,7 @@ def submission_validate(submission_id: int, *, force: bool = False) -> Submissio
         valid, results = quality.run_rules(_case(submission, survey))
         qc_verdict = Verdict.VALID if valid else Verdict.INVALID
         verdict = qc_verdict
-        if submission.overrides.exists():
+        if submission.overridden:
             verdict = submission.overrides.order_by("-created").first().verdict
         try:
             with transaction.atomic():
@@ -175,7 +211,7 @@ def submission_override(submission: Submission, verdict: str, reason: str, user=
         VerdictOverride.objects.create(
             submission=locked, verdict=verdict, previous=locked.verdict, reason=reason, user=user
         )
-        Submission.objects.filter(pk=locked.pk).update(verdict=verdict)
+        Submission.objects.filter(pk=locked.pk).update(verdict=verdict, overridden=True)
         if verdict == Verdict.VALID:
             survey_close_if_complete(locked.survey)
     submission.verdict = verdict

@@ -14,7 +14,7 @@ from respondents.quality import (
     straightliner,
 )
 
-MEDIANS = [300.0] * 30
+MEDIANS = {"median_seconds": 300.0, "sample_size": 30}
 
 
 def case(**kwargs):
@@ -35,15 +35,15 @@ def test_every_rule_has_a_name_and_a_version():
 
 class TestSpeeder:
     def test_an_interview_far_under_the_median_fails(self):
-        result = speeder(case(seconds=100, recent_seconds=MEDIANS, speeder_fraction=0.4))
+        result = speeder(case(seconds=100, speeder_fraction=0.4, **MEDIANS))
         assert not result.passed
         assert "median 300 s" in result.reason
 
     def test_an_interview_at_the_threshold_passes(self):
-        assert speeder(case(seconds=120, recent_seconds=MEDIANS, speeder_fraction=0.4)).passed
+        assert speeder(case(seconds=120, speeder_fraction=0.4, **MEDIANS)).passed
 
     def test_nobody_is_a_speeder_before_there_is_a_median_to_trust(self):
-        assert speeder(case(seconds=1, recent_seconds=[300.0] * 19)).passed
+        assert speeder(case(seconds=1, median_seconds=300.0, sample_size=19)).passed
 
 
 class TestStraightliner:

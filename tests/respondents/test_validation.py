@@ -238,3 +238,19 @@ def test_the_survey_admin_action_reruns_quality_control(kazakhstan, admin_client
         "/admin/surveys/survey/", {"action": "revalidate", "_selected_action": [kazakhstan.pk]}
     )
     assert sent == [((submission.pk,), {"force": True})]
+
+
+def test_simulated_fieldwork_goes_through_quotas_and_quality_control(kazakhstan, capsys):
+    QuotaCell.objects.filter(survey=kazakhstan).update(target=2)
+    call_command("simulate_fieldwork", "gt2024-kazakhstan", "--respondents", "60", "--seed", "3")
+    out = capsys.readouterr().out
+    assert "60 respondents" in out
+    submissions = Submission.objects.filter(survey=kazakhstan)
+    assert submissions.count() == 60
+    assert submissions.filter(status=Submission.Status.OVER_QUOTA).exists()
+    for quota in QuotaCell.objects.filter(survey=kazakhstan):
+        assert quota.reserved + quota.confirmed <= quota.target, quota.name
+        assert quota.reserved + quota.confirmed + quota.released == quota.slots.count()
+    for submission in submissions.filter(status=Submission.Status.COMPLETED):
+        submission_validate(submission.pk)
+    assert submissions.filter(verdict=Verdict.VALID).exists()

@@ -1,0 +1,117 @@
+"""Validation throughput of a real Celery worker, as a ratio against a no-op task.
+
+Both run in one process of one worker (solo pool), on the same Redis broker and result
+backend, in the same run: the ratio says how much of a worker's time quality control
+itself costs. Target: validation at least 0.5 of the no-op rate.
+
+    .venv/bin/python bench/validation_throughput.py [--submissions 400]
+
+Needs the machine's PostgreSQL and Redis; uses the database fieldwork_bench (created and
+migrated here) and Redis databases 11 and 12, which it empties.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATABASE = "postgres://postgres@127.0.0.1:5432/fieldwork_bench"
+BROKER = "redis://127.0.0.1:6379/12"
+RESULTS = "redis://127.0.0.1:6379/11"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--submissions", type=int, default=400)
+    args = parser.parse_args()
+    os.environ.update(
+        DATABASE_URL=DATABASE,
+        CELERY_BROKER_URL=BROKER,
+        CELERY_RESULT_BACKEND=RESULTS,
+        DJANGO_SETTINGS_MODULE="fieldwork.settings",
+    )
+    sys.path.insert(0, str(ROOT))
+    _create_database()
+    import django
+
+    django.setup()
+    import redis
+    from django.core.management import call_command
+
+    from bench.worker_app import noop
+    from respondents.models import Submission
+    from respondents.simulation import Mix, simulate_fieldwork
+    from respondents.tasks import validate_submission
+    from surveys.models import Survey
+
+    for url in (BROKER, RESULTS):
+        redis.Redis.from_url(url).flushdb()
+    call_command("migrate", verbosity=0)
+    call_command("load_demo", reset=True, verbosity=0)
+    survey = Survey.objects.get(slug="gt2024-kazakhstan")
+    print(f"simulating {args.submissions} respondents ...", flush=True)
+    simulate_fieldwork(survey, args.submissions, seed=42, mix=Mix(ineligible=0))
+    redis.Redis.from_url(BROKER).flushdb()  # drop the validations the completions queued
+    ids = list(
+        Submission.objects.filter(survey=survey, status="completed").values_list("pk", flat=True)
+    )
+
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "bench.worker_app",
+            "worker",
+            "--pool=solo",
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel=WARNING",
+        ],
+        cwd=ROOT,
+        env=os.environ.copy(),
+    )
+    try:
+        noop.delay(0).get(timeout=60)  # the worker is up and warm
+        baseline = _rate(lambda i: noop.delay(i), range(len(ids)))
+        validation = _rate(lambda i: validate_submission.delay(i), ids)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    verdicts = Submission.objects.filter(pk__in=ids).exclude(verdict="pending").count()
+    print(f"submissions validated: {verdicts} of {len(ids)}")
+    print(f"no-op task:          {baseline:8.1f} tasks/s")
+    print(f"validate_submission: {validation:8.1f} tasks/s")
+    print(f"ratio (validation / no-op): {validation / baseline:.2f}   target >= 0.5")
+
+
+def _rate(send, items) -> float:
+    items = list(items)
+    start = time.perf_counter()
+    results = [send(item) for item in items]
+    for result in results:
+        result.get(timeout=300)
+    return len(items) / (time.perf_counter() - start)
+
+
+def _create_database() -> None:
+    import psycopg2
+
+    connection = psycopg2.connect("postgresql://postgres@127.0.0.1:5432/postgres")
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = 'fieldwork_bench'")
+        if cursor.fetchone() is None:
+            cursor.execute("CREATE DATABASE fieldwork_bench")
+    connection.close()
+
+
+if __name__ == "__main__":
+    main()
