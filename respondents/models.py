@@ -159,3 +159,57 @@ class VerdictOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.previous} → {self.verdict}: {self.reason[:40]}"
+
+
+class SurveyStats(models.Model):
+    """The fieldwork funnel of a survey, kept as counts so a dashboard never recounts.
+
+    Every count moves in the same transaction as the change it counts; the command
+    `recount_stats` rebuilds them from the submissions, and the tests compare the two.
+    """
+
+    survey = models.OneToOneField(Survey, on_delete=models.CASCADE, related_name="stats")
+    invited = models.PositiveIntegerField(default=0)
+    started = models.PositiveIntegerField(default=0)
+    screened_out = models.PositiveIntegerField(default=0)
+    over_quota = models.PositiveIntegerField(default=0)
+    completed = models.PositiveIntegerField(default=0)
+    valid = models.PositiveIntegerField(default=0)
+    invalid = models.PositiveIntegerField(default=0)
+    seconds_total = models.FloatField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.survey.slug}: {self.valid} valid"
+
+
+class DailyStats(models.Model):
+    """Completed and valid questionnaires of a survey per day of fieldwork."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="daily_stats")
+    day = models.DateField()
+    completed = models.PositiveIntegerField(default=0)
+    valid = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["survey", "day"]
+        constraints = [models.UniqueConstraint(fields=["survey", "day"], name="one_day_per_survey")]
+
+    def __str__(self) -> str:
+        return f"{self.survey.slug} {self.day}: {self.completed}"
+
+
+class RuleStats(models.Model):
+    """How many submissions of a survey each quality rule currently fails."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="rule_stats")
+    rule = models.CharField(max_length=50)
+    failed = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["survey", "rule"]
+        constraints = [
+            models.UniqueConstraint(fields=["survey", "rule"], name="one_rule_per_survey")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.survey.slug} {self.rule}: {self.failed}"

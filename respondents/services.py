@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from respondents import flow
+from respondents import flow, stats
 from respondents.models import QuotaSlot, Respondent, Submission
 from respondents.panel import PanelMember
 from respondents.tasks import enqueue_validation
@@ -60,6 +60,7 @@ def panel_invite(survey: Survey, members: Iterable[PanelMember]) -> tuple[list[R
         if member.panel_id not in existing
     ]
     Respondent.objects.bulk_create(new, batch_size=1000)
+    stats.count(survey.pk, invited=len(new))
     for member in members:
         respondent = existing.get(member.panel_id)
         if respondent is None or hasattr(respondent, "submission"):
@@ -77,8 +78,10 @@ def panel_invite(survey: Survey, members: Iterable[PanelMember]) -> tuple[list[R
     return [by_id[m.panel_id] for m in members], len(new)
 
 
+@transaction.atomic
 def respondent_open(survey: Survey) -> Respondent:
     """Create a respondent for someone arriving through the survey's open link."""
+    stats.count(survey.pk, invited=1)
     return Respondent.objects.create(
         survey=survey, token=new_token(), source=Respondent.Source.OPEN
     )
@@ -106,6 +109,8 @@ def submission_start(
                     "ip_hash": ip_hash(ip),
                 },
             )
+            if created:
+                stats.count(survey.pk, started=1)
     except IntegrityError:  # a second click raced the first one
         submission, created = Submission.objects.get(respondent=respondent), False
     if created and full_cell(survey, respondent.known) is not None:
@@ -193,11 +198,14 @@ def is_eligible(page, answers: Mapping[str, Any]) -> bool:
     )
 
 
+@transaction.atomic
 def submission_terminate(submission: Submission, status: str) -> bool:
     """End an open submission as screened out or over quota; return whether it did."""
     ended = Submission.objects.filter(
         pk=submission.pk, status=Submission.Status.IN_PROGRESS
     ).update(status=status, ended=timezone.now())
+    if ended:
+        stats.count(submission.survey_id, **{status: 1})
     return bool(ended)
 
 
@@ -240,6 +248,11 @@ def submission_complete(submission: Submission) -> Submission:
         locked.ended = timezone.now()
         locked.seconds = round(sum(locked.page_seconds.values()), 1)
         locked.save(update_fields=["status", "ended", "seconds"])
+        if status == Submission.Status.COMPLETED:
+            stats.count(locked.survey_id, completed=1, seconds_total=locked.seconds)
+            stats.count_day(locked.survey_id, timezone.localdate(locked.ended), completed=1)
+        else:
+            stats.count(locked.survey_id, over_quota=1)
         if status == Submission.Status.COMPLETED:
             # Only once the completion is committed may a worker look at it.
             transaction.on_commit(partial(enqueue_validation, locked.pk))

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from respondents import quality
+from respondents import quality, stats
 from respondents.models import QuotaSlot, Submission, Verdict, VerdictOverride
 from surveys.errors import SurveyError
 from surveys.models import Question, QuotaCell, Survey
@@ -187,6 +187,8 @@ def submission_validate(submission_id: int, *, force: bool = False) -> Submissio
             verdict = Verdict.INVALID
             results["quota"] = {"version": 1, "passed": False, "reason": str(full)}
             _apply_verdict(submission, verdict)
+        stats.count_verdict(submission, submission.verdict, verdict)
+        stats.count_rules(survey.pk, submission.qc_results, results)
         submission.qc_verdict = qc_verdict
         submission.qc_results = results
         submission.verdict = verdict
@@ -208,6 +210,7 @@ def submission_override(submission: Submission, verdict: str, reason: str, user=
         if locked.status != Submission.Status.COMPLETED:
             raise SurveyError([f"submission {locked.pk} is {locked.status}, not completed"])
         _apply_verdict(locked, verdict)
+        stats.count_verdict(locked, locked.verdict, verdict)
         VerdictOverride.objects.create(
             submission=locked, verdict=verdict, previous=locked.verdict, reason=reason, user=user
         )

@@ -254,3 +254,33 @@ def test_simulated_fieldwork_goes_through_quotas_and_quality_control(kazakhstan,
     for submission in submissions.filter(status=Submission.Status.COMPLETED):
         submission_validate(submission.pk)
     assert submissions.filter(verdict=Verdict.VALID).exists()
+
+
+def test_the_kept_counts_agree_with_a_recount(kazakhstan, admin_user):
+    from respondents.models import DailyStats, RuleStats, SurveyStats
+    from respondents.stats import recount
+
+    QuotaCell.objects.filter(survey=kazakhstan).update(target=3)
+    call_command("simulate_fieldwork", "gt2024-kazakhstan", "--respondents", "50", "--seed", "9")
+    for submission in Submission.objects.filter(status=Submission.Status.COMPLETED):
+        submission_validate(submission.pk)
+    accepted = Submission.objects.filter(verdict=Verdict.VALID).first()
+    submission_override(accepted, Verdict.INVALID, "same household, called back", admin_user)
+    kept = SurveyStats.objects.filter(survey=kazakhstan).values().get()
+    kept_days = list(
+        DailyStats.objects.filter(survey=kazakhstan).values("day", "completed", "valid")
+    )
+    kept_rules = dict(RuleStats.objects.filter(survey=kazakhstan).values_list("rule", "failed"))
+    recount(kazakhstan)
+    rebuilt = SurveyStats.objects.filter(survey=kazakhstan).values().get()
+    assert {k: v for k, v in kept.items() if k != "seconds_total"} == {
+        k: v for k, v in rebuilt.items() if k != "seconds_total"
+    }
+    assert kept["seconds_total"] == pytest.approx(rebuilt["seconds_total"])
+    assert kept["invited"] == 50 and kept["started"] == 50
+    assert kept_days == list(
+        DailyStats.objects.filter(survey=kazakhstan).values("day", "completed", "valid")
+    )
+    assert {r: n for r, n in kept_rules.items() if n} == dict(
+        RuleStats.objects.filter(survey=kazakhstan, failed__gt=0).values_list("rule", "failed")
+    )
