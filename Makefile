@@ -23,6 +23,7 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py simulate_fieldwork gt2024-kazakhstan --respondents 300 --seed 2024 --if-empty
 	$(BIN)/python manage.py simulate_fieldwork gt2024-china --respondents 450 --seed 2024 --if-empty
 	$(BIN)/python manage.py local_admin
+	$(BIN)/python manage.py demo_users
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.installed

@@ -6,5 +6,7 @@ from surveys.views import home
 urlpatterns = [
     path("", home, name="home"),
     path("", include("respondents.urls")),
+    path("manage/", include("reports.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

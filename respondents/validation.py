@@ -87,7 +87,7 @@ def _questionnaire_checks(survey: Survey) -> dict[str, Any]:
     return checks
 
 
-def _median_seconds(survey: Survey) -> tuple[float, int]:
+def interview_median(survey: Survey) -> tuple[float, int]:
     """Return the running median interview length and its sample size.
 
     Recomputed at most every MEDIAN_CACHE_SECONDS per survey: a median of hundreds of
@@ -111,7 +111,7 @@ def _median_seconds(survey: Survey) -> tuple[float, int]:
 def _case(submission: Submission, survey: Survey) -> quality.Case:
     answers = {**submission.respondent.known, **submission.answers}
     checks = _questionnaire_checks(survey)
-    median, sample = _median_seconds(survey)
+    median, sample = interview_median(survey)
     return quality.Case(
         answers=answers,
         seconds=submission.seconds or 0.0,

@@ -107,6 +107,7 @@ class SurveyAdmin(LanguagesMixin, admin.ModelAdmin):
         "slug",
         "display_title",
         "status",
+        "completion",
         "language_list",
         "sample_target",
         "quota_total",
@@ -145,6 +146,22 @@ class SurveyAdmin(LanguagesMixin, admin.ModelAdmin):
             super()
             .get_queryset(request)
             .annotate(quota_sum=Sum("quota_cells__target"), cell_count=Count("quota_cells"))
+            .select_related("stats")
+        )
+
+    @admin.display(description=_("sample completion"))
+    def completion(self, survey):
+        stats = getattr(survey, "stats", None)
+        valid = stats.valid if stats else 0
+        percent = min(100, round(100 * valid / survey.sample_target)) if survey.sample_target else 0
+        return format_html(
+            '<div title="{}%" style="width:8em;height:.6em;background:#e9ecef;border-radius:3px">'
+            '<div style="width:{}%;height:100%;background:#198754;border-radius:3px"></div></div>'
+            "{} / {}",
+            percent,
+            percent,
+            f"{valid:,}",
+            f"{survey.sample_target:,}",
         )
 
     def has_change_permission(self, request, obj=None):

@@ -51,3 +51,13 @@ def make_form(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: ids are reused after a rollback."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

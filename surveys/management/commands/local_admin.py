@@ -17,6 +17,7 @@ class Command(BaseCommand):
         password_file = settings.BASE_DIR / "var" / "local-admin-password"
         password_file.parent.mkdir(exist_ok=True)
         User = get_user_model()
+        # The administrator role: every survey, every action (and the Django admin).
         user = User.objects.filter(username=username).first()
         password = password_file.read_text().strip() if password_file.exists() else ""
         if user is None or not password or not user.check_password(password):

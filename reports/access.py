@@ -1,0 +1,33 @@
+"""Roles and what they may see: administrator, field manager, viewer.
+
+Roles are Django groups holding the permissions of reports.Assignment; a user sees a
+survey when assigned to it (or when allowed to see every survey). Anything else is a 404,
+so a survey's existence is not revealed by guessing its address.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from surveys.models import Survey
+
+# The groups and their permissions are created by migration reports.0002_roles.
+ADMINISTRATORS, FIELD_MANAGERS, VIEWERS = "Administrators", "Field managers", "Viewers"
+
+
+def surveys_for(user, permission: str = "view_dashboard") -> QuerySet[Survey]:
+    """Return the surveys `user` may reach with `permission` (a reports codename)."""
+    if not user.is_authenticated or not user.has_perm(f"reports.{permission}"):
+        return Survey.objects.none()
+    if user.has_perm("reports.see_all_surveys"):
+        return Survey.objects.all()
+    return Survey.objects.filter(assignments__user=user)
+
+
+def survey_for(user, slug: str, permission: str = "view_dashboard") -> Survey:
+    """Return the survey `slug` if `user` may reach it with `permission`, else 404."""
+    survey = surveys_for(user, permission).filter(slug=slug).first()
+    if survey is None:
+        raise Http404
+    return survey

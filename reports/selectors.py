@@ -1,0 +1,126 @@
+"""What the field manager's dashboard shows, read from kept counts.
+
+Every read here costs a fixed number of queries, whatever the number of cells or
+submissions: the counts are kept by the pipeline (respondents.stats), never recounted.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from respondents.models import DailyStats, RuleStats, SurveyStats
+from respondents.validation import interview_median
+from surveys.models import Survey
+
+# A cell lags when its share of target confirmed is this far behind the share of
+# fieldwork time gone.
+LAG_TOLERANCE = 0.8
+
+
+@dataclass
+class CellRow:
+    name: str
+    label: str
+    target: int
+    confirmed: int
+    reserved: int
+    released: int
+    state: str
+    share: float
+    lagging: bool
+
+
+def fieldwork_elapsed(survey: Survey, today: datetime.date | None = None) -> float | None:
+    """Return the share (0 to 1) of the fieldwork period gone, or None without dates."""
+    if not survey.fieldwork_start or not survey.fieldwork_end:
+        return None
+    today = today or timezone.localdate()
+    days = (survey.fieldwork_end - survey.fieldwork_start).days + 1
+    gone = (today - survey.fieldwork_start).days + 1
+    return min(max(gone / days, 0.0), 1.0)
+
+
+def survey_overview(surveys) -> list[dict]:
+    """Return each survey with its headline: valid / target, reserved, share."""
+    rows = []
+    for survey in surveys.select_related("stats").order_by("slug"):
+        stats = getattr(survey, "stats", None) or SurveyStats(survey=survey)
+        reserved = stats.completed - stats.valid - stats.invalid
+        rows.append(
+            {
+                "survey": survey,
+                "valid": stats.valid,
+                "reserved": max(reserved, 0),
+                "target": survey.sample_target,
+                "share": _share(stats.valid, survey.sample_target),
+            }
+        )
+    return rows
+
+
+def survey_dashboard(survey: Survey, today: datetime.date | None = None) -> dict:
+    """Return everything the survey page shows, in a fixed number of queries."""
+    stats = SurveyStats.objects.filter(survey=survey).first() or SurveyStats(survey=survey)
+    elapsed = fieldwork_elapsed(survey, today)
+    cells = []
+    for cell in survey.quota_cells.order_by("position", "name"):
+        share = _share(cell.confirmed, cell.target)
+        if survey.status != Survey.Status.LIVE:
+            state = "closed"
+        elif cell.is_full:
+            state = "full"
+        else:
+            state = "open"
+        cells.append(
+            CellRow(
+                name=cell.name,
+                label=survey.text(cell.label),
+                target=cell.target,
+                confirmed=cell.confirmed,
+                reserved=cell.reserved,
+                released=cell.released,
+                state=state,
+                share=share,
+                lagging=state == "open" and elapsed is not None and share < elapsed * LAG_TOLERANCE,
+            )
+        )
+    screened = stats.completed + stats.screened_out + stats.over_quota
+    in_progress = stats.started - screened
+    median, sample = interview_median(survey)
+    daily = list(DailyStats.objects.filter(survey=survey).order_by("day"))
+    return {
+        "survey": survey,
+        "stats": stats,
+        "cells": cells,
+        "elapsed": elapsed,
+        "headline": {
+            "valid": stats.valid,
+            "target": survey.sample_target,
+            "share": _share(stats.valid, survey.sample_target),
+            "reserved": max(stats.completed - stats.valid - stats.invalid, 0),
+        },
+        "funnel": [
+            ("invited", stats.invited),
+            ("started", stats.started),
+            ("screened_out", stats.screened_out),
+            ("over_quota", stats.over_quota),
+            ("completed", stats.completed),
+            ("valid", stats.valid),
+            ("invalid", stats.invalid),
+        ],
+        # Incidence: of those who got through screening or were turned away by it, the
+        # share who were eligible; drop-off: of those who started, the share who left.
+        "incidence": _share(stats.completed + stats.over_quota, screened),
+        "drop_off": _share(max(in_progress, 0), stats.started),
+        "median_minutes": median / 60 if sample else None,
+        "daily": daily,
+        "daily_max": max((d.completed for d in daily), default=0),
+        "rules": list(RuleStats.objects.filter(survey=survey, failed__gt=0).order_by("-failed")),
+    }
+
+
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0

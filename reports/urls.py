@@ -1,0 +1,13 @@
+from django.urls import path
+
+from reports import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<slug:slug>/", views.survey, name="survey"),
+    path("<slug:slug>/live/", views.survey_live, name="live"),
+    path("<slug:slug>/review/", views.review_queue, name="review"),
+    path("<slug:slug>/review/decide/", views.review_decide, name="decide"),
+]
