@@ -12,8 +12,23 @@ from django.http import Http404
 
 from surveys.models import Survey
 
-# The groups and their permissions are created by migration reports.0002_roles.
 ADMINISTRATORS, FIELD_MANAGERS, VIEWERS = "Administrators", "Field managers", "Viewers"
+ROLES = {
+    ADMINISTRATORS: ["view_dashboard", "review_submissions", "export_data", "see_all_surveys"],
+    FIELD_MANAGERS: ["view_dashboard", "review_submissions", "export_data"],
+    VIEWERS: ["view_dashboard"],
+}
+
+
+def roles_ensure(**kwargs) -> None:
+    """Create the role groups with their permissions; run after every migrate."""
+    from django.contrib.auth.models import Group, Permission
+
+    for name, codenames in ROLES.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set(
+            Permission.objects.filter(content_type__app_label="reports", codename__in=codenames)
+        )
 
 
 def surveys_for(user, permission: str = "view_dashboard") -> QuerySet[Survey]:

@@ -10,6 +10,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from respondents.models import DailyStats, RuleStats, SurveyStats
 from respondents.validation import interview_median
@@ -77,7 +78,7 @@ def survey_dashboard(survey: Survey, today: datetime.date | None = None) -> dict
         cells.append(
             CellRow(
                 name=cell.name,
-                label=survey.text(cell.label),
+                label=survey.text(cell.label, get_language()),
                 target=cell.target,
                 confirmed=cell.confirmed,
                 reserved=cell.reserved,
