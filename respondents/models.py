@@ -107,6 +107,8 @@ class Submission(models.Model):
             models.Index(fields=["status", "verdict", "ended"]),
             models.Index(fields=["survey", "verdict"]),
             models.Index(fields=["survey", "ip_hash"]),
+            # The running median reads the latest completes of a survey.
+            models.Index(fields=["survey", "status", "ended"]),
         ]
 
     def __str__(self) -> str:
