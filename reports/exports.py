@@ -1,0 +1,277 @@
+"""Writing datasets: CSV, XLSX, SPSS .sav and the codebook.
+
+CSV and XLSX stream row by row; no cell that a spreadsheet would run as a formula leaves
+this module unneutralised (OWASP: a leading = + - @ tab or carriage return gets a quote).
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from reports import datasets
+from reports.datasets import MISSING_CODES, NOT_ASKED, SKIPPED, Column
+from surveys.models import Survey, language_name
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+XLSX_MAX_ROWS = 1_048_576  # including the header row
+
+
+def neutralise(value: Any) -> Any:
+    """Return a text that a spreadsheet will show rather than run."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _plain(value: Any) -> Any:
+    return "" if value in (SKIPPED, NOT_ASKED) else neutralise(value)
+
+
+def write_csv(cols: list[Column], rows: Iterable[list], path: Path, *, bom: bool = False) -> int:
+    """Write a CSV (UTF-8, with a byte-order mark for Excel if `bom`); return the row count."""
+    count = 0
+    with Path(path).open("w", newline="", encoding="utf-8-sig" if bom else "utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([c.name for c in cols])
+        for row in rows:
+            writer.writerow([_plain(v) for v in row])
+            count += 1
+    return count
+
+
+def write_xlsx(cols: list[Column], rows: Iterable[list], path: Path) -> int:
+    """Write an XLSX in constant memory, continuing on a new sheet past Excel's row limit."""
+    import xlsxwriter
+
+    workbook = xlsxwriter.Workbook(
+        str(path),
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
+    sheet, sheet_rows, count = None, XLSX_MAX_ROWS, 0
+    for row in rows:
+        if sheet_rows >= XLSX_MAX_ROWS:
+            sheet = workbook.add_worksheet(
+                f"data{'' if sheet is None else count // (XLSX_MAX_ROWS - 1) + 1}"
+            )
+            sheet.write_row(0, 0, [c.name for c in cols])
+            sheet_rows = 1
+        sheet.write_row(sheet_rows, 0, [_plain(v) for v in row])
+        sheet_rows += 1
+        count += 1
+    if sheet is None:
+        workbook.add_worksheet("data").write_row(0, 0, [c.name for c in cols])
+    workbook.close()
+    return count
+
+
+def write_sav(cols: list[Column], rows: Iterable[list], path: Path) -> int:
+    """Write an SPSS file with variable labels, value labels, measures and missing codes."""
+    import pandas
+    import pyreadstat
+
+    numeric = {c.name for c in cols if c.kind in ("single", "option", "integer", "decimal")}
+    data: dict[str, list] = {c.name: [] for c in cols}
+    for row in rows:
+        for col, value in zip(cols, row, strict=True):
+            if col.name in numeric:
+                if value in (SKIPPED, NOT_ASKED):
+                    value = MISSING_CODES[value]
+                elif col.kind == "decimal":
+                    value = float(value)
+            elif value in (SKIPPED, NOT_ASKED):
+                value = ""
+            data[col.name].append(value)
+    frame = pandas.DataFrame(
+        {
+            name: pandas.Series(values, dtype="float64" if name in numeric else "object")
+            for name, values in data.items()
+        }
+    )
+    missing_labels = {
+        MISSING_CODES[SKIPPED]: _("Skipped"),
+        MISSING_CODES[NOT_ASKED]: _("Not asked"),
+    }
+    value_labels = {}
+    for col in cols:
+        if col.kind == "single":
+            value_labels[col.name] = {**col.value_labels, **missing_labels}
+        elif col.kind == "option":
+            value_labels[col.name] = {0: _("Not chosen"), 1: _("Chosen"), **missing_labels}
+        elif col.name in numeric:
+            value_labels[col.name] = missing_labels
+    pyreadstat.write_sav(
+        frame,
+        str(path),
+        column_labels={c.name: c.label[:250] for c in cols},
+        variable_value_labels=value_labels,
+        variable_measure={c.name: c.measure for c in cols},
+        missing_ranges={
+            name: [MISSING_CODES[SKIPPED], MISSING_CODES[NOT_ASKED]]
+            for name in numeric
+            if name not in datasets.METADATA
+        },
+    )
+    return len(frame)
+
+
+def codebook(survey: Survey, cols: list[Column], rows: Iterable[list]) -> list[dict]:
+    """Return one entry per variable: texts in every language, type, values, counts."""
+    counts: list[dict[Any, int]] = [{} for _ in cols]
+    total = 0
+    for row in rows:
+        total += 1
+        for index, value in enumerate(row):
+            if cols[index].kind in ("single", "option"):
+                counts[index][value] = counts[index].get(value, 0) + 1
+    entries = []
+    for index, col in enumerate(cols):
+        if col.kind == "meta":
+            continue
+        question = col.question
+        labels = col.value_labels or (
+            {0: _("Not chosen"), 1: _("Chosen")} if col.kind == "option" else {}
+        )
+        entries.append(
+            {
+                "variable": col.name,
+                "texts": {code: survey.text(question.label, code) for code in survey.languages},
+                "type": col.kind,
+                "skip_condition": question.relevant,
+                "values": [
+                    (
+                        code,
+                        label,
+                        counts[index].get(code, 0),
+                        counts[index].get(code, 0) / total if total else 0.0,
+                    )
+                    for code, label in labels.items()
+                ],
+            }
+        )
+    return entries
+
+
+def write_codebook(survey: Survey, entries: list[dict], path: Path) -> None:
+    """Write the codebook as HTML, or as CSV when `path` ends in .csv."""
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(
+                [
+                    "variable",
+                    *[f"text_{c}" for c in survey.languages],
+                    "type",
+                    "skip_condition",
+                    "value",
+                    "label",
+                    "count",
+                    "percent",
+                ]
+            )
+            for entry in entries:
+                texts = [neutralise(entry["texts"][c]) for c in survey.languages]
+                values = entry["values"] or [("", "", "", "")]
+                for code, label, n, share in values:
+                    writer.writerow(
+                        [
+                            entry["variable"],
+                            *texts,
+                            entry["type"],
+                            neutralise(entry["skip_condition"]),
+                            code,
+                            neutralise(label),
+                            n,
+                            f"{share:.1%}" if n != "" else "",
+                        ]
+                    )
+        return
+    parts = [
+        "<!doctype html><meta charset='utf-8'>",
+        f"<title>{html.escape(survey.display_title)}: codebook</title>",
+        "<style>body{font-family:sans-serif}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:2px 6px;vertical-align:top}</style>",
+        f"<h1>{html.escape(survey.display_title)}</h1><table>",
+        "<tr><th>variable</th>"
+        + "".join(f"<th>{html.escape(language_name(c))}</th>" for c in survey.languages)
+        + "<th>type</th><th>shown when</th><th>values</th></tr>",
+    ]
+    for entry in entries:
+        values = "<br>".join(
+            f"{html.escape(str(code))} = {html.escape(label)}: {n} ({share:.1%})"
+            for code, label, n, share in entry["values"]
+        )
+        parts.append(
+            f"<tr><td>{html.escape(entry['variable'])}</td>"
+            + "".join(f"<td>{html.escape(entry['texts'][c])}</td>" for c in survey.languages)
+            + f"<td>{entry['type']}</td><td>{html.escape(entry['skip_condition'])}</td>"
+            f"<td>{values}</td></tr>"
+        )
+    parts.append("</table>")
+    path.write_text("\n".join(parts), encoding="utf-8")
+
+
+def export_build(
+    survey: Survey,
+    fmt: str,
+    path: Path,
+    *,
+    language: str | None = None,
+    labels: bool = False,
+    valid_only: bool = True,
+    identifiers: bool = False,
+    bom: bool = False,
+    since=None,
+    until=None,
+    cell: str = "",
+) -> int:
+    """Write `survey`'s dataset (or codebook) in `fmt` to `path`; return the row count."""
+    if language and language not in survey.languages:
+        raise ValueError(f"'{language}' is not one of {', '.join(survey.languages)}")
+    with translation.override(language or survey.default_language):
+        return _export(
+            survey,
+            fmt,
+            Path(path),
+            language,
+            labels,
+            valid_only,
+            identifiers,
+            bom,
+            since,
+            until,
+            cell,
+        )
+
+
+def _export(
+    survey, fmt, path, language, labels, valid_only, identifiers, bom, since, until, cell
+) -> int:
+    cols = datasets.columns(survey, language, identifiers=identifiers)
+    queryset = datasets.submissions(
+        survey, valid_only=valid_only, since=since, until=until, cell=cell
+    )
+    rows = datasets.rows(survey, cols, queryset, labels=labels and fmt in ("csv", "xlsx"))
+    if fmt == "csv":
+        return write_csv(cols, rows, path, bom=bom)
+    if fmt == "xlsx":
+        return write_xlsx(cols, rows, path)
+    if fmt == "sav":
+        return write_sav(cols, rows, path)
+    if fmt == "codebook":
+        entries = codebook(survey, cols, rows)
+        write_codebook(survey, entries, path)
+        return queryset.count()
+    raise ValueError(f"unknown format {fmt!r}")

@@ -1,0 +1,49 @@
+import datetime
+
+from django.core.management.base import BaseCommand, CommandError
+
+from reports.exports import export_build
+from surveys.models import Survey
+
+
+class Command(BaseCommand):
+    help = "Export a survey's dataset (CSV, XLSX, SPSS .sav) or its codebook (HTML or CSV)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("slug")
+        parser.add_argument("--format", required=True, choices=["csv", "xlsx", "sav", "codebook"])
+        parser.add_argument("--output", required=True)
+        parser.add_argument(
+            "--lang", default=None, help="language of labels (default: the survey's)"
+        )
+        parser.add_argument("--labels", action="store_true", help="CSV/XLSX: labels, not codes")
+        parser.add_argument("--all", action="store_true", help="every submission, not only valid")
+        parser.add_argument("--identifiers", action="store_true", help="add panel id and IP hash")
+        parser.add_argument("--bom", action="store_true", help="CSV: a byte-order mark for Excel")
+        parser.add_argument("--since", type=datetime.date.fromisoformat)
+        parser.add_argument("--until", type=datetime.date.fromisoformat)
+        parser.add_argument("--cell", default="")
+
+    def handle(self, slug, **options):
+        survey = Survey.objects.filter(slug=slug).first()
+        if survey is None:
+            raise CommandError(f"there is no survey '{slug}'")
+        try:
+            count = export_build(
+                survey,
+                options["format"],
+                options["output"],
+                language=options["lang"],
+                labels=options["labels"],
+                valid_only=not options["all"],
+                identifiers=options["identifiers"],
+                bom=options["bom"],
+                since=options["since"],
+                until=options["until"],
+                cell=options["cell"],
+            )
+        except (ValueError, OSError) as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(
+            self.style.SUCCESS(f"{slug}: {count} respondents written to {options['output']}")
+        )
