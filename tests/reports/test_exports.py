@@ -97,9 +97,7 @@ def test_sav_has_labels_measures_and_missing_codes(kazakhstan, tmp_path):
     not_asked = frame[frame["china_model"].isin([3, 4, 5])]["china_model_value_for_kazakhstan"]
     assert len(not_asked) and set(not_asked) == {-99}
     assert meta.variable_value_labels["china_model_value_for_kazakhstan"][-99] == "Не задавался"
-    _, kk_meta = pyreadstat.read_sav(
-        str(export(tmp_path, "sav", "--lang", "kk", name="kk.sav"))
-    )
+    _, kk_meta = pyreadstat.read_sav(str(export(tmp_path, "sav", "--lang", "kk", name="kk.sav")))
     assert kk_meta.variable_value_labels["work_willing"][1] != "Полностью готов(а)"
 
 
