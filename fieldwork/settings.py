@@ -120,6 +120,9 @@ USE_TZ = True
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "reports:index"
 LOGOUT_REDIRECT_URL = "login"
+# How many reverse proxies (load balancers) stand in front of the web processes: the
+# respondent's address is then read from X-Forwarded-For. 0 trusts REMOTE_ADDR only.
+TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 # How often an open survey dashboard fetches fresh counts.
 DASHBOARD_REFRESH_SECONDS = int(os.environ.get("DASHBOARD_REFRESH_SECONDS", "10"))
 

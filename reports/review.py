@@ -34,12 +34,13 @@ def describe(survey: Survey, submissions) -> list[dict]:
         .prefetch_related("rows", "choice_list__choices")
         .order_by("position")
     )
+    labels_of = {question.pk: _labels(question, survey) for question in questions}
     items = []
     for submission in submissions:
         answers = {**submission.respondent.known, **submission.answers}
         rows = []
         for question in questions:
-            labels = _labels(question, survey)
+            labels = labels_of[question.pk]
             if question.type == Question.Type.GRID:
                 for row in question.rows.all():
                     if row.variable in answers:

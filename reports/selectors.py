@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from respondents.models import DailyStats, RuleStats, SurveyStats
-from respondents.validation import interview_median
+from respondents.selectors import interview_median
 from surveys.models import Survey
 
 # A cell lags when its share of target confirmed is this far behind the share of

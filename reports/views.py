@@ -69,10 +69,10 @@ def review_decide(request: HttpRequest, slug: str) -> HttpResponse:
     survey = access.survey_for(request.user, slug, "review_submissions")
     verdict = request.POST.get("verdict")
     reason = request.POST.get("reason", "").strip()
-    ids = request.POST.getlist("submission")
+    ids = [value for value in request.POST.getlist("submission") if value.isdigit()]
     if verdict not in (Verdict.VALID, Verdict.INVALID) or not reason or not ids:
         messages.error(request, _("Choose submissions, a verdict and give a reason."))
-        return redirect(request.POST.get("back") or "reports:review", slug=slug)
+        return redirect("reports:review", slug=slug)
     done = 0
     for submission in survey.submissions.filter(pk__in=ids):
         try:

@@ -4,7 +4,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from respondents.models import Respondent, Submission, Verdict, VerdictOverride
-from respondents.tasks import validate_submission
+from respondents.tasks import revalidate_enqueue
 from respondents.validation import submission_override
 from surveys.errors import SurveyError
 
@@ -21,7 +21,15 @@ class RespondentAdmin(admin.ModelAdmin):
     list_display = ("panel_id", "survey", "source", "preferred_language", "created")
     list_filter = ("survey", "source")
     search_fields = ("panel_id",)
-    readonly_fields = ("token", "created")
+    # Respondents come from invitations and the open link; editing or deleting one here
+    # would change who a submission belongs to, and the survey's counts.
+    readonly_fields = [f.name for f in Respondent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class OverrideInline(admin.TabularInline):
@@ -86,9 +94,5 @@ class SubmissionAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Run quality control again"))
     def revalidate(self, request, queryset):
-        ids = list(queryset.filter(status=Submission.Status.COMPLETED).values_list("pk", flat=True))
-        for submission_id in ids:
-            validate_submission.delay(submission_id, force=True)
-        self.message_user(
-            request, _("%(n)d submissions sent to quality control.") % {"n": len(ids)}
-        )
+        count = revalidate_enqueue(queryset)
+        self.message_user(request, _("%(n)d submissions sent to quality control.") % {"n": count})

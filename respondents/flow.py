@@ -111,15 +111,29 @@ def discard_hidden(
     return kept
 
 
+def page_is_answered(page: Page, answers: Mapping[str, Any], known: Mapping[str, Any]) -> bool:
+    """Return whether every required question the page now shows has its answer.
+
+    A page answered once can lose that: an answer changed on an earlier page may bring
+    in a required question on it that the respondent never saw.
+    """
+    for question in page.questions.all():
+        if question.required and is_relevant(question, answers, known):
+            for name in answer_names(question):
+                if answers.get(name, known.get(name)) in (None, "", []):
+                    return False
+    return True
+
+
 def resume_page(
     questionnaire: Questionnaire,
     answers: Mapping[str, Any],
     known: Mapping[str, Any],
     pages_done: list[str],
 ) -> Page | None:
-    """Return the first shown page not yet answered, or None when all are answered."""
+    """Return the first shown page not yet (fully) answered, or None when all are."""
     for page in shown_pages(questionnaire, answers, known):
-        if page.name not in pages_done:
+        if page.name not in pages_done or not page_is_answered(page, answers, known):
             return page
     return None
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils.html import conditional_escape
 from django.utils.translation import get_language_info, gettext_lazy
 from django.utils.translation import gettext as _
 
@@ -87,7 +88,8 @@ class PageForm(forms.Form):
 
     def _add_fields(self, question: Question) -> None:
         label = self.text(question.label)
-        hint = self.text(question.hint)
+        # crispy-forms renders help text as HTML: the hint is text, so escape it here.
+        hint = conditional_escape(self.text(question.hint))
         common = {"label": label, "help_text": hint, "required": False}
         kind = question.type
         if kind == Question.Type.GRID:
@@ -174,7 +176,8 @@ class PageForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        answers = {**self.answers}
+        # Skip logic on this page reads this page's new answers, never the stored ones.
+        answers = {k: v for k, v in self.answers.items() if k not in self.fields}
         result: dict[str, Any] = {}
         for question in self.questions:
             names = flow.answer_names(question)

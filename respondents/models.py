@@ -99,6 +99,9 @@ class Submission(models.Model):
         null=True, blank=True, help_text=_("Interview length: the time spent on its pages.")
     )
     overridden = models.BooleanField(default=False)
+    queued = models.DateTimeField(
+        null=True, blank=True, help_text=_("When the sweeper last sent it to validation.")
+    )
 
     class Meta:
         ordering = ["survey", "started"]

@@ -3,8 +3,8 @@
 Each rule is a small pure function of a `Case` (the submission's answers and what is
 known around it), returning whether it passed and why not. Each has a version, recorded
 with its result, so a change of rule can be told apart in the data and re-run with
-`manage.py revalidate`. The task that runs them and the counts they move live in
-`respondents.services` and `respondents.tasks`.
+`manage.py revalidate`. What runs them and moves the quota counts is in
+`respondents.validation`; the Celery task is in `respondents.tasks`.
 """
 
 from __future__ import annotations

@@ -163,8 +163,14 @@ def submission_save_page(
         if not locked.is_open:
             return locked
         known = locked.respondent.known
-        answers = {**locked.answers, **page_answers}
-        answers = flow.discard_hidden(questionnaire, answers, known)
+        page = questionnaire.page(page_name)
+        # The page's answers replace what it held before: an answer cleared is gone.
+        on_page = {n for q in page.questions.all() for n in flow.answer_names(q)} if page else set()
+        kept = {name: value for name, value in locked.answers.items() if name not in on_page}
+        answers = flow.discard_hidden(questionnaire, {**kept, **page_answers}, known)
+        shown = {p.name for p in flow.shown_pages(questionnaire, answers, known)}
+        # A page that no longer shows has lost its answers: it is no longer done.
+        locked.pages_done = [name for name in locked.pages_done if name in shown]
         if page_name not in locked.pages_done:
             locked.pages_done = [*locked.pages_done, page_name]
         if locked.page_shown:
@@ -177,7 +183,6 @@ def submission_save_page(
         locked.page_shown = None
         locked.save(update_fields=["answers", "pages_done", "page_seconds", "page_shown"])
 
-    page = questionnaire.page(page_name)
     if page is not None and not is_eligible(page, answers):
         submission_terminate(locked, Submission.Status.SCREENED_OUT)
     elif full_cell(locked.survey, {**known, **answers}) is not None:
@@ -251,9 +256,8 @@ def submission_complete(submission: Submission) -> Submission:
         if status == Submission.Status.COMPLETED:
             stats.count(locked.survey_id, completed=1, seconds_total=locked.seconds)
             stats.count_day(locked.survey_id, timezone.localdate(locked.ended), completed=1)
-        else:
-            stats.count(locked.survey_id, over_quota=1)
-        if status == Submission.Status.COMPLETED:
             # Only once the completion is committed may a worker look at it.
             transaction.on_commit(partial(enqueue_validation, locked.pk))
+        else:
+            stats.count(locked.survey_id, over_quota=1)
     return locked

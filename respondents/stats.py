@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping
 
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
@@ -23,22 +24,34 @@ from respondents.models import (
 from surveys.models import Survey
 
 
-def _stats(survey_id: int):
-    SurveyStats.objects.get_or_create(survey_id=survey_id)
-    return SurveyStats.objects.filter(survey_id=survey_id)
+def _add(queryset, create, changes: Mapping[str, float]) -> None:
+    """Add `changes` to the row `queryset` selects, creating it the first time."""
+    update = {field: F(field) + delta for field, delta in changes.items()}
+    if not queryset.update(**update):
+        try:
+            with transaction.atomic():
+                create()
+        except IntegrityError:  # created meanwhile by another transaction
+            pass
+        queryset.update(**update)
 
 
-def count(survey_id: int, **changes: int) -> None:
+def count(survey_id: int, **changes: float) -> None:
     """Add `changes` (field=delta) to a survey's funnel counts."""
     changes = {field: delta for field, delta in changes.items() if delta}
     if changes:
-        _stats(survey_id).update(**{field: F(field) + delta for field, delta in changes.items()})
+        _add(
+            SurveyStats.objects.filter(survey_id=survey_id),
+            lambda: SurveyStats.objects.create(survey_id=survey_id),
+            changes,
+        )
 
 
 def count_day(survey_id: int, day: datetime.date, **changes: int) -> None:
-    DailyStats.objects.get_or_create(survey_id=survey_id, day=day)
-    DailyStats.objects.filter(survey_id=survey_id, day=day).update(
-        **{field: F(field) + delta for field, delta in changes.items()}
+    _add(
+        DailyStats.objects.filter(survey_id=survey_id, day=day),
+        lambda: DailyStats.objects.create(survey_id=survey_id, day=day),
+        changes,
     )
 
 
@@ -67,9 +80,10 @@ def count_rules(survey_id: int, old: Mapping[str, dict], new: Mapping[str, dict]
         was = not old.get(rule, {"passed": True})["passed"]
         now = not new.get(rule, {"passed": True})["passed"]
         if was != now:
-            RuleStats.objects.get_or_create(survey_id=survey_id, rule=rule)
-            RuleStats.objects.filter(survey_id=survey_id, rule=rule).update(
-                failed=F("failed") + (1 if now else -1)
+            _add(
+                RuleStats.objects.filter(survey_id=survey_id, rule=rule),
+                lambda rule=rule: RuleStats.objects.create(survey_id=survey_id, rule=rule),
+                {"failed": 1 if now else -1},
             )
 
 

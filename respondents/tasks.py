@@ -39,6 +39,18 @@ def sweep_pending() -> int:
     return len(ids)
 
 
+def revalidate_enqueue(submissions) -> int:
+    """Send the completed ones of `submissions` to quality control again; return how many."""
+    from respondents.models import Submission
+
+    ids = submissions.filter(status=Submission.Status.COMPLETED).values_list("pk", flat=True)
+    count = 0
+    for submission_id in ids.iterator():
+        validate_submission.delay(submission_id, force=True)
+        count += 1
+    return count
+
+
 def enqueue_validation(submission_id: int) -> None:
     """Ask a worker to validate; if the broker is down, the sweeper will ask again later."""
     try:

@@ -9,23 +9,22 @@ transaction, so running a validation twice moves nothing the second time.
 from __future__ import annotations
 
 import logging
-import statistics
 from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from respondents import quality, stats
-from respondents.models import QuotaSlot, Submission, Verdict, VerdictOverride
+from respondents.models import QuotaSlot, Submission, SurveyStats, Verdict, VerdictOverride
+from respondents.selectors import interview_median
 from surveys.errors import SurveyError
+from surveys.expressions import parse, references
 from surveys.models import Question, QuotaCell, Survey
 
 logger = logging.getLogger(__name__)
 
-RECENT_INTERVIEWS = 500
-MEDIAN_CACHE_SECONDS = 60
 S = QuotaSlot.State
 
 
@@ -81,31 +80,16 @@ def _questionnaire_checks(survey: Survey) -> dict[str, Any]:
                 for q in questions
                 if q.type in (Question.Type.TEXT, Question.Type.LONG_TEXT)
             ],
-            "demographic": [q.variable for q in questions if q.screening] + ["gender"],
+            # Who a person is, as far as answers tell: screening answers, sex, and the
+            # answers the quota cells split on (region, city).
+            "demographic": sorted(
+                {q.variable for q in questions if q.screening}
+                | {"gender"}
+                | set().union(*(references(parse(c.condition)) for c in survey.quota_cells.all()))
+            ),
         }
         cache.set(key, checks, timeout=3600)
     return checks
-
-
-def interview_median(survey: Survey) -> tuple[float, int]:
-    """Return the running median interview length and its sample size.
-
-    Recomputed at most every MEDIAN_CACHE_SECONDS per survey: a median of hundreds of
-    interviews does not move with one more.
-    """
-    key = f"qc:median:{survey.pk}"
-    cached = cache.get(key)
-    if cached is None:
-        recent = list(
-            Submission.objects.filter(
-                survey=survey, status=Submission.Status.COMPLETED, seconds__isnull=False
-            )
-            .order_by("-ended")
-            .values_list("seconds", flat=True)[:RECENT_INTERVIEWS]
-        )
-        cached = (statistics.median(recent) if recent else 0.0, len(recent))
-        cache.set(key, cached, timeout=MEDIAN_CACHE_SECONDS)
-    return cached
 
 
 def _case(submission: Submission, survey: Survey) -> quality.Case:
@@ -224,7 +208,8 @@ def survey_close_if_complete(survey: Survey) -> bool:
     """Close a live survey once its sample target of valid questionnaires is reached."""
     if survey.status != Survey.Status.LIVE or not survey.sample_target:
         return False
-    valid = Submission.objects.filter(survey=survey, verdict=Verdict.VALID).count()
+    # The kept count moved in this same transaction, before this check.
+    valid = SurveyStats.objects.filter(survey=survey).values_list("valid", flat=True).first() or 0
     if valid < survey.sample_target:
         return False
     closed = Survey.objects.filter(pk=survey.pk, status=Survey.Status.LIVE).update(
@@ -236,12 +221,20 @@ def survey_close_if_complete(survey: Survey) -> bool:
 
 
 def pending_submission_ids(older_than_seconds: int, limit: int = 1000) -> list[int]:
-    """Return completed submissions still awaiting validation after a grace period."""
-    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
-    return list(
+    """Claim completed submissions still awaiting validation after a grace period.
+
+    Each is marked as sent, so the next sweep skips it for another grace period: a long
+    backlog is sent again once per period, not once per minute.
+    """
+    now = timezone.now()
+    cutoff = now - timezone.timedelta(seconds=older_than_seconds)
+    ids = list(
         Submission.objects.filter(
             status=Submission.Status.COMPLETED, verdict=Verdict.PENDING, ended__lt=cutoff
         )
+        .filter(Q(queued__isnull=True) | Q(queued__lte=cutoff))
         .order_by("ended")
         .values_list("pk", flat=True)[:limit]
     )
+    Submission.objects.filter(pk__in=ids).update(queued=now)
+    return ids

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
@@ -29,6 +30,16 @@ def _respondent(token: str) -> Respondent:
 
 
 def _client_ip(request: HttpRequest) -> str:
+    """Return the respondent's address, read behind the configured number of proxies.
+
+    Behind a load balancer every request comes from the balancer: the client is the
+    entry of X-Forwarded-For that the last trusted proxy added.
+    """
+    proxies = settings.TRUSTED_PROXIES
+    if proxies:
+        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        if len(forwarded) >= proxies and forwarded[-proxies]:
+            return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR", "")
 
 
@@ -112,9 +123,10 @@ def page(request: HttpRequest, token: str, page: str) -> HttpResponse:
     if (
         current is None
         or current.name not in shown
-        or (current.name not in submission.pages_done and current != reachable)
+        or (reachable is not None and shown.index(current.name) > shown.index(reachable.name))
     ):
-        # Not a page this respondent can be on (hidden, or skipping ahead).
+        # Not a page this respondent can be on: hidden, or past the first page still
+        # waiting for answers.
         return redirect("respondents:resume", token=token)
 
     if request.method == "POST" and "back" in request.POST:
@@ -167,7 +179,7 @@ def change_language(request: HttpRequest, token: str) -> HttpResponse:
     if form.is_valid():
         services.submission_set_language(submission, form.cleaned_data["language"])
     back_to = request.POST.get("page", "")
-    if back_to:
+    if respondent.survey.pages.filter(name=back_to).exists():
         # The page view itself sends the respondent on if this page is not theirs.
         return redirect("respondents:page", token=token, page=back_to)
     return redirect("respondents:resume", token=token)

@@ -76,6 +76,16 @@ def completeness_html(survey: Survey):
     )
 
 
+def _cells_can_change(survey: Survey | None) -> bool:
+    """Cells are added, removed or redefined only before fieldwork starts."""
+    return survey is None or survey.status == Survey.Status.DRAFT
+
+
+def _frozen_cell_fields(survey: Survey | None) -> tuple[str, ...]:
+    # Once live, a cell's slots were taken under its name and condition.
+    return () if _cells_can_change(survey) else ("name", "condition")
+
+
 class QuotaCellInline(LanguagesMixin, admin.TabularInline):
     model = QuotaCell
     extra = 0
@@ -84,6 +94,15 @@ class QuotaCellInline(LanguagesMixin, admin.TabularInline):
     def _editable(self, obj) -> bool:
         # Targets are a fieldwork decision: they may move while a survey is live.
         return True
+
+    def get_readonly_fields(self, request, obj=None):
+        return _frozen_cell_fields(_survey_of(obj))
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and _cells_can_change(_survey_of(obj))
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and _cells_can_change(_survey_of(obj))
 
 
 class SurveyForm(TranslatedModelForm):
@@ -129,16 +148,11 @@ class SurveyAdmin(LanguagesMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Run quality control again over every completed submission"))
     def revalidate(self, request, queryset):
+        # Quality control belongs to respondents; this is only its button on a survey.
         from respondents.models import Submission
-        from respondents.tasks import validate_submission
+        from respondents.tasks import revalidate_enqueue
 
-        ids = Submission.objects.filter(
-            survey__in=queryset, status=Submission.Status.COMPLETED
-        ).values_list("pk", flat=True)
-        count = 0
-        for submission_id in ids.iterator():
-            validate_submission.delay(submission_id, force=True)
-            count += 1
+        count = revalidate_enqueue(Submission.objects.filter(survey__in=queryset))
         self.message_user(request, _("%(n)d submissions sent to quality control.") % {"n": count})
 
     def get_queryset(self, request):
@@ -267,3 +281,14 @@ class QuotaCellAdmin(LanguagesMixin, admin.ModelAdmin):
 
     def _editable(self, obj) -> bool:
         return True
+
+    def get_readonly_fields(self, request, obj=None):
+        return _frozen_cell_fields(_survey_of(obj))
+
+    def has_add_permission(self, request, obj=None):
+        return admin.ModelAdmin.has_add_permission(self, request)
+
+    def has_delete_permission(self, request, obj=None):
+        return admin.ModelAdmin.has_delete_permission(self, request, obj) and (
+            obj is None or _cells_can_change(obj.survey)
+        )

@@ -336,6 +336,17 @@ class QuotaCell(models.Model):
     def __str__(self) -> str:
         return f"{self.survey.slug}: {self.name}"
 
+    COUNTS = ("reserved", "confirmed", "released")
+
+    def save(self, *args, **kwargs):
+        # The counts move only by guarded UPDATEs as respondents complete; an admin
+        # saving a target must not write back the counts it read a moment ago.
+        if self.pk and not kwargs.get("force_insert") and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if f.name not in (*self.COUNTS, "id")
+            ]
+        super().save(*args, **kwargs)
+
     @property
     def is_full(self) -> bool:
         return self.is_hard and self.confirmed + self.reserved >= self.target
@@ -346,6 +357,8 @@ class QuotaCell(models.Model):
 
         if not self.survey_id or not self.condition:
             return
+        if self.pk is None and self.survey.status != Survey.Status.DRAFT:
+            raise ValidationError(_("Cells can only be added before fieldwork starts."))
         errors = condition_errors([self], set(survey_definition(self.survey).variables()))
         if errors:
             raise ValidationError({"condition": errors})

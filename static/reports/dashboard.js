@@ -37,7 +37,11 @@
   var seconds = parseInt(live.getAttribute("data-refresh"), 10) || 10;
   function refresh() {
     fetch(live.getAttribute("data-url"), { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
-      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (response) {
+        // A session that expired redirects to the login page: show it whole.
+        if (response.redirected) { window.location.reload(); return null; }
+        return response.ok ? response.text() : null;
+      })
       .then(function (html) {
         if (html !== null) { live.innerHTML = html; applySort(); }
       })

@@ -24,11 +24,11 @@ from django.db import connection, connections
 
 from fieldwork.celery import app as celery_app
 from respondents import services
-from respondents.models import QuotaSlot, Respondent, Submission, Verdict
+from respondents.models import QuotaSlot, Respondent, Submission, SurveyStats, Verdict
 from respondents.simulation import Mix, simulate_fieldwork
-from respondents.tasks import validate_submission
+from respondents.stats import recount
+from respondents.tasks import sweep_pending
 from respondents.tokens import new_token
-from respondents.validation import pending_submission_ids
 from surveys.models import QuotaCell, Survey
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -143,7 +143,17 @@ def wait_until(condition, seconds: float, message: str) -> None:
     pytest.fail(message)
 
 
+@pytest.fixture(autouse=True)
+def no_grace(settings):
+    settings.VALIDATION_GRACE_SECONDS = 0  # the sweeper takes every pending submission
+
+
 def counts_agree_with_slots(survey: Survey) -> None:
+    """The cells' counts equal their slots, and the kept funnel equals a recount."""
+    kept = SurveyStats.objects.filter(survey=survey).values().first()
+    rebuilt = SurveyStats.objects.filter(pk=recount(survey).pk).values().first()
+    for field in ("invited", "started", "completed", "over_quota", "valid", "invalid"):
+        assert kept[field] == rebuilt[field], field
     for cell in QuotaCell.objects.filter(survey=survey):
         states = list(QuotaSlot.objects.filter(cell=cell).values_list("state", flat=True))
         assert (cell.reserved, cell.confirmed, cell.released) == (
@@ -236,8 +246,7 @@ def test_a_worker_killed_mid_validation_leaves_every_submission_validated_once(d
     assert Submission.objects.filter(verdict=Verdict.PENDING, status="completed").exists()
     second = Worker(broker, "survivor")
     try:
-        for submission_id in pending_submission_ids(older_than_seconds=0):
-            validate_submission.delay(submission_id)  # what the sweeper does
+        sweep_pending()  # what Celery beat runs every minute
         wait_until(
             lambda: (
                 not Submission.objects.filter(verdict=Verdict.PENDING, status="completed").exists()
@@ -309,8 +318,7 @@ def test_redis_down_during_completion_loses_nothing_and_the_sweeper_catches_up(d
         private = start_redis(port)
         use_broker(url)
         worker = Worker(url, "after-outage")
-        for submission_id in pending_submission_ids(older_than_seconds=0):
-            validate_submission.delay(submission_id)
+        sweep_pending()  # what Celery beat runs every minute
         try:
             wait_until(
                 lambda: (

@@ -2,6 +2,7 @@ import json
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from respondents import quality, tasks
 from respondents.models import QuotaSlot, Submission, Verdict, VerdictOverride
@@ -182,9 +183,14 @@ def test_the_sweeper_enqueues_what_waited_too_long(kazakhstan, monkeypatch, sett
     monkeypatch.setattr(tasks.validate_submission, "delay", sent.append)
     settings.VALIDATION_GRACE_SECONDS = 3600
     assert tasks.sweep_pending() == 0
-    settings.VALIDATION_GRACE_SECONDS = 0
+    settings.VALIDATION_GRACE_SECONDS = 60
+    Submission.objects.filter(pk=submission.pk).update(
+        ended=timezone.now() - timezone.timedelta(seconds=120)
+    )
     assert tasks.sweep_pending() == 1
     assert sent == [submission.pk]
+    # Sent once per grace period, however long the backlog lasts.
+    assert tasks.sweep_pending() == 0
 
 
 def test_revalidate_reruns_changed_rules_and_moves_the_counts(kazakhstan, capsys, monkeypatch):

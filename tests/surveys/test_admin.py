@@ -73,7 +73,9 @@ def test_a_live_survey_questionnaire_is_read_only(admin_client, demo):
 
 
 def test_a_quota_condition_on_an_unknown_question_is_refused(admin_client, demo):
-    cell = QuotaCell.objects.get(survey__slug="gt2024-kazakhstan", name="astana")
+    survey = Survey.objects.get(slug="gt2024-kazakhstan")
+    Survey.objects.filter(pk=survey.pk).update(status=Survey.Status.DRAFT)
+    cell = QuotaCell.objects.get(survey=survey, name="astana")
     url = reverse("admin:surveys_quotacell_change", args=[cell.pk])
     response = admin_client.post(
         url,
@@ -91,6 +93,29 @@ def test_a_quota_condition_on_an_unknown_question_is_refused(admin_client, demo)
     assert response.status_code == 200
     assert "${oblast}" in response.content.decode()
     assert QuotaCell.objects.get(pk=cell.pk).target != 60
+
+
+def test_a_live_cell_keeps_its_condition_and_its_counts(admin_client, demo):
+    cell = QuotaCell.objects.get(survey__slug="gt2024-kazakhstan", name="astana")
+    url = reverse("admin:surveys_quotacell_change", args=[cell.pk])
+    form = admin_client.get(url)  # the admin reads the cell ...
+    QuotaCell.objects.filter(pk=cell.pk).update(reserved=3, confirmed=4)  # ... fieldwork goes on
+    response = admin_client.post(
+        url,
+        {
+            "survey": cell.survey_id,
+            "position": cell.position,
+            "label_kk": "Астана",
+            "label_ru": "Астана",
+            "condition": "${age} > 0",
+            "target": 70,
+            "is_hard": "on",
+        },
+    )
+    assert form.status_code == 200 and response.status_code == 302
+    cell.refresh_from_db()
+    assert (cell.target, cell.condition) == (70, "${region} = 'astana'")
+    assert (cell.reserved, cell.confirmed) == (3, 4)
 
 
 def test_a_quota_target_can_move_while_the_survey_is_live(admin_client, demo):
