@@ -69,12 +69,7 @@ def survey_dashboard(survey: Survey, today: datetime.date | None = None) -> dict
     cells = []
     for cell in survey.quota_cells.order_by("position", "name"):
         share = _share(cell.confirmed, cell.target)
-        if survey.status != Survey.Status.LIVE:
-            state = "closed"
-        elif cell.is_full:
-            state = "full"
-        else:
-            state = "open"
+        state = cell.state(survey.status)
         cells.append(
             CellRow(
                 name=cell.name,

@@ -351,6 +351,12 @@ class QuotaCell(models.Model):
     def is_full(self) -> bool:
         return self.is_hard and self.confirmed + self.reserved >= self.target
 
+    def state(self, survey_status: str) -> str:
+        """Return "closed" (the survey is not live), "full" or "open"."""
+        if survey_status != Survey.Status.LIVE:
+            return "closed"
+        return "full" if self.is_full else "open"
+
     def clean(self) -> None:
         from surveys.quotas import condition_errors
         from surveys.selectors import survey_definition

@@ -127,12 +127,7 @@ def quota_table(survey: Survey) -> list[dict]:
     """Return each quota cell with its target, counts and state (open, full or closed)."""
     rows = []
     for cell in survey.quota_cells.order_by("position", "name"):
-        if survey.status != Survey.Status.LIVE:
-            state = "closed"
-        elif cell.is_full:
-            state = "full"
-        else:
-            state = "open"
+        state = cell.state(survey.status)
         rows.append(
             {
                 "cell": cell.name,

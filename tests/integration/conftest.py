@@ -5,6 +5,7 @@ reason when it is missing, and fails instead when the CI variable is set.
 """
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -34,52 +35,66 @@ def broker_url(redis_url):
     return os.environ.get("CELERY_BROKER_URL") or redis_url
 
 
+class Worker:
+    """A Celery worker process of the project on `broker` (and a database, if given)."""
+
+    def __init__(self, broker: str, name: str, **env: str) -> None:
+        self.hostname = f"{name}-{os.getpid()}@localhost"
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "fieldwork",
+                "worker",
+                "--pool=solo",
+                "--without-heartbeat",
+                "--without-mingle",
+                "--without-gossip",
+                "-n",
+                self.hostname,
+                "--loglevel=WARNING",
+            ],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "DJANGO_SETTINGS_MODULE": "fieldwork.settings",
+                "CELERY_BROKER_URL": broker,
+                **env,
+            },
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def stop(self, sig=signal.SIGTERM) -> str:
+        """Stop the worker; return what it printed."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.stdout.read()
+
+
 @pytest.fixture(scope="session")
 def celery_worker_process(broker_url):
     """Run a real Celery worker of the project against the broker; yield a client app."""
-    env = {
-        **os.environ,
-        "CELERY_BROKER_URL": broker_url,
-        "DJANGO_SETTINGS_MODULE": "fieldwork.settings",
-    }
-    hostname = f"test-{os.getpid()}@localhost"
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "fieldwork",
-            "worker",
-            "--pool=solo",
-            "--without-heartbeat",
-            "--without-mingle",
-            "--without-gossip",
-            "-n",
-            hostname,
-            "--loglevel=WARNING",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    worker = Worker(broker_url, "test")
     client = Celery(broker=broker_url)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if worker.poll() is not None:
-                pytest.fail(f"the Celery worker exited at start:\n{worker.stdout.read()}")
-            if client.control.ping(destination=[hostname], timeout=1.0):
+            if worker.process.poll() is not None:
+                pytest.fail(f"the Celery worker exited at start:\n{worker.stop()}")
+            if client.control.ping(destination=[worker.hostname], timeout=1.0):
                 break
         else:
             pytest.fail("the Celery worker did not answer within 60 seconds")
-        yield client, hostname
+        yield client, worker.hostname
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        worker.stop()
         client.close()

@@ -10,7 +10,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +29,7 @@ from respondents.stats import recount
 from respondents.tasks import sweep_pending
 from respondents.tokens import new_token
 from surveys.models import QuotaCell, Survey
+from tests.integration.conftest import Worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,50 +56,9 @@ def database_url() -> str:
     return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
-class Worker:
-    """A Celery worker process of the project, on the test database and a given broker."""
-
-    def __init__(self, broker: str, name: str) -> None:
-        self.hostname = f"{name}-{os.getpid()}@localhost"
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url(),
-            "CELERY_BROKER_URL": broker,
-            "CELERY_VISIBILITY_TIMEOUT": "5",
-        }
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "fieldwork",
-                "worker",
-                "--pool=solo",
-                "--without-heartbeat",
-                "--without-mingle",
-                "--without-gossip",
-                "-n",
-                self.hostname,
-                "--loglevel=WARNING",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-
-    def stop(self, sig=signal.SIGTERM) -> str:
-        """Stop the worker; return what it printed."""
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.stdout.read()
+def project_worker(broker: str, name: str) -> Worker:
+    """A worker on the test database, with unacknowledged tasks back after 5 seconds."""
+    return Worker(broker, name, DATABASE_URL=database_url(), CELERY_VISIBILITY_TIMEOUT="5")
 
 
 def use_broker(url: str) -> None:
@@ -201,7 +160,7 @@ def test_200_completions_racing_for_the_last_5_slots_take_exactly_5(demo, monkey
 
 
 def test_a_worker_validates_completions_and_an_invalid_verdict_reopens_a_full_cell(demo, broker):
-    worker = Worker(broker, "validator")
+    worker = project_worker(broker, "validator")
     try:
         QuotaCell.objects.filter(survey=demo).update(target=1)
         outcome = simulate_fieldwork(
@@ -236,7 +195,7 @@ def test_a_worker_killed_mid_validation_leaves_every_submission_validated_once(d
     assert (
         Submission.objects.filter(verdict=Verdict.PENDING, status="completed").count() == completed
     )
-    first = Worker(broker, "doomed")
+    first = project_worker(broker, "doomed")
     wait_until(
         lambda: Submission.objects.exclude(verdict=Verdict.PENDING).count() >= 5,
         60,
@@ -244,7 +203,7 @@ def test_a_worker_killed_mid_validation_leaves_every_submission_validated_once(d
     )
     first.stop(signal.SIGKILL)
     assert Submission.objects.filter(verdict=Verdict.PENDING, status="completed").exists()
-    second = Worker(broker, "survivor")
+    second = project_worker(broker, "survivor")
     try:
         sweep_pending()  # what Celery beat runs every minute
         wait_until(
@@ -317,7 +276,7 @@ def test_redis_down_during_completion_loses_nothing_and_the_sweeper_catches_up(d
 
         private = start_redis(port)
         use_broker(url)
-        worker = Worker(url, "after-outage")
+        worker = project_worker(url, "after-outage")
         sweep_pending()  # what Celery beat runs every minute
         try:
             wait_until(

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from reports.toplines import compare_published
-from surveys.models import Survey
+from surveys.commands import survey_or_error
 
 
 class Command(BaseCommand):
@@ -11,9 +11,7 @@ class Command(BaseCommand):
         parser.add_argument("slug")
 
     def handle(self, slug, **options):
-        survey = Survey.objects.filter(slug=slug).first()
-        if survey is None:
-            raise CommandError(f"there is no survey '{slug}'")
+        survey = survey_or_error(slug)
         rows = compare_published(survey)
         if not rows:
             raise CommandError(f"no published figures are known for '{slug}'")

@@ -3,7 +3,7 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 
 from reports.exports import export_build
-from surveys.models import Survey
+from surveys.commands import survey_or_error
 
 
 class Command(BaseCommand):
@@ -25,9 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--cell", default="")
 
     def handle(self, slug, **options):
-        survey = Survey.objects.filter(slug=slug).first()
-        if survey is None:
-            raise CommandError(f"there is no survey '{slug}'")
+        survey = survey_or_error(slug)
         try:
             count = export_build(
                 survey,

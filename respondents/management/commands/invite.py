@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from respondents.panel import PanelFileError, read_panel_file
 from respondents.services import panel_invite
-from surveys.models import Survey
+from surveys.commands import survey_or_error
 
 
 class Command(BaseCommand):
@@ -28,9 +28,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, slug, panel, out, base_url, **options):
-        survey = Survey.objects.filter(slug=slug).first()
-        if survey is None:
-            raise CommandError(f"there is no survey '{slug}'")
+        survey = survey_or_error(slug)
         try:
             members = read_panel_file(survey, panel)
         except PanelFileError as exc:

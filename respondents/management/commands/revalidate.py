@@ -1,8 +1,8 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from respondents.models import Submission
 from respondents.validation import submission_validate
-from surveys.models import Survey
+from surveys.commands import survey_or_error
 
 
 class Command(BaseCommand):
@@ -12,9 +12,7 @@ class Command(BaseCommand):
         parser.add_argument("slug")
 
     def handle(self, slug, **options):
-        survey = Survey.objects.filter(slug=slug).first()
-        if survey is None:
-            raise CommandError(f"there is no survey '{slug}'")
+        survey = survey_or_error(slug)
         ids = Submission.objects.filter(
             survey=survey, status=Submission.Status.COMPLETED
         ).values_list("pk", flat=True)

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from respondents.models import Submission
 from respondents.simulation import simulate_fieldwork
+from surveys.commands import survey_or_error
 from surveys.models import Survey
 
 
@@ -22,9 +23,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, slug, respondents, seed, if_empty, **options):
-        survey = Survey.objects.filter(slug=slug).first()
-        if survey is None:
-            raise CommandError(f"there is no survey '{slug}'")
+        survey = survey_or_error(slug)
         if survey.status != Survey.Status.LIVE:
             raise CommandError(f"survey '{slug}' is {survey.status}, not live")
         if respondents < 1:

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from surveys.models import Survey
+from surveys.commands import survey_or_error
 from surveys.selectors import survey_definition
 from surveys.xlsform.writer import write_xlsform
 
@@ -13,9 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("path", help="the file to write (.xlsx or .csv)")
 
     def handle(self, slug, path, **options):
-        survey = Survey.objects.filter(slug=slug).first()
-        if survey is None:
-            raise CommandError(f"there is no survey '{slug}'")
+        survey = survey_or_error(slug)
         try:
             written = write_xlsform(survey_definition(survey), path)
         except OSError as exc:

@@ -1,8 +1,8 @@
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from surveys.models import Survey
+from surveys.commands import survey_or_error
 from surveys.selectors import quota_table
 
 COLUMNS = ("cell", "target", "confirmed", "reserved", "released", "state")
@@ -16,9 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     def handle(self, slug, **options):
-        survey = Survey.objects.filter(slug=slug).first()
-        if survey is None:
-            raise CommandError(f"there is no survey '{slug}'")
+        survey = survey_or_error(slug)
         rows = quota_table(survey)
         if options["json"]:
             self.stdout.write(_dumps({"survey": slug, "status": survey.status, "cells": rows}))
