@@ -65,6 +65,16 @@ def submit(page):
         page.locator("button[name=next]").click()
 
 
+def answer_until(page, variable, answers, limit=10):
+    """Answer page after page until the question `variable` is on screen."""
+    for _ in range(limit):
+        if page.locator(f"[data-question={variable}]").count():
+            return
+        answer_visible(page, answers)
+        submit(page)
+    raise AssertionError(f"{variable} never came")
+
+
 def complete(page, answers, limit=20):
     for _ in range(limit):
         if not page.locator("#page-form").count():
@@ -99,11 +109,7 @@ def test_the_kazakhstan_edition_is_completed_in_kazakh(live_server, browser_page
 def test_the_follow_up_appears_and_disappears_with_its_trigger(live_server, browser_page, demo):
     page = browser_page
     start(page, link(live_server, demo["gt2024-kazakhstan"], language="ru"), "Русский")
-    for _ in range(10):
-        if page.locator("[data-question=china_model]").count():
-            break
-        answer_visible(page, {"age": 40})
-        submit(page)
+    answer_until(page, "china_model", {"age": 40})
     follow_up = page.locator("[data-question=china_model_value]")
     model = page.locator("[data-question=china_model]")
     assert follow_up.is_hidden()
@@ -163,11 +169,7 @@ def test_a_grid_is_a_table_on_a_laptop_and_stacks_on_a_phone(
     survey = demo["gt2024-kazakhstan"]
     for page, stacked in ((browser_page, False), (phone_page, True)):
         start(page, link(live_server, survey, f"grid-{stacked}", language="ru"), "Русский")
-        for _ in range(10):
-            if page.locator("[data-question=proj_welcome]").count():
-                break
-            answer_visible(page, {"age": 33})
-            submit(page)
+        answer_until(page, "proj_welcome", {"age": 33})
         grid = page.locator("[data-question=proj_welcome] table.grid")
         header = grid.locator("thead")
         assert header.is_visible() is not stacked

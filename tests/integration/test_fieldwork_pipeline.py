@@ -13,7 +13,6 @@ import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import kombu.pools
 import pytest
@@ -32,7 +31,6 @@ from surveys.models import QuotaCell, Survey
 from tests.integration.conftest import Worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-ROOT = Path(__file__).resolve().parents[2]
 GOOD = Mix(speeder=0, straightliner=0, inattentive=0, duplicate=0, masher=0, ineligible=0)
 
 
