@@ -229,7 +229,10 @@ def submission_complete(submission: Submission) -> Submission:
     """
     with transaction.atomic():
         locked = (
-            Submission.objects.select_for_update()
+            # Lock the submission only: locking its survey too (select_related would)
+            # serialises every completion and deadlocks against validations, whose
+            # inserts of per-survey counts take a key-share lock on the survey row.
+            Submission.objects.select_for_update(of=("self",))
             .select_related("respondent", "survey")
             .get(pk=submission.pk)
         )

@@ -158,18 +158,19 @@ def test_200_completions_racing_for_the_last_5_slots_take_exactly_5(demo, monkey
 
 
 def test_a_worker_validates_completions_and_an_invalid_verdict_reopens_a_full_cell(demo, broker):
+    QuotaCell.objects.filter(survey=demo).update(target=1)
+    # Fieldwork first, the worker after: each cell is full with one reserved complete,
+    # and nothing can take a reopened slot before the test looks.
+    outcome = simulate_fieldwork(
+        demo,
+        25,
+        seed=7,
+        mix=Mix(inattentive=0.5, speeder=0, straightliner=0, duplicate=0, masher=0, ineligible=0),
+    )
+    assert outcome.statuses["completed"] > 0
+    full = {c.pk for c in QuotaCell.objects.filter(survey=demo) if c.is_full}
     worker = project_worker(broker, "validator")
     try:
-        QuotaCell.objects.filter(survey=demo).update(target=1)
-        outcome = simulate_fieldwork(
-            demo,
-            25,
-            seed=7,
-            mix=Mix(
-                inattentive=0.5, speeder=0, straightliner=0, duplicate=0, masher=0, ineligible=0
-            ),
-        )
-        assert outcome.statuses["completed"] > 0
         wait_until(
             lambda: (
                 not Submission.objects.filter(verdict=Verdict.PENDING, status="completed").exists()
@@ -177,14 +178,17 @@ def test_a_worker_validates_completions_and_an_invalid_verdict_reopens_a_full_ce
             60,
             "the worker did not validate every completion",
         )
-        invalid = Submission.objects.filter(survey=demo, verdict=Verdict.INVALID)
-        assert invalid.exists()
-        reopened = invalid.first().slots.get().cell
-        reopened.refresh_from_db()
-        assert not reopened.is_full
-        counts_agree_with_slots(demo)
     finally:
         worker.stop()
+    invalid = Submission.objects.filter(survey=demo, verdict=Verdict.INVALID)
+    assert invalid.exists()
+    for submission in invalid:
+        cell = submission.slots.get().cell
+        assert cell.pk in full
+        cell.refresh_from_db()
+        assert not cell.is_full
+        assert (cell.reserved, cell.confirmed, cell.released) == (0, 0, 1)
+    counts_agree_with_slots(demo)
 
 
 def test_a_worker_killed_mid_validation_leaves_every_submission_validated_once(demo, broker):
