@@ -127,6 +127,13 @@ TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 DASHBOARD_REFRESH_SECONDS = int(os.environ.get("DASHBOARD_REFRESH_SECONDS", "10"))
 
 STATIC_URL = "static/"
+# Export files are written here by workers and read by web processes, through Django's
+# storage API: every web node and worker must share this directory (or STORAGES must name
+# object storage). It is never served as-is; downloads go through a view that checks access.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
+# A CSV export of at most this many rows streams straight to the browser; anything larger,
+# and every other format, is built by a worker while the page shows its progress.
+EXPORT_STREAM_MAX_ROWS = int(os.environ.get("EXPORT_STREAM_MAX_ROWS", "5000"))
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 

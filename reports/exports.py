@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import csv
 import html
-from collections.abc import Iterable
+import io
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,24 @@ def write_csv(cols: list[Column], rows: Iterable[list], path: Path, *, bom: bool
             writer.writerow([_plain(v) for v in row])
             count += 1
     return count
+
+
+def csv_stream(
+    cols: list[Column], rows: Iterable[list], *, bom: bool = False, batch: int = 500
+) -> Iterator[str]:
+    """Yield the same CSV text `write_csv` writes, a batch of rows at a time, to stream it."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    if bom:
+        buffer.write("\ufeff")
+    writer.writerow([c.name for c in cols])
+    for count, row in enumerate(rows, 1):
+        writer.writerow([_plain(v) for v in row])
+        if count % batch == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
 
 
 def write_xlsx(cols: list[Column], rows: Iterable[list], path: Path) -> int:
@@ -236,8 +255,14 @@ def export_build(
     since=None,
     until=None,
     cell: str = "",
+    progress: Callable[[int, int], None] | None = None,
+    progress_every: int = 1000,
 ) -> int:
-    """Write `survey`'s dataset (or codebook) in `fmt` to `path`; return the row count."""
+    """Write `survey`'s dataset (or codebook) in `fmt` to `path`; return the row count.
+
+    With `progress`, call it as progress(rows_read, rows_total) before the first row,
+    every `progress_every` rows, and after the last.
+    """
     if language and language not in survey.languages:
         raise ValueError(f"'{language}' is not one of {', '.join(survey.languages)}")
     with translation.override(language or survey.default_language):
@@ -253,17 +278,46 @@ def export_build(
             since,
             until,
             cell,
+            progress,
+            progress_every,
         )
 
 
+def _counted(
+    rows: Iterable[list], total: int, progress: Callable[[int, int], None], every: int
+) -> Iterator[list]:
+    progress(0, total)
+    count = 0
+    for row in rows:
+        yield row
+        count += 1
+        if count % every == 0:
+            progress(count, total)
+    progress(count, total)
+
+
 def _export(
-    survey, fmt, path, language, labels, valid_only, identifiers, bom, since, until, cell
+    survey,
+    fmt,
+    path,
+    language,
+    labels,
+    valid_only,
+    identifiers,
+    bom,
+    since,
+    until,
+    cell,
+    progress=None,
+    progress_every=1000,
 ) -> int:
     cols = datasets.columns(survey, language, identifiers=identifiers)
     queryset = datasets.submissions(
         survey, valid_only=valid_only, since=since, until=until, cell=cell
     )
     rows = datasets.rows(survey, cols, queryset, labels=labels and fmt in ("csv", "xlsx"))
+    if progress is not None:
+        rows = _counted(rows, queryset.count(), progress, max(1, progress_every))
     if fmt == "csv":
         return write_csv(cols, rows, path, bom=bom)
     if fmt == "xlsx":
