@@ -41,8 +41,42 @@ if not SECRET_KEY:
             "value before starting with DEBUG=False."
         )
     SECRET_KEY = "django-insecure-local-development-only"
+elif not DEBUG and (
+    len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-")
+):
+    # The same test as `check --deploy` (security.W009), made fatal: a guessable key lets
+    # anyone forge sessions, password-reset links and signed cookies.
+    raise ImproperlyConfigured(
+        "SECRET_KEY is too weak: use at least 50 characters, 5 of them different, not "
+        "starting with 'django-insecure-' (python -c 'import secrets; "
+        "print(secrets.token_urlsafe(50))')."
+    )
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+# Origins (scheme and host) from which forms may be posted, when they differ from the host
+# the request came to: e.g. https://survey.example behind a proxy that rewrites the host.
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
+
+# HTTPS. Production (DEBUG off) is secure by default: plain HTTP is redirected and cookies
+# are only sent over HTTPS. Behind a proxy that terminates TLS, SECURE_PROXY_SSL_HEADER
+# names the header it sets ("X-Forwarded-Proto"), or every request looks like plain HTTP
+# and the redirect loops. Only set it when the proxy overwrites that header from clients.
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", str(not DEBUG))
+# Load balancers probe the health endpoint over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+_proxy_ssl_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip()
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https") if _proxy_ssl_header else None
+)
+SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", str(not DEBUG))
+CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", str(not DEBUG))
+# HSTS is off unless asked for: once a browser has seen it, the site cannot go back to
+# plain HTTP for that long, so it is a decision for whoever owns the domain.
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "false")
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "false")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -51,6 +85,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
     "crispy_forms",
     "crispy_bootstrap5",
     "surveys",
@@ -59,7 +94,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "fieldwork.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Production serves collectstatic's output from the web processes; with DEBUG,
+    # runserver serves the files from their folders and there is no STATIC_ROOT to serve.
+    *([] if DEBUG else ["whitenoise.middleware.WhiteNoiseMiddleware"]),
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -134,8 +174,41 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 # A CSV export of at most this many rows streams straight to the browser; anything larger,
 # and every other format, is built by a worker while the page shows its progress.
 EXPORT_STREAM_MAX_ROWS = int(os.environ.get("EXPORT_STREAM_MAX_ROWS", "5000"))
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Whitenoise serves the static files from the web processes. Production uses hashed,
+# compressed copies made by collectstatic (cached for a year, safe to change); with DEBUG
+# (and so in the tests, which never run collectstatic) the files are served as they are,
+# since the hashed storage refuses to render a page whose files it has no manifest for.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "fieldwork.static_storage.ManifestStaticStorage"
+    },
+}
+
+# Content-Security-Policy (django-csp): scripts only from this site's own files, so a
+# questionnaire label or an answer that got into a page as HTML cannot run. Style
+# attributes are allowed (server-computed progress bars), <style> elements are not; see
+# docs/decisions/0010-static-files-csp-logging.md.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        # Bootstrap draws check marks and select arrows as data: SVG images.
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -180,10 +253,32 @@ CELERY_BEAT_SCHEDULE = {
 }
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
+# Logs go to standard output, one JSON object a line in production (LOG_FORMAT=json, the
+# default without DEBUG), with the request id of the request that wrote them.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json").strip().lower()
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "fieldwork.request_id.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            # Servers log to standard output; locally, stderr keeps commands' output clean.
+            "stream": "ext://sys.stdout" if LOG_FORMAT == "json" else "ext://sys.stderr",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # Task-by-task lines are noise when tasks run in process; workers log their own.
     "loggers": {"celery.app.trace": {"level": "WARNING"}},
@@ -196,6 +291,8 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
+            # A cache that stops answering must fail a request quickly, not hang it.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
 else:

@@ -44,7 +44,8 @@ def test_production_without_a_secret_key_refuses_to_start_naming_the_variable():
 
 
 def test_production_with_a_secret_key_starts():
-    result = start({"DEBUG": "false", "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "survey.example"})
+    key = "vG4q0bN8-x2LrT7mYc5KpWz1sJd9HfUe3aQoXi6nBgRtZl0yMvCwSkEuPhDj"  # long and random
+    result = start({"DEBUG": "false", "SECRET_KEY": key, "ALLOWED_HOSTS": "survey.example"})
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["hosts"] == ["survey.example"]
 
