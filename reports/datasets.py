@@ -32,6 +32,7 @@ METADATA = (
     "started",
     "ended",
     "seconds",
+    "weight",  # the raking weight; empty until the survey is weighted (reports.weighting)
 )
 IDENTIFIERS = ("panel_id", "ip_hash")
 
@@ -49,7 +50,7 @@ class Column:
 
     @property
     def measure(self) -> str:
-        if self.kind in ("integer", "decimal"):
+        if self.kind in ("integer", "decimal") or self.name == "weight":
             return "scale"
         if self.kind == "single" and all(isinstance(c, int) for c in self.codes.values()):
             values = list(self.codes)
@@ -226,5 +227,7 @@ def _meta(submission: Submission, name: str) -> Any:
     if name in ("started", "ended"):
         value = getattr(submission, name)
         return value.isoformat(timespec="seconds") if value else ""
+    if name == "weight":
+        return submission.weight  # None (empty) when never weighted
     value = getattr(submission, name)
     return "" if value is None else value

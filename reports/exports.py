@@ -100,7 +100,11 @@ def write_sav(cols: list[Column], rows: Iterable[list], path: Path) -> int:
     import pandas
     import pyreadstat
 
-    numeric = {c.name for c in cols if c.kind in ("single", "option", "integer", "decimal")}
+    numeric = {
+        c.name
+        for c in cols
+        if c.kind in ("single", "option", "integer", "decimal") or c.name == "weight"
+    }
     data: dict[str, list] = {c.name: [] for c in cols}
     for row in rows:
         for col, value in zip(cols, row, strict=True):

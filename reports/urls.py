@@ -10,4 +10,8 @@ urlpatterns = [
     path("<slug:slug>/live/", views.survey_live, name="live"),
     path("<slug:slug>/review/", views.review_queue, name="review"),
     path("<slug:slug>/review/decide/", views.review_decide, name="decide"),
+    path("<slug:slug>/toplines/", views.toplines, name="toplines"),
+    path("<slug:slug>/toplines/download/", views.toplines_download, name="toplines_download"),
+    path("<slug:slug>/crosstab/", views.crosstab, name="crosstab"),
+    path("<slug:slug>/published/", views.published, name="published"),
 ]

@@ -102,6 +102,11 @@ class Submission(models.Model):
     queued = models.DateTimeField(
         null=True, blank=True, help_text=_("When the sweeper last sent it to validation.")
     )
+    # Set by raking (reports.weighting); empty until the survey is weighted, and reset
+    # for every submission whenever it is weighted again.
+    weight = models.FloatField(
+        null=True, blank=True, help_text=_("Raking weight (mean 1 over valid submissions).")
+    )
 
     class Meta:
         ordering = ["survey", "started"]

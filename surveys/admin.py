@@ -4,7 +4,18 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from surveys.forms import TranslatedModelForm
-from surveys.models import Choice, ChoiceList, GridRow, Page, Question, QuotaCell, Survey
+from surveys.models import (
+    Choice,
+    ChoiceList,
+    GridRow,
+    Page,
+    Question,
+    QuotaCell,
+    Survey,
+    WeightingMargin,
+    WeightingScheme,
+    WeightingTarget,
+)
 from surveys.selectors import survey_publish_errors, translation_completeness
 
 
@@ -292,3 +303,85 @@ class QuotaCellAdmin(LanguagesMixin, admin.ModelAdmin):
         return admin.ModelAdmin.has_delete_permission(self, request, obj) and (
             obj is None or _cells_can_change(obj.survey)
         )
+
+
+class WeightingMarginInline(admin.TabularInline):
+    model = WeightingMargin
+    extra = 0
+    fields = ("position", "variable", "categories")
+    readonly_fields = ("categories",)
+    show_change_link = True
+
+    @admin.display(description=_("categories and population"))
+    def categories(self, margin):
+        if margin.pk is None:
+            return "-"
+        return ", ".join(str(target) for target in margin.targets.all()) or _(
+            "none yet: open the margin to enter them"
+        )
+
+
+@admin.register(WeightingScheme)
+class WeightingSchemeAdmin(admin.ModelAdmin):
+    list_display = ("survey", "margin_list", "trim_low", "trim_high", "ran", "converged")
+    list_select_related = ("survey",)
+    fields = (
+        "survey",
+        ("trim_low", "trim_high"),
+        ("tolerance", "max_iterations"),
+        "ran",
+        "converged",
+        "iterations",
+        "max_error",
+        "weighted",
+        "last_report",
+    )
+    readonly_fields = ("ran", "converged", "iterations", "max_error", "weighted", "last_report")
+    inlines = [WeightingMarginInline]
+    actions = ["rake_now"]
+
+    @admin.display(description=_("margins"))
+    def margin_list(self, scheme):
+        return ", ".join(m.variable for m in scheme.margins.all())
+
+    @admin.display(description=_("report"))
+    def last_report(self, scheme):
+        return format_html("<pre>{}</pre>", scheme.report)
+
+    @admin.action(description=_("Rake the valid submissions to these margins and store weights"))
+    def rake_now(self, request, queryset):
+        # The raking itself belongs to reports; this is only its button.
+        from django.contrib import messages
+
+        from reports.weighting import rake
+        from surveys.errors import SurveyError
+
+        for scheme in queryset.select_related("survey"):
+            try:
+                report = rake(scheme.survey)
+            except SurveyError as exc:
+                self.message_user(
+                    request,
+                    _("%(survey)s cannot be weighted: %(errors)s")
+                    % {"survey": scheme.survey.slug, "errors": "; ".join(exc.errors)},
+                    messages.ERROR,
+                )
+                continue
+            self.message_user(
+                request,
+                " ".join(report.lines()),
+                messages.SUCCESS if report.converged else messages.ERROR,
+            )
+
+
+class WeightingTargetInline(admin.TabularInline):
+    model = WeightingTarget
+    extra = 3
+    fields = ("category", "population")
+
+
+@admin.register(WeightingMargin)
+class WeightingMarginAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "position")
+    list_select_related = ("scheme__survey",)
+    inlines = [WeightingTargetInline]

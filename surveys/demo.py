@@ -3,7 +3,9 @@
 Both editions ship as XLSForm files in demo/gt2024/ and are loaded through the same
 import service as any other form; their quota cells are allocated from the population
 files beside them (total residents: the article gives no allocation, and adult counts
-by region were not available; see each file's source column).
+by region were not available; see each file's source column). The same files give each
+edition its weighting margin (region or city); the files and the published figures hold
+no age or gender distribution, so the demo rakes on geography alone.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
-from surveys.models import Survey
+from surveys.models import Survey, WeightingMargin, WeightingScheme, WeightingTarget
 from surveys.selectors import survey_definition
 from surveys.services import (
     quota_cells_by_answer,
@@ -55,9 +57,22 @@ def read_populations(path: Path) -> dict[str, int]:
         return {row["value"]: int(row["population"]) for row in csv.DictReader(handle)}
 
 
+def _define_margins(survey: Survey, edition: Edition) -> None:
+    """Give the survey its geography as a weighting margin, once; later edits are kept."""
+    scheme, _ = WeightingScheme.objects.get_or_create(survey=survey)
+    if scheme.margins.exists():
+        return
+    margin = WeightingMargin.objects.create(scheme=scheme, variable=edition.geography)
+    WeightingTarget.objects.bulk_create(
+        WeightingTarget(margin=margin, category=value, population=population)
+        for value, population in read_populations(DEMO_DIR / edition.populations).items()
+    )
+
+
 def _load_edition(edition: Edition) -> DemoResult:
     existing = Survey.objects.filter(slug=edition.slug).first()
     if existing is not None and existing.status != Survey.Status.DRAFT:
+        _define_margins(existing, edition)
         # A live demo keeps its questionnaire and its data; say so if the file moved on.
         on_file = read_xlsform(DEMO_DIR / edition.form).definition
         notes = []
@@ -80,6 +95,7 @@ def _load_edition(edition: Edition) -> DemoResult:
                 survey.sample_target,
             ),
         )
+    _define_margins(survey, edition)
     survey_set_status(survey, Survey.Status.LIVE)
     return DemoResult(survey, created=result.created, notes=result.notes)
 

@@ -368,3 +368,117 @@ class QuotaCell(models.Model):
         errors = condition_errors([self], set(survey_definition(self.survey).variables()))
         if errors:
             raise ValidationError({"condition": errors})
+
+
+class WeightingScheme(models.Model):
+    """How a survey's valid submissions are weighted: population margins and trimming.
+
+    Each margin is one question's categories with their population (counts or shares,
+    made into shares per margin); raking fits the weights to every margin at once.
+    """
+
+    survey = models.OneToOneField(Survey, on_delete=models.CASCADE, related_name="weighting")
+    trim_low = models.FloatField(
+        _("lowest weight"),
+        default=0.3,
+        validators=[MinValueValidator(0.0)],
+        help_text=_("Weights (mean 1) below this are raised to it, then the margins re-raked."),
+    )
+    trim_high = models.FloatField(
+        _("highest weight"),
+        default=3.0,
+        validators=[MinValueValidator(1.0)],
+        help_text=_("Weights (mean 1) above this are lowered to it, then the margins re-raked."),
+    )
+    tolerance = models.FloatField(
+        _("tolerance"),
+        default=0.001,
+        validators=[MinValueValidator(1e-9)],
+        help_text=_("Largest difference allowed between a weighted share and its target."),
+    )
+    max_iterations = models.PositiveIntegerField(
+        _("maximum iterations"), default=200, validators=[MinValueValidator(1)]
+    )
+    # The last raking: what it reached, kept so a page can say whether the weights hold.
+    ran = models.DateTimeField(_("last raked"), null=True, blank=True, editable=False)
+    converged = models.BooleanField(_("converged"), null=True, editable=False)
+    iterations = models.PositiveIntegerField(_("iterations"), null=True, editable=False)
+    max_error = models.FloatField(_("largest margin error"), null=True, editable=False)
+    weighted = models.PositiveIntegerField(_("submissions weighted"), default=0, editable=False)
+    report = models.TextField(_("report"), blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("weighting scheme")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(trim_low__lt=models.F("trim_high")),
+                name="weighting_trim_range_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.survey.slug}: weighting"
+
+
+class WeightingMargin(models.Model):
+    """One question's population distribution that the weighted sample must match."""
+
+    scheme = models.ForeignKey(WeightingScheme, on_delete=models.CASCADE, related_name="margins")
+    position = models.PositiveIntegerField(default=0)
+    variable = models.CharField(
+        _("variable name"),
+        max_length=100,
+        validators=[variable_name_validator],
+        help_text=_("A single-choice question, or an integer question cut into ranges."),
+    )
+
+    class Meta:
+        ordering = ["scheme", "position", "variable"]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "variable"], name="weighting_margin_unique"),
+        ]
+        verbose_name = _("weighting margin")
+
+    def __str__(self) -> str:
+        return f"{self.scheme.survey.slug}: {self.variable}"
+
+    def clean(self) -> None:
+        if not self.scheme_id or not self.variable:
+            return
+        question = self.scheme.survey.questions.filter(variable=self.variable).first()
+        if question is None or question.type not in (
+            Question.Type.SINGLE,
+            Question.Type.INTEGER,
+        ):
+            raise ValidationError(
+                {"variable": _("Name a single-choice or integer question of this survey.")}
+            )
+
+
+class WeightingTarget(models.Model):
+    """A category of a margin and its population: a choice value, or a range like 18-29."""
+
+    margin = models.ForeignKey(WeightingMargin, on_delete=models.CASCADE, related_name="targets")
+    category = models.CharField(
+        _("category"),
+        max_length=100,
+        help_text=_("A choice value; for an integer question a range such as 18-29."),
+    )
+    population = models.FloatField(
+        _("population"),
+        validators=[MinValueValidator(0.0)],
+        help_text=_("A count or a share: each margin's figures are made into shares."),
+    )
+
+    class Meta:
+        ordering = ["margin", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["margin", "category"], name="weighting_target_unique"),
+            models.CheckConstraint(
+                condition=models.Q(population__gte=0), name="weighting_target_not_negative"
+            ),
+        ]
+        verbose_name = _("weighting target")
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.population:g}"

@@ -1,0 +1,113 @@
+"""Crosstabs: any choice question by any single-choice question, as column percentages.
+
+Each column is one answer of the column question; a cell is the share of that column's
+respondents (weighted or not) giving the row's answer, so a multiple-choice row can sum
+past 100%. Respondents who did not answer both questions are left out of the table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+from reports.toplines import Item, items, margin_of_error, weighted_answers
+from surveys.errors import SurveyError
+from surveys.models import Survey
+
+
+@dataclass
+class Column:
+    value: str
+    label: str
+    base: int  # respondents in the column, unweighted
+    weighted_base: float
+    effective_base: float
+
+
+@dataclass
+class Row:
+    value: str
+    label: str
+    cells: list[float]  # share per column, then the total
+    margins: list[float]  # 95% margin of error of each cell
+
+    @property
+    def percents(self) -> list[tuple[float, float]]:
+        """Return (percent, margin of error in points) per cell."""
+        return [(100 * c, 100 * m) for c, m in zip(self.cells, self.margins, strict=True)]
+
+
+@dataclass
+class Crosstab:
+    row: Item
+    column: Item
+    weighted: bool
+    columns: list[Column]  # the column question's answers, then the total
+    rows: list[Row]
+
+
+def crosstab_choices(survey: Survey, language: str | None = None) -> tuple[list, list]:
+    """Return the items that can be rows (any choice question) and columns (single choice)."""
+    available = [item for item in items(survey, language) if item.is_choice]
+    return available, [item for item in available if item.kind in ("single", "grid")]
+
+
+def crosstab(
+    survey: Survey,
+    row_variable: str,
+    column_variable: str,
+    language: str | None = None,
+    *,
+    weighted: bool = False,
+) -> Crosstab:
+    """Return `row_variable` by `column_variable` among valid respondents answering both."""
+    rows_, columns_ = crosstab_choices(survey, language or survey.default_language)
+    row = next((i for i in rows_ if i.variable == row_variable), None)
+    column = next((i for i in columns_ if i.variable == column_variable), None)
+    errors = []
+    if row is None:
+        errors.append(f"'{row_variable}' is not a choice question of {survey.slug}")
+    if column is None:
+        errors.append(f"'{column_variable}' is not a single-choice question of {survey.slug}")
+    if errors:
+        raise SurveyError(errors)
+    position = {value: index for index, (value, _) in enumerate(column.choices)}
+    width = len(column.choices) + 1  # the answers, then the total
+    bases = [0] * width
+    weights = [0.0] * width
+    squares = [0.0] * width
+    sums = {value: [0.0] * width for value, _ in row.choices}
+    for answers, weight in weighted_answers(survey, weighted):
+        across = answers.get(column.variable)
+        down = answers.get(row.variable)
+        if across in (None, "") or down in (None, "", []):
+            continue
+        index = position.get(str(across))
+        if index is None:
+            continue
+        chosen = [str(v) for v in down] if isinstance(down, list) else [str(down)]
+        for at in (index, width - 1):
+            bases[at] += 1
+            weights[at] += weight
+            squares[at] += weight * weight
+            for value in chosen:
+                if value in sums:
+                    sums[value][at] += weight
+    effective = [w * w / s if s else 0.0 for w, s in zip(weights, squares, strict=True)]
+    columns = [
+        Column(value, label, bases[i], weights[i], effective[i])
+        for i, (value, label) in enumerate(column.choices)
+    ] + [Column("", _("Total"), bases[-1], weights[-1], effective[-1])]
+    table_rows = []
+    for value, label in row.choices:
+        shares = [s / w if w else 0.0 for s, w in zip(sums[value], weights, strict=True)]
+        table_rows.append(
+            Row(
+                value,
+                label,
+                shares,
+                [margin_of_error(p, n) for p, n in zip(shares, effective, strict=True)],
+            )
+        )
+    return Crosstab(row, column, weighted, columns, table_rows)
