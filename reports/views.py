@@ -6,12 +6,23 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from reports import access, review, selectors
+from reports import access, export_jobs, review, selectors
+from reports.forms import ExportForm
+from reports.models import ExportJob
 from respondents.models import Verdict
 from respondents.validation import submission_override
 from surveys.errors import SurveyError
@@ -29,6 +40,7 @@ def survey(request: HttpRequest, slug: str) -> HttpResponse:
     context = selectors.survey_dashboard(survey)
     context["refresh_seconds"] = settings.DASHBOARD_REFRESH_SECONDS
     context["can_review"] = request.user.has_perm("reports.review_submissions")
+    context["can_export"] = request.user.has_perm("reports.export_data")
     return render(request, "reports/survey.html", context)
 
 
@@ -82,6 +94,87 @@ def review_decide(request: HttpRequest, slug: str) -> HttpResponse:
             messages.error(request, f"#{submission.pk}: {'; '.join(exc.errors)}")
     messages.success(request, _("%(n)d verdicts set.") % {"n": done})
     return redirect("reports:review", slug=slug)
+
+
+# Exports: thin views over reports.export_jobs. Every one checks export permission on the
+# survey (404 otherwise); a job is found only by its unguessable token, within its survey.
+
+
+@login_required
+def export(request: HttpRequest, slug: str) -> HttpResponse:
+    """The export form; a small CSV streams at once, anything else becomes a job."""
+    survey = access.survey_for(request.user, slug, export_jobs.PERMISSION)
+    form = ExportForm(survey, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        fmt = form.cleaned_data["format"]
+        try:
+            options = export_jobs.export_options_clean(survey, fmt, form.options())
+        except SurveyError as exc:
+            for error in exc.errors:
+                form.add_error(None, error)
+        else:
+            if (
+                fmt == ExportJob.Format.CSV
+                and export_jobs.export_row_count(survey, options) <= settings.EXPORT_STREAM_MAX_ROWS
+            ):
+                response = StreamingHttpResponse(
+                    export_jobs.export_stream(survey, options),
+                    content_type=export_jobs.CONTENT_TYPES["csv"],
+                )
+                stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+                response["Content-Disposition"] = content_disposition_header(
+                    True, f"{survey.slug}-{stamp}.csv"
+                )
+                return response
+            job = export_jobs.export_start(request.user, survey, fmt, options)
+            return redirect("reports:export_job", slug=slug, token=job.token)
+    return render(
+        request,
+        "reports/export.html",
+        {
+            "survey": survey,
+            "form": form,
+            "jobs": export_jobs.recent_exports(request.user, survey),
+            "stream_max_rows": settings.EXPORT_STREAM_MAX_ROWS,
+        },
+    )
+
+
+@login_required
+def export_job(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    """One export's progress, refreshed by static/reports/export.js, then its link."""
+    survey = access.survey_for(request.user, slug, export_jobs.PERMISSION)
+    job = export_jobs.export_job_for(request.user, token, survey)
+    return render(
+        request,
+        "reports/export_job.html",
+        {"survey": survey, "job": job, "state": export_jobs.export_status(job)},
+    )
+
+
+@login_required
+def export_status(request: HttpRequest, slug: str, token: str) -> JsonResponse:
+    survey = access.survey_for(request.user, slug, export_jobs.PERMISSION)
+    job = export_jobs.export_job_for(request.user, token, survey)
+    state = export_jobs.export_status(job)
+    state["download_url"] = (
+        reverse("reports:export_download", args=[slug, token]) if state["ready"] else ""
+    )
+    return JsonResponse(state, headers={"Cache-Control": "no-store"})
+
+
+@login_required
+def export_download(request: HttpRequest, slug: str, token: str) -> FileResponse:
+    survey = access.survey_for(request.user, slug, export_jobs.PERMISSION)
+    job = export_jobs.export_job_for(request.user, token, survey)
+    response = FileResponse(
+        export_jobs.export_open(job),
+        as_attachment=True,
+        filename=export_jobs.export_filename(job),
+        content_type=export_jobs.CONTENT_TYPES[job.format],
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 # Toplines, crosstabs and the published figures: thin views over reports.toplines,
