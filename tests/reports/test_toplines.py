@@ -269,3 +269,37 @@ def test_someone_not_assigned_gets_a_404(survey, make_form):
     ):
         assert client.get(url).status_code == 404, url
     assert Client().get("/manage/hand/toplines/").status_code == 302
+
+
+def test_the_weighted_page_says_it_uses_the_effective_base(survey):
+    from reports.weighting import rake
+    from surveys.models import WeightingMargin, WeightingScheme, WeightingTarget
+
+    scheme = WeightingScheme.objects.create(survey=survey)
+    margin = WeightingMargin.objects.create(scheme=scheme, variable="gender")
+    WeightingTarget.objects.create(margin=margin, category="male", population=1)
+    WeightingTarget.objects.create(margin=margin, category="female", population=1)
+    rake(survey)
+    client = login(survey)
+    plain = client.get("/manage/hand/toplines/?lang=ru").content.decode()
+    assert 'name="weighted"' in plain and "Unweighted" in plain
+    page = client.get("/manage/hand/toplines/?lang=ru&weighted=1").content.decode()
+    assert "effective base" in page and "n_eff" in page
+    # "like" yes: men 3 of 4 (w 1.25), women 3 of 6 (w 0.8333): 62.5% weighted, not 60.
+    assert "62.5" in page or "62,5" in page
+
+
+def test_the_published_page_puts_each_demo_figure_beside_the_measured_one(db):
+    from django.core.management import call_command
+
+    from respondents.validation import submission_validate
+
+    call_command("load_demo")
+    kazakhstan = Survey.objects.get(slug="gt2024-kazakhstan")
+    call_command("simulate_fieldwork", kazakhstan.slug, "--respondents", "30", "--seed", "5")
+    for submission in Submission.objects.filter(status="completed", verdict="pending"):
+        submission_validate(submission.pk)
+    page = login(kazakhstan).get("/manage/gt2024-kazakhstan/published/").content.decode()
+    assert 'data-figure="KZ1"' in page and 'data-figure="KZ19c"' in page
+    assert "67%" in page and "over one third" in page
+    assert "figures inside the margin of error" in page
