@@ -91,6 +91,10 @@ INSTALLED_APPS = [
     "surveys",
     "respondents",
     "reports",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -252,6 +256,39 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 REDIS_URL = os.environ.get("REDIS_URL", "")
+
+# The REST API (api/, /api/v1/): token or session authentication, JSON only, every error
+# as JSON (api.exceptions.handler). See docs/decisions/0009-rest-api.md.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Fieldwork API",
+    "DESCRIPTION": "Surveys, quotas and submissions; ingestion of interviews collected elsewhere.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # The schema pages' scripts and styles come from this server, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "SurveyStatusEnum": "surveys.models.Survey.Status",
+        "SubmissionStatusEnum": "respondents.models.Submission.Status",
+        "VerdictEnum": "respondents.models.Verdict",
+    },
+}
 
 # Logs go to standard output, one JSON object a line in production (LOG_FORMAT=json, the
 # default without DEBUG), with the request id of the request that wrote them.

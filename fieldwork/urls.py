@@ -11,4 +11,5 @@ urlpatterns = [
     path("manage/", include("reports.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("api.urls")),
 ]

@@ -1,0 +1,37 @@
+from django.urls import path, re_path
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
+
+from api import views
+from api.exceptions import not_found
+
+app_name = "api"
+
+urlpatterns = [
+    path("v1/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path(
+        "v1/schema/swagger/",
+        SpectacularSwaggerSplitView.as_view(url_name="api:schema"),
+        name="swagger",
+    ),
+    path("v1/schema/redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("v1/surveys/", views.SurveyList.as_view(), name="surveys"),
+    path("v1/surveys/<slug:slug>/", views.SurveyDetail.as_view(), name="survey"),
+    path("v1/surveys/<slug:slug>/quotas/", views.QuotaList.as_view(), name="quotas"),
+    path("v1/surveys/<slug:slug>/submissions/", views.SubmissionList.as_view(), name="submissions"),
+    path(
+        "v1/surveys/<slug:slug>/submissions/<int:pk>/",
+        views.SubmissionDetail.as_view(),
+        name="submission",
+    ),
+    path(
+        "v1/surveys/<slug:slug>/submissions/<int:pk>/verdict/",
+        views.SubmissionVerdict.as_view(),
+        name="verdict",
+    ),
+    # Anything else under /api/ is a JSON 404, not the site's HTML page.
+    re_path(r"^(?P<path>.*)$", not_found, name="not-found"),
+]

@@ -1,0 +1,285 @@
+"""The REST API, version 1: thin views over the same selectors and services as the pages."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, generics, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api import serializers as s
+from api.exceptions import validation_body
+from api.pagination import SubmissionCursor
+from api.services import IdempotencyConflict, submission_ingest_once
+from reports.access import surveys_for
+from respondents.ingestion import IngestionError, Interview
+from respondents.models import Submission
+from respondents.validation import submission_override
+from surveys.errors import SurveyError
+from surveys.models import Survey
+from surveys.selectors import quota_table
+
+NEEDS = {
+    "review_submissions": _("review submissions (a field manager or an administrator)"),
+    "export_data": _("export data (a field manager or an administrator)"),
+}
+ERRORS = {
+    code: OpenApiResponse(s.ErrorSerializer, description=text)
+    for code, text in {
+        400: "The request is not valid; `errors` names each field.",
+        401: "No or an unknown token.",
+        403: "The survey is yours to see, but not this action.",
+        404: "No such survey (or not one assigned to you), or no such item.",
+        409: "The request conflicts with what is stored.",
+    }.items()
+}
+
+
+def errors(*codes: int) -> dict:
+    return {code: ERRORS[code] for code in codes}
+
+
+def survey_or_404(request: Request, slug: str, permission: str = "view_dashboard") -> Survey:
+    """Return the survey the user may see, else 404; 403 when the action needs more."""
+    survey = surveys_for(request.user, "view_dashboard").filter(slug=slug).first()
+    if survey is None:
+        raise exceptions.NotFound(
+            _("No survey '%(slug)s' is assigned to you (or it does not exist).") % {"slug": slug}
+        )
+    if permission != "view_dashboard" and not request.user.has_perm(f"reports.{permission}"):
+        raise exceptions.PermissionDenied(
+            _("Your role may not %(action)s on survey '%(slug)s'.")
+            % {"action": NEEDS[permission], "slug": slug}
+        )
+    return survey
+
+
+def submissions_of(survey: Survey) -> QuerySet[Submission]:
+    return survey.submissions.select_related(
+        "survey", "respondent", "ingestion_key"
+    ).prefetch_related("slots__cell")
+
+
+class SurveyList(generics.GenericAPIView):
+    serializer_class = s.SurveySerializer
+    pagination_class = None
+
+    @extend_schema(
+        summary="The surveys you may see",
+        responses={200: s.SurveySerializer(many=True), **errors(401)},
+    )
+    def get(self, request: Request) -> Response:
+        surveys = surveys_for(request.user, "view_dashboard").order_by("slug")
+        return Response(s.SurveySerializer(surveys, many=True).data)
+
+
+class SurveyDetail(generics.GenericAPIView):
+    serializer_class = s.SurveyDetailSerializer
+
+    @extend_schema(
+        summary="A survey with its questionnaire",
+        responses={200: s.SurveyDetailSerializer, **errors(401, 404)},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        return Response(s.SurveyDetailSerializer(survey_or_404(request, slug)).data)
+
+
+class QuotaList(generics.GenericAPIView):
+    serializer_class = s.QuotaCellSerializer
+    pagination_class = None
+
+    @extend_schema(
+        summary="Quota status per cell",
+        responses={200: s.QuotaCellSerializer(many=True), **errors(401, 404)},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        return Response(
+            s.QuotaCellSerializer(quota_table(survey_or_404(request, slug)), many=True).data
+        )
+
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The client's key for this interview (or the field idempotency_key): the "
+    "same key again returns the submission it stored (200); with other content, a 409.",
+)
+
+
+class SubmissionList(generics.GenericAPIView):
+    serializer_class = s.SubmissionSerializer
+    pagination_class = SubmissionCursor
+
+    @extend_schema(
+        summary="Submissions, newest first, filtered",
+        parameters=[s.SubmissionFilterSerializer],
+        responses={200: s.SubmissionSerializer(many=True), **errors(400, 401, 403, 404)},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        survey = survey_or_404(request, slug, "review_submissions")
+        params = {
+            k: v
+            for k, v in request.query_params.items()
+            if k not in (self.paginator.cursor_query_param, self.paginator.page_size_query_param)
+        }
+        filters = s.SubmissionFilterSerializer(data=params)
+        filters.is_valid(raise_exception=True)
+        chosen = filters.validated_data
+        submissions = submissions_of(survey)
+        if "status" in chosen:
+            submissions = submissions.filter(status=chosen["status"])
+        if "verdict" in chosen:
+            submissions = submissions.filter(verdict=chosen["verdict"])
+        if "since" in chosen:
+            submissions = submissions.filter(ended__date__gte=chosen["since"])
+        if "until" in chosen:
+            submissions = submissions.filter(ended__date__lte=chosen["until"])
+        if "cell" in chosen:
+            if not survey.quota_cells.filter(name=chosen["cell"]).exists():
+                names = ", ".join(
+                    survey.quota_cells.order_by("position", "name").values_list("name", flat=True)
+                )
+                raise exceptions.ValidationError(
+                    {
+                        "cell": [
+                            _(
+                                "survey '%(slug)s' has no quota cell of this name; "
+                                "its cells are: %(names)s"
+                            )
+                            % {"slug": slug, "names": names or "-"}
+                        ]
+                    }
+                )
+            submissions = submissions.filter(slots__cell__name=chosen["cell"])
+        page = self.paginate_queryset(submissions)
+        return self.get_paginated_response(s.SubmissionSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Send a submission collected elsewhere",
+        description="Stored through the same services as a web respondent's: pages walked "
+        "with skip logic, each page validated, screening and quotas applied, completed with "
+        "its quota slots reserved and quality control run afterwards. The status says how "
+        "it ended: completed, screened_out or over_quota.",
+        request=s.IngestionSerializer,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={
+            201: s.SubmissionSerializer,
+            200: OpenApiResponse(s.SubmissionSerializer, description="A replay of a stored key."),
+            **errors(400, 401, 403, 404, 409),
+        },
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        survey = survey_or_404(request, slug, "review_submissions")
+        body = s.IngestionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        header = request.headers.get("Idempotency-Key", "").strip()
+        field = data.get("idempotency_key", "").strip()
+        if header and field and header != field:
+            raise exceptions.ValidationError(
+                {"idempotency_key": [_("differs from the Idempotency-Key header; send one key")]}
+            )
+        key = header or field
+        if not key:
+            raise exceptions.ValidationError(
+                {
+                    "idempotency_key": [
+                        _(
+                            "is required: send an Idempotency-Key header (a UUID the client "
+                            "makes for this interview) or this field"
+                        )
+                    ]
+                }
+            )
+        if len(key) > 200:
+            raise exceptions.ValidationError(
+                {"idempotency_key": [_("is longer than 200 characters")]}
+            )
+        content = {k: v for k, v in request.data.items() if k != "idempotency_key"}
+        interview = Interview(
+            language=data["language"],
+            answers=data["answers"],
+            panel_id=data.get("panel_id", "").strip(),
+            started=data.get("started"),
+            ended=data.get("ended"),
+            collected_by=f"api:{request.user.get_username()}",
+        )
+        try:
+            result = submission_ingest_once(
+                survey, interview, key=key, content=content, user=request.user
+            )
+        except IngestionError as refused:
+            body = validation_body(refused.errors, "conflict" if refused.conflict else "invalid")
+            if refused.conflict:
+                body["message"] = str(refused)
+            return Response(body, status=409 if refused.conflict else 400)
+        except IdempotencyConflict as conflict:
+            return Response(
+                {
+                    "message": _(
+                        "Idempotency key '%(key)s' was already used for different content "
+                        "(submission %(pk)s). Use a new key for a new interview."
+                    )
+                    % {"key": key, "pk": conflict.submission.pk if conflict.submission else "-"},
+                    "code": "idempotency_conflict",
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        submission = submissions_of(survey).get(pk=result.submission.pk)
+        return Response(
+            s.SubmissionSerializer(submission).data,
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+            headers={"Location": reverse("api:submission", args=[slug, submission.pk])},
+        )
+
+
+class SubmissionDetail(generics.GenericAPIView):
+    serializer_class = s.SubmissionSerializer
+
+    @extend_schema(
+        summary="One submission", responses={200: s.SubmissionSerializer, **errors(401, 403, 404)}
+    )
+    def get(self, request: Request, slug: str, pk: int) -> Response:
+        survey = survey_or_404(request, slug, "review_submissions")
+        submission = submissions_of(survey).filter(pk=pk).first()
+        if submission is None:
+            raise exceptions.NotFound(
+                _("Survey '%(slug)s' has no submission %(pk)s.") % {"slug": slug, "pk": pk}
+            )
+        return Response(s.SubmissionSerializer(submission).data)
+
+
+class SubmissionVerdict(generics.GenericAPIView):
+    serializer_class = s.VerdictSerializer
+
+    @extend_schema(
+        summary="Override a submission's verdict, with a reason",
+        request=s.VerdictSerializer,
+        responses={200: s.SubmissionSerializer, **errors(400, 401, 403, 404, 409)},
+    )
+    def post(self, request: Request, slug: str, pk: int) -> Response:
+        survey = survey_or_404(request, slug, "review_submissions")
+        submission = survey.submissions.filter(pk=pk).first()
+        if submission is None:
+            raise exceptions.NotFound(
+                _("Survey '%(slug)s' has no submission %(pk)s.") % {"slug": slug, "pk": pk}
+            )
+        body = s.VerdictSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            submission_override(
+                submission,
+                body.validated_data["verdict"],
+                body.validated_data["reason"],
+                request.user,
+            )
+        except SurveyError as refused:
+            return Response(
+                {"message": str(refused), "code": "conflict"}, status=status.HTTP_409_CONFLICT
+            )
+        return Response(s.SubmissionSerializer(submissions_of(survey).get(pk=pk)).data)
