@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "surveys",
     "respondents",
     "reports",
+    "integrations",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -254,7 +255,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "respondents.tasks.sweep_pending",
         "schedule": 60.0,
     },
+    "sweep-lost-webhook-deliveries": {
+        "task": "integrations.tasks.sweep_deliveries",
+        "schedule": 300.0,
+    },
 }
+# Webhooks: each delivery is tried at most this many times, waiting base * 2^(n-1)
+# seconds (at most the cap) after the n-th failure; a receiver has this long to answer.
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "6"))
+WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "30"))
+WEBHOOK_RETRY_MAX_SECONDS = float(os.environ.get("WEBHOOK_RETRY_MAX_SECONDS", "3600"))
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "5"))
+# A delivery still undelivered this long after its retry was due was lost: send it again.
+WEBHOOK_SWEEP_GRACE_SECONDS = int(os.environ.get("WEBHOOK_SWEEP_GRACE_SECONDS", "600"))
+# Where people reach this server: the host of the provider links shown in the admin.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
 # The REST API (api/, /api/v1/): token or session authentication, JSON only, every error

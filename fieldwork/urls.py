@@ -8,6 +8,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("health/", health, name="health"),
     path("", include("respondents.urls")),
+    path("", include("integrations.urls")),
     path("manage/", include("reports.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

@@ -20,6 +20,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from integrations.providers import provider_counts
 from reports import access, export_jobs, review, selectors
 from reports.forms import ExportForm
 from reports.models import ExportJob
@@ -41,6 +42,10 @@ def survey(request: HttpRequest, slug: str) -> HttpResponse:
     context["refresh_seconds"] = settings.DASHBOARD_REFRESH_SECONDS
     context["can_review"] = request.user.has_perm("reports.review_submissions")
     context["can_export"] = request.user.has_perm("reports.export_data")
+    # Test links carry a valid signature: only for those who may review.
+    context["providers"] = provider_counts(
+        survey, request.build_absolute_uri("/") if context["can_review"] else ""
+    )
     return render(request, "reports/survey.html", context)
 
 

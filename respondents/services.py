@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from respondents import flow, stats
+from respondents import flow, signals, stats
 from respondents.models import QuotaSlot, Respondent, Submission
 from respondents.panel import PanelMember
 from respondents.tasks import enqueue_validation
@@ -211,6 +211,8 @@ def submission_terminate(submission: Submission, status: str) -> bool:
     ).update(status=status, ended=timezone.now())
     if ended:
         stats.count(submission.survey_id, **{status: 1})
+        if status == Submission.Status.OVER_QUOTA:
+            signals.judged(submission, status)
     return bool(ended)
 
 
@@ -263,4 +265,5 @@ def submission_complete(submission: Submission) -> Submission:
             transaction.on_commit(partial(enqueue_validation, locked.pk))
         else:
             stats.count(locked.survey_id, over_quota=1)
+            signals.judged(locked, status)
     return locked

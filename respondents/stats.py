@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
+from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from respondents.models import (
@@ -24,35 +25,44 @@ from respondents.models import (
 from surveys.models import Survey
 
 
-def _add(queryset, create, changes: Mapping[str, float]) -> None:
-    """Add `changes` to the row `queryset` selects, creating it the first time."""
-    update = {field: F(field) + delta for field, delta in changes.items()}
-    if not queryset.update(**update):
+def _add(model, keys: Mapping[str, Any], changes: Mapping[str, float]) -> None:
+    """Add `changes` to the row of `model` that `keys` select, creating it the first time.
+
+    The UPDATE is plain SQL: it runs several times per questionnaire, and building it with
+    the ORM cost more than running it (ADR 0011).
+    """
+    if not changes:
+        return
+    columns = {name: model._meta.get_field(name).column for name in (*keys, *changes)}
+    sets = ", ".join(f"{columns[name]} = {columns[name]} + %s" for name in changes)
+    where = " AND ".join(f"{columns[name]} = %s" for name in keys)
+    sql = f"UPDATE {model._meta.db_table} SET {sets} WHERE {where}"
+    params = [*changes.values(), *(_param(value) for value in keys.values())]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if cursor.rowcount:
+            return
         try:
             with transaction.atomic():
-                create()
+                model.objects.create(**keys)
         except IntegrityError:  # created meanwhile by another transaction
             pass
-        queryset.update(**update)
+        cursor.execute(sql, params)
+
+
+def _param(value: Any) -> Any:
+    return (
+        connection.ops.adapt_datefield_value(value) if isinstance(value, datetime.date) else value
+    )
 
 
 def count(survey_id: int, **changes: float) -> None:
     """Add `changes` (field=delta) to a survey's funnel counts."""
-    changes = {field: delta for field, delta in changes.items() if delta}
-    if changes:
-        _add(
-            SurveyStats.objects.filter(survey_id=survey_id),
-            lambda: SurveyStats.objects.create(survey_id=survey_id),
-            changes,
-        )
+    _add(SurveyStats, {"survey_id": survey_id}, {f: d for f, d in changes.items() if d})
 
 
 def count_day(survey_id: int, day: datetime.date, **changes: int) -> None:
-    _add(
-        DailyStats.objects.filter(survey_id=survey_id, day=day),
-        lambda: DailyStats.objects.create(survey_id=survey_id, day=day),
-        changes,
-    )
+    _add(DailyStats, {"survey_id": survey_id, "day": day}, changes)
 
 
 def count_verdict(submission: Submission, old: str, new: str) -> None:
@@ -80,11 +90,7 @@ def count_rules(survey_id: int, old: Mapping[str, dict], new: Mapping[str, dict]
         was = not old.get(rule, {"passed": True})["passed"]
         now = not new.get(rule, {"passed": True})["passed"]
         if was != now:
-            _add(
-                RuleStats.objects.filter(survey_id=survey_id, rule=rule),
-                lambda rule=rule: RuleStats.objects.create(survey_id=survey_id, rule=rule),
-                {"failed": 1 if now else -1},
-            )
+            _add(RuleStats, {"survey_id": survey_id, "rule": rule}, {"failed": 1 if now else -1})
 
 
 def recount(survey: Survey) -> SurveyStats:

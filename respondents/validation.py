@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from respondents import quality, stats
+from respondents import quality, signals, stats
 from respondents.models import QuotaSlot, Submission, SurveyStats, Verdict, VerdictOverride
 from respondents.selectors import interview_median
 from surveys.errors import SurveyError
@@ -171,6 +171,7 @@ def submission_validate(submission_id: int, *, force: bool = False) -> Submissio
             verdict = Verdict.INVALID
             results["quota"] = {"version": 1, "passed": False, "reason": str(full)}
             _apply_verdict(submission, verdict)
+        previous = submission.verdict
         stats.count_verdict(submission, submission.verdict, verdict)
         stats.count_rules(survey.pk, submission.qc_results, results)
         submission.qc_verdict = qc_verdict
@@ -178,6 +179,8 @@ def submission_validate(submission_id: int, *, force: bool = False) -> Submissio
         submission.verdict = verdict
         submission.validated = timezone.now()
         submission.save(update_fields=["qc_verdict", "qc_results", "verdict", "validated"])
+        if verdict != previous:
+            signals.judged(submission, verdict)
         if verdict == Verdict.VALID:
             survey_close_if_complete(survey)
     return submission
@@ -199,6 +202,8 @@ def submission_override(submission: Submission, verdict: str, reason: str, user=
             submission=locked, verdict=verdict, previous=locked.verdict, reason=reason, user=user
         )
         Submission.objects.filter(pk=locked.pk).update(verdict=verdict, overridden=True)
+        if locked.verdict != verdict:
+            signals.judged(locked, verdict)
         if verdict == Verdict.VALID:
             survey_close_if_complete(locked.survey)
     submission.verdict = verdict

@@ -9,6 +9,7 @@ from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from integrations.providers import exit_url
 from respondents import flow, services
 from respondents.forms import LanguageForm, PageForm
 from respondents.models import Respondent, Submission
@@ -49,6 +50,10 @@ def _render(request, template: str, language: str, context: dict) -> HttpRespons
 
 
 def _end_page(request, submission: Submission) -> HttpResponse:
+    # A panel provider's respondent goes back to the provider with the outcome.
+    back_to_provider = exit_url(submission)
+    if back_to_provider:
+        return redirect(back_to_provider)
     return _render(
         request,
         "respondents/end.html",
