@@ -237,12 +237,15 @@ class _Tally:
 
 
 def _weighted_median(pairs: list[tuple[float, float]]) -> float:
-    pairs = sorted(pairs)
+    """Return the weighted median; where half the weight falls between two values, their mean."""
+    pairs = sorted(p for p in pairs if p[1] > 0)
     half = sum(w for _, w in pairs) / 2
     running = 0.0
-    for value, weight in pairs:
+    for index, (value, weight) in enumerate(pairs):
         running += weight
-        if running >= half:
+        if math.isclose(running, half) and index + 1 < len(pairs):
+            return (value + pairs[index + 1][0]) / 2
+        if running > half:
             return value
     return pairs[-1][0]
 
