@@ -332,10 +332,17 @@ def weights_state(survey: Survey) -> tuple[bool, str]:
             "The last raking did not converge (largest margin error %(error).2f%%): "
             "there are no weights."
         ) % {"error": 100 * (scheme.max_error or 0)}
-    missing = submissions(survey).filter(weight=None).count()
+    valid = submissions(survey)
+    missing = valid.filter(weight=None).count()
     if missing:
         return False, _(
             "%(n)d valid submissions arrived after the last raking and have no weight: "
             "weight the survey again."
         ) % {"n": missing}
+    gone = scheme.weighted - valid.count()
+    if gone > 0:
+        return False, _(
+            "%(n)d submissions weighted at the last raking are no longer valid: "
+            "weight the survey again."
+        ) % {"n": gone}
     return True, ""

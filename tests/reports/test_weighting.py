@@ -194,6 +194,16 @@ def test_new_valid_submissions_make_the_weights_out_of_date(survey):
     assert not can and "1 valid submissions arrived after the last raking" in why
 
 
+def test_a_weighted_submission_judged_invalid_afterwards_makes_the_weights_out_of_date(survey):
+    margins(survey, gender={"male": 1, "female": 1})
+    rake(survey)
+    assert weights_state(survey)[0]
+    judged = Submission.objects.filter(survey=survey, verdict=Verdict.VALID).first()
+    Submission.objects.filter(pk=judged.pk).update(verdict=Verdict.INVALID)
+    can, why = weights_state(survey)
+    assert not can and "1 submissions weighted at the last raking are no longer valid" in why
+
+
 def test_the_weight_is_a_column_of_the_csv_and_a_scale_variable_of_the_sav(survey, tmp_path):
     def export(fmt):
         path = tmp_path / f"out.{fmt}"
