@@ -249,7 +249,12 @@ def crosstab(request: HttpRequest, slug: str) -> HttpResponse:
     if row and column:
         try:
             context["table"] = crosstab_build(
-                survey, row, column, context["language"], weighted=context["weighted"]
+                survey,
+                row,
+                column,
+                context["language"],
+                weighted=context["weighted"],
+                bands=request.GET.get("bands", ""),
             )
         except SurveyError as exc:
             context["errors"] = exc.errors

@@ -303,3 +303,19 @@ def test_the_published_page_puts_each_demo_figure_beside_the_measured_one(db):
     assert 'data-figure="KZ1"' in page and 'data-figure="KZ19c"' in page
     assert "67%" in page and "over one third" in page
     assert "figures inside the margin of error" in page
+
+
+def test_a_number_question_is_a_crosstab_column_in_bands(survey):
+    result = crosstab(survey, "like", "age", bands="18-39, 40+")
+    assert [c.label for c in result.columns][:2] == ["18-39", "40+"]
+    assert [c.base for c in result.columns] == [4, 6, 10]  # ages 20 30 25 35 | the rest
+    yes = result.rows[0]
+    assert yes.cells[0] == pytest.approx(4 / 4) and yes.cells[1] == pytest.approx(2 / 6)
+    quartiles = crosstab(survey, "like", "age")
+    # Ages 20 25 | 30 35 40 | 45 50 | 55 60 65: bands start at the 1st, 3rd, 6th and 8th.
+    assert quartiles.bands == "20-29,30-44,45-54,55+"
+    assert [c.base for c in quartiles.columns] == [2, 3, 2, 3, 10]
+    with pytest.raises(SurveyError, match="'old' is not a band"):
+        crosstab(survey, "like", "age", bands="18-39,old")
+    page = login(survey).get("/manage/hand/crosstab/?row=like&col=age&bands=18-39,40%2B")
+    assert 'value="18-39,40+"' in page.content.decode()
