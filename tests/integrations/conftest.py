@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -155,7 +156,9 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.requests.append({"headers": dict(self.headers), "body": body})
+                receiver.requests.append(
+                    {"headers": dict(self.headers), "body": body, "at": time.monotonic()}
+                )
                 status = (
                     receiver.statuses.pop(0) if len(receiver.statuses) > 1 else receiver.statuses[0]
                 )
@@ -195,10 +198,16 @@ def receiver():
 
 @pytest.fixture
 def webhook_settings(settings):
+    """Fast retries, and tasks in process even when a broker is configured."""
+    from fieldwork.celery import app
+
     settings.WEBHOOK_RETRY_BASE_SECONDS = 0
     settings.WEBHOOK_TIMEOUT_SECONDS = 2
     settings.WEBHOOK_MAX_ATTEMPTS = 6
-    return settings
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield settings
+    app.conf.task_always_eager = eager
 
 
 def make_webhook(survey, url, **events) -> Webhook:

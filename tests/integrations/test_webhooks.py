@@ -209,3 +209,44 @@ def test_a_viewer_of_the_log_cannot_resend(kazakhstan, receiver, webhook_setting
     client.force_login(user)
     page = client.get("/admin/integrations/delivery/").content.decode()
     assert 'value="resend"' not in page
+
+
+def test_the_sweeper_sends_a_delivery_whose_enqueue_was_lost(
+    kazakhstan, receiver, webhook_settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations import webhooks
+    from integrations.tasks import sweep_deliveries
+
+    server = receiver(200)
+    make_webhook(kazakhstan, server.url)
+    monkeypatch.setattr(webhooks, "enqueue", lambda delivery_id: None)  # the broker was down
+    with django_capture_on_commit_callbacks(execute=True):
+        submission_validate(completed(kazakhstan).pk)
+    assert server.requests == [] and Delivery.objects.get().attempts == 0
+    monkeypatch.undo()
+    assert sweep_deliveries() == 0  # not overdue yet: its own retry may still come
+    Delivery.objects.update(next_retry=timezone.now() - timedelta(hours=1))
+    assert sweep_deliveries() == 1
+    assert len(server.requests) == 1 and Delivery.objects.get().delivered is not None
+    assert sweep_deliveries() == 0
+
+
+def test_a_broken_webhook_never_fails_the_verdict(
+    kazakhstan, webhook_settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from integrations import webhooks
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the payload could not be built")
+
+    monkeypatch.setattr(webhooks, "payload_of", broken)
+    make_webhook(kazakhstan, "http://127.0.0.1:9/")
+    submission = completed(kazakhstan)
+    with django_capture_on_commit_callbacks(execute=True):
+        submission_validate(submission.pk)
+    assert Submission.objects.get(pk=submission.pk).verdict == Verdict.VALID
+    assert not Delivery.objects.exists()
