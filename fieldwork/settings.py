@@ -5,6 +5,7 @@ nothing installed (SQLite, tasks run in process). Production sets DEBUG=False an
 then provide SECRET_KEY; see README.md for the variables.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -96,6 +97,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "api",
+    "audit",
+    "axes",
+    "django_ratelimit",
 ]
 
 MIDDLEWARE = [
@@ -112,6 +116,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "fieldwork.urls"
@@ -335,6 +342,8 @@ LOGGING = {
     # Task-by-task lines are noise when tasks run in process; workers log their own.
     "loggers": {"celery.app.trace": {"level": "WARNING"}},
 }
+# Workers write JSON lines too, through the same configuration, instead of Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
 
 # Redis, when configured, backs the cache shared by every web process; otherwise each
 # process has its own memory cache, which is only right for the embedded default.
@@ -349,3 +358,34 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Abuse. Logins: after LOGIN_FAILURE_LIMIT failed attempts for one user name from one
+# address, that pair is locked out for LOGIN_LOCKOUT_MINUTES (django-axes), and login
+# posts are rate-limited per address and per user name. Respondent pages are limited
+# per address (generously: a whole office or a mobile carrier can share one) and per
+# link. Counters live in the cache, so every web node must share one (REDIS_URL).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_CALLABLE = "fieldwork.views.locked_out"
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "fieldwork.network.axes_client_ip"
+AXES_VERBOSE = False
+RATELIMIT_ENABLE = envbool("RATELIMIT_ENABLE", "true")
+# django-ratelimit lists only django-redis as "supported"; Django's own RedisCache counts
+# with Redis INCR, which is just as atomic.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+if not REDIS_URL:
+    # One process on the embedded defaults: its own memory counts the rate limits right.
+    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
+RATELIMIT_VIEW = "fieldwork.views.too_many_requests"
+RATE_LIMITS = {
+    "login_ip": os.environ.get("RATE_LIMIT_LOGIN_IP", "30/m"),
+    "login_user": os.environ.get("RATE_LIMIT_LOGIN_USER", "10/m"),
+    "respondent_ip": os.environ.get("RATE_LIMIT_RESPONDENT_IP", "600/m"),
+    "respondent_link": os.environ.get("RATE_LIMIT_RESPONDENT_LINK", "120/m"),
+}

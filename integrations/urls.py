@@ -1,9 +1,10 @@
 from django.urls import path
 
+from fieldwork.ratelimits import respondent_limited
 from integrations import views
 
 app_name = "integrations"
 
 urlpatterns = [
-    path("p/<slug:survey>/<slug:provider>/", views.entry, name="entry"),
+    path("p/<slug:survey>/<slug:provider>/", respondent_limited(views.entry), name="entry"),
 ]

@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from audit import services as audit
 from respondents import quality, signals, stats
 from respondents.models import QuotaSlot, Submission, Verdict, VerdictOverride
 from respondents.selectors import interview_median
@@ -275,6 +276,13 @@ def submission_override(submission: Submission, verdict: str, reason: str, user=
         stats.count_verdict(locked, locked.verdict, verdict)
         VerdictOverride.objects.create(
             submission=locked, verdict=verdict, previous=locked.verdict, reason=reason, user=user
+        )
+        audit.record(
+            audit.Action.VERDICT_OVERRIDE,
+            user=user,
+            survey=locked.survey,
+            target=f"submission {locked.pk}",
+            details={"from": locked.verdict, "to": verdict, "reason": reason},
         )
         Submission.objects.filter(pk=locked.pk).update(verdict=verdict, overridden=True)
         if locked.verdict != verdict:

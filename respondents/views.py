@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from fieldwork.network import client_ip
 from integrations.providers import exit_url
 from respondents import flow, services
 from respondents.forms import LanguageForm, PageForm
@@ -28,20 +28,6 @@ def _respondent(token: str) -> Respondent:
     if respondent.survey.status == Survey.Status.DRAFT:
         raise Http404
     return respondent
-
-
-def _client_ip(request: HttpRequest) -> str:
-    """Return the respondent's address, read behind the configured number of proxies.
-
-    Behind a load balancer every request comes from the balancer: the client is the
-    entry of X-Forwarded-For that the last trusted proxy added.
-    """
-    proxies = settings.TRUSTED_PROXIES
-    if proxies:
-        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        if len(forwarded) >= proxies and forwarded[-proxies]:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def _render(request, template: str, language: str, context: dict) -> HttpResponse:
@@ -84,7 +70,7 @@ def entry(request: HttpRequest, token: str) -> HttpResponse:
             respondent,
             form.cleaned_data["language"],
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
-            ip=_client_ip(request),
+            ip=client_ip(request),
         )
         return redirect("respondents:resume", token=token)
     return _render(request, "respondents/welcome.html", preferred, {"survey": survey, "form": form})

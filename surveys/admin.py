@@ -3,6 +3,7 @@ from django.db.models import Count, Sum
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from audit import services as audit
 from surveys.forms import TranslatedModelForm
 from surveys.models import (
     Choice,
@@ -67,6 +68,48 @@ class LanguagesMixin:
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and self._editable(obj)
+
+    # Every change to a questionnaire made here goes into the audit log, besides the
+    # admin's own history, with who, what and the admin's description of the change.
+    def log_addition(self, request, obj, message):
+        self._audit(request, obj, "added", message)
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        self._audit(request, obj, "changed", message)
+        return super().log_change(request, obj, message)
+
+    def log_deletions(self, request, queryset):
+        for obj in queryset:
+            self._audit(request, obj, "deleted", [])
+        return super().log_deletions(request, queryset)
+
+    def _audit(self, request, obj, what: str, message) -> None:
+        if message or what != "changed":
+            audit.record(
+                audit.Action.QUESTIONNAIRE_CHANGE,
+                request=request,
+                survey=_survey_of(obj),
+                target=f"{obj._meta.verbose_name} {obj}",
+                details={"what": what, "change": message},
+            )
+
+
+def _audit_fields(request, form, fields: dict[str, str]) -> None:
+    """Record a change of the fields in `fields` (name -> audit action) made by `form`."""
+    for name, action in fields.items():
+        if form.instance.pk and name in form.changed_data:
+            audit.record(
+                action,
+                request=request,
+                survey=_survey_of(form.instance),
+                target=str(form.instance),
+                details={
+                    "field": name,
+                    "from": form.initial.get(name),
+                    "to": form.cleaned_data.get(name),
+                },
+            )
 
 
 def completeness_html(survey: Survey):
@@ -156,6 +199,16 @@ class SurveyAdmin(LanguagesMixin, admin.ModelAdmin):
     )
     inlines = [QuotaCellInline]
     actions = ["revalidate"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        _audit_fields(request, form, {"status": audit.Action.SURVEY_STATUS})
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        for cell_form in formset.forms:
+            if isinstance(cell_form.instance, QuotaCell) and not cell_form.errors:
+                _audit_fields(request, cell_form, {"target": audit.Action.QUOTA_TARGET})
 
     @admin.action(description=_("Run quality control again over every completed submission"))
     def revalidate(self, request, queryset):
@@ -295,6 +348,10 @@ class QuotaCellAdmin(LanguagesMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return _frozen_cell_fields(_survey_of(obj))
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        _audit_fields(request, form, {"target": audit.Action.QUOTA_TARGET})
 
     def has_add_permission(self, request, obj=None):
         return admin.ModelAdmin.has_add_permission(self, request)

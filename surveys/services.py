@@ -15,6 +15,7 @@ from django.core.validators import validate_slug
 from django.db import transaction
 from django.db.models import F
 
+from audit import services as audit
 from surveys.definition import ChoiceListDef, PageDef, QuestionDef, SurveyDefinition
 from surveys.errors import SurveyError
 from surveys.models import Choice, ChoiceList, GridRow, Page, Question, QuotaCell, Survey
@@ -46,7 +47,7 @@ class QuotaCellSpec:
 
 
 def survey_import_xlsform(
-    path: str | Path, slug: str, *, skip_unsupported: bool = False
+    path: str | Path, slug: str, *, skip_unsupported: bool = False, user=None
 ) -> ImportResult:
     """Import the XLSForm at `path` as survey `slug`, creating it or updating its draft."""
     try:
@@ -56,12 +57,14 @@ def survey_import_xlsform(
             [f"'{slug}' is not a valid slug: use letters, digits, '-' and '_'"]
         ) from None
     read = read_xlsform(path, skip_unsupported=skip_unsupported)
-    survey, created, changed = survey_apply_definition(slug, read.definition)
+    survey, created, changed = survey_apply_definition(slug, read.definition, user=user)
     return ImportResult(survey, created, changed, read.skipped, read.notes)
 
 
 @transaction.atomic
-def survey_apply_definition(slug: str, definition: SurveyDefinition) -> tuple[Survey, bool, bool]:
+def survey_apply_definition(
+    slug: str, definition: SurveyDefinition, *, user=None
+) -> tuple[Survey, bool, bool]:
     """Make survey `slug` hold `definition`; return (survey, created, changed).
 
     Applying the definition a survey already holds writes nothing. Only a draft can
@@ -113,6 +116,13 @@ def survey_apply_definition(slug: str, definition: SurveyDefinition) -> tuple[Su
     ).delete()
     ChoiceList.objects.filter(survey=survey).exclude(name__in=list(lists)).delete()
     _check_quota_conditions(survey, definition)
+    audit.record(
+        audit.Action.QUESTIONNAIRE_IMPORT,
+        user=user,
+        survey=survey,
+        target=slug,
+        details={"created": created, "version": survey.version},
+    )
     return survey, created, True
 
 
@@ -247,7 +257,7 @@ def quota_cells_by_answer(
     ]
 
 
-def survey_set_status(survey: Survey, status: str) -> Survey:
+def survey_set_status(survey: Survey, status: str, *, user=None) -> Survey:
     """Move `survey` to `status` (draft, live or closed).
 
     A survey goes live only with questions and with every text in every language:
@@ -259,6 +269,14 @@ def survey_set_status(survey: Survey, status: str) -> Survey:
         errors = survey_publish_errors(survey)
         if errors:
             raise SurveyError(errors)
-    Survey.objects.filter(pk=survey.pk).update(status=status)
+    with transaction.atomic():
+        if Survey.objects.filter(pk=survey.pk).exclude(status=status).update(status=status):
+            audit.record(
+                audit.Action.SURVEY_STATUS,
+                user=user,
+                survey=survey,
+                target=survey.slug,
+                details={"from": survey.status, "to": status},
+            )
     survey.status = status
     return survey

@@ -21,7 +21,7 @@ def table_counts() -> dict[str, list[dict]]:
     """Return every row of every model of the project's apps, to compare before and after."""
     return {
         model._meta.label: list(model.objects.order_by("pk").values())
-        for app in ("surveys", "respondents", "reports")
+        for app in ("surveys", "respondents", "reports", "audit")
         for model in apps.get_app_config(app).get_models()
     }
 
