@@ -132,7 +132,7 @@ def write_sav(cols: list[Column], rows: Iterable[list], path: Path) -> int:
             value_labels[col.name] = {**col.value_labels, **missing_labels}
         elif col.kind == "option":
             value_labels[col.name] = {0: _("Not chosen"), 1: _("Chosen"), **missing_labels}
-        elif col.name in numeric:
+        elif col.name in numeric and col.kind != "meta":  # not the weight
             value_labels[col.name] = missing_labels
     pyreadstat.write_sav(
         frame,

@@ -221,6 +221,7 @@ def test_the_weight_is_a_column_of_the_csv_and_a_scale_variable_of_the_sav(surve
     assert men == pytest.approx([1.25] * 4)  # 4 men of 10 made half
     frame, meta = pyreadstat.read_sav(str(export("sav")))
     assert meta.variable_measure["weight"] == "scale"
+    assert "weight" not in meta.variable_value_labels  # no missing codes on a weight
     assert sorted(frame["weight"].round(4).unique()) == [0.8333, 1.25]
 
 
@@ -249,3 +250,27 @@ def test_a_small_demo_sample_names_the_regions_nobody_answered_from(db):
         e.startswith("region: no respondent in '") for e in raised.value.errors
     )
     assert not Submission.objects.filter(survey=kazakhstan).exclude(weight=None).exists()
+
+
+def test_the_admin_action_rakes_and_reports_a_failure_as_an_error(survey, admin_client):
+    scheme = margins(survey, gender={"male": 1, "female": 1})
+    page = admin_client.get(f"/admin/surveys/weightingscheme/{scheme.pk}/change/")
+    assert page.status_code == 200 and "gender" in page.content.decode()
+    margin = scheme.margins.get()
+    assert (
+        admin_client.get(f"/admin/surveys/weightingmargin/{margin.pk}/change/").status_code == 200
+    )
+    done = admin_client.post(
+        "/admin/surveys/weightingscheme/",
+        {"action": "rake_now", "_selected_action": [scheme.pk]},
+        follow=True,
+    ).content.decode()
+    assert "converged after" in done
+    assert None not in weights(survey).values()
+    WeightingTarget.objects.filter(margin=margin, category="female").update(category="other")
+    failed = admin_client.post(
+        "/admin/surveys/weightingscheme/",
+        {"action": "rake_now", "_selected_action": [scheme.pk]},
+        follow=True,
+    ).content.decode()
+    assert "cannot be weighted" in failed and "other not among the question" in failed
