@@ -20,6 +20,7 @@ from django.urls import reverse
 
 from integrations import signing
 from integrations.models import Outcome, Provider, ProviderRespondent
+from reports.exports import neutralise
 from respondents import stats
 from respondents.models import Respondent, Submission, Verdict
 from respondents.panel import _known_value  # the panel file's check of a known answer
@@ -297,7 +298,7 @@ def reconciliation_csv(provider: Provider) -> str:
         outcome = outcome_of(submission) if submission is not None else None
         writer.writerow(
             [
-                link.external_id,
+                neutralise(link.external_id),  # an id from outside must not run in Excel
                 outcome or "",
                 submission.status if submission else "not_started",
                 submission.verdict if submission else "",

@@ -182,3 +182,12 @@ def test_a_respondent_invited_from_a_panel_file_still_sees_the_end_page(kazakhst
     person = Respondent_(invite(kazakhstan, "csv-1"))
     response = person.finish("ru", age=75)
     assert "Благодарим вас за интерес" in response.content.decode()
+
+
+def test_an_id_that_looks_like_a_formula_is_not_a_formula_in_the_reconciliation_file(
+    kazakhstan, fake
+):
+    person = start(fake, pid="=HYPERLINK(1)")
+    person.answer_all(kazakhstan, age=75)
+    line = reconciliation_csv(fake.provider).splitlines()[1]
+    assert line.startswith("'=HYPERLINK(1),screened_out,screened_out,")
