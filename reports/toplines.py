@@ -41,6 +41,7 @@ class Comparison:
     margin: float
     base: int
     inside: bool
+    effective_base: float = 0.0
 
     @property
     def measured_percent(self) -> float:
@@ -57,32 +58,38 @@ def _chose(answer, values: set[str]) -> bool:
     return str(answer) in values
 
 
-def compare_published(survey: Survey, figures: list[dict] | None = None) -> list[Comparison]:
+def compare_published(
+    survey: Survey, figures: list[dict] | None = None, *, weighted: bool = False
+) -> list[Comparison]:
     """Put each published figure beside the share measured among valid respondents.
 
     A figure lies inside when the measured share's 95% interval meets the range its
-    published wording allows.
+    published wording allows. Weighted, shares are of summed weights and the interval
+    uses the effective base (see the module's docstring).
     """
     if figures is None:
         figures = json.loads(FIGURES_FILE.read_text(encoding="utf-8")).get(survey.slug, [])
-    chosen = [0] * len(figures)
-    asked = [0] * len(figures)
-    total = 0
-    for known, answers in (
-        submissions(survey).values_list("respondent__known", "answers").iterator(chunk_size=2000)
-    ):
-        answers = {**known, **answers}
-        total += 1
+    chosen = [0.0] * len(figures)
+    asked = [[0, 0.0, 0.0] for _ in figures]  # count, sum of weights, sum of squares
+    total = [0, 0.0, 0.0]
+    for answers, weight in weighted_answers(survey, weighted):
+        total[0] += 1
+        total[1] += weight
+        total[2] += weight * weight
         for index, figure in enumerate(figures):
             answer = answers.get(figure["variable"])
             if answer not in (None, "", []):
-                asked[index] += 1
-                chosen[index] += _chose(answer, set(figure["values"]))
+                asked[index][0] += 1
+                asked[index][1] += weight
+                asked[index][2] += weight * weight
+                if _chose(answer, set(figure["values"])):
+                    chosen[index] += weight
     results = []
     for index, figure in enumerate(figures):
-        base = asked[index] if figure["base"] == "asked" else total
-        share = chosen[index] / base if base else 0.0
-        margin = margin_of_error(share, base)
+        count, weights, squares = asked[index] if figure["base"] == "asked" else total
+        share = chosen[index] / weights if weights else 0.0
+        effective = weights * weights / squares if squares else 0.0
+        margin = margin_of_error(share, effective)
         low, high = figure["range"]
         results.append(
             Comparison(
@@ -91,8 +98,9 @@ def compare_published(survey: Survey, figures: list[dict] | None = None) -> list
                 published=figure["published"],
                 measured=share,
                 margin=margin,
-                base=base,
-                inside=base > 0 and share - margin <= high and share + margin >= low,
+                base=count,
+                inside=count > 0 and share - margin <= high and share + margin >= low,
+                effective_base=effective,
             )
         )
     return results

@@ -266,9 +266,7 @@ def published(request: HttpRequest, slug: str) -> HttpResponse:
     from reports.toplines import compare_published
 
     survey = access.survey_for(request.user, slug)
-    rows = compare_published(survey)
-    return render(
-        request,
-        "reports/published.html",
-        {"survey": survey, "rows": rows, "inside": sum(r.inside for r in rows)},
-    )
+    context = _analysis_options(request, survey)
+    rows = compare_published(survey, weighted=context["weighted"])
+    context.update({"rows": rows, "inside": sum(r.inside for r in rows)})
+    return render(request, "reports/published.html", context)

@@ -319,3 +319,29 @@ def test_a_number_question_is_a_crosstab_column_in_bands(survey):
         crosstab(survey, "like", "age", bands="18-39,old")
     page = login(survey).get("/manage/hand/crosstab/?row=like&col=age&bands=18-39,40%2B")
     assert 'value="18-39,40+"' in page.content.decode()
+
+
+LIKE_FIGURE = {
+    "id": "T1",
+    "text": "like",
+    "variable": "like",
+    "values": ["yes"],
+    "base": "all",
+    "published": "60%",
+    "range": [0.595, 0.605],
+}
+
+
+def test_a_weighted_comparison_uses_weights_and_the_effective_base(survey):
+    from reports.toplines import compare_published
+
+    plain = compare_published(survey, [LIKE_FIGURE])[0]
+    assert (plain.measured, plain.base, plain.inside) == (0.6, 10, True)
+    assert plain.margin == pytest.approx(margin_of_error(0.6, 10))
+    for submission in Submission.objects.filter(survey=survey, verdict=Verdict.VALID):
+        submission.weight = 2.0 if submission.answers["gender"] == "male" else 1.0
+        submission.save(update_fields=["weight"])
+    weighted = compare_published(survey, [LIKE_FIGURE], weighted=True)[0]
+    assert weighted.measured == pytest.approx(9 / 14) and weighted.base == 10
+    assert weighted.effective_base == pytest.approx(14**2 / 22)
+    assert weighted.margin == pytest.approx(margin_of_error(9 / 14, 14**2 / 22))
