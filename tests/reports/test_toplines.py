@@ -223,6 +223,12 @@ def test_the_toplines_page_in_russian_and_kazakh(survey):
     assert "Ұнай ма?" in kk and "Нравится ли?" not in kk
 
 
+def test_the_survey_dashboard_links_to_the_analysis_pages(survey):
+    page = login(survey).get("/manage/hand/").content.decode()
+    for name in ("toplines", "crosstab", "published"):
+        assert f'href="/manage/hand/{name}/"' in page
+
+
 def test_the_weighted_switch_appears_only_with_weights(survey):
     client = login(survey)
     page = client.get("/manage/hand/toplines/").content.decode()
