@@ -8,7 +8,7 @@ languages while the interface's own words come from Django's catalogues.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
@@ -381,7 +381,7 @@ class WeightingScheme(models.Model):
     trim_low = models.FloatField(
         _("lowest weight"),
         default=0.3,
-        validators=[MinValueValidator(0.0)],
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
         help_text=_("Weights (mean 1) below this are raised to it, then the margins re-raked."),
     )
     trim_high = models.FloatField(

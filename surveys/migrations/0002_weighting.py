@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
             name='WeightingScheme',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('trim_low', models.FloatField(default=0.3, help_text='Weights (mean 1) below this are raised to it, then the margins re-raked.', validators=[django.core.validators.MinValueValidator(0.0)], verbose_name='lowest weight')),
+                ('trim_low', models.FloatField(default=0.3, help_text='Weights (mean 1) below this are raised to it, then the margins re-raked.', validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(1.0)], verbose_name='lowest weight')),
                 ('trim_high', models.FloatField(default=3.0, help_text='Weights (mean 1) above this are lowered to it, then the margins re-raked.', validators=[django.core.validators.MinValueValidator(1.0)], verbose_name='highest weight')),
                 ('tolerance', models.FloatField(default=0.001, help_text='Largest difference allowed between a weighted share and its target.', validators=[django.core.validators.MinValueValidator(1e-09)], verbose_name='tolerance')),
                 ('max_iterations', models.PositiveIntegerField(default=200, validators=[django.core.validators.MinValueValidator(1)], verbose_name='maximum iterations')),
