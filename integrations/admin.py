@@ -90,6 +90,11 @@ class WebhookAdmin(admin.ModelAdmin):
     list_filter = ("survey", "active")
     fields = ("survey", "url", "secret", "on_valid", "on_invalid", "on_over_quota", "active")
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "url":
+            kwargs["assume_scheme"] = "https"  # an address typed without one
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):

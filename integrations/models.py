@@ -203,6 +203,11 @@ class Webhook(models.Model):
     def __str__(self) -> str:
         return f"{self.survey.slug} → {self.url}"
 
+    def clean(self) -> None:
+        super().clean()
+        if self.url and not self.url.startswith(("https://", "http://")):
+            raise ValidationError({"url": _("A webhook URL starts with https:// or http://.")})
+
     def wants(self, event: str) -> bool:
         return {
             Event.VALID: self.on_valid,

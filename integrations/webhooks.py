@@ -193,8 +193,9 @@ def delivery_resend(deliveries) -> int:
     """Send the chosen deliveries again, delivered or not, under the same delivery id."""
     ids = list(deliveries.values_list("pk", flat=True))
     with transaction.atomic():
+        # A lease held by a worker sending it right now stays: never two sends at once.
         Delivery.objects.filter(pk__in=ids).update(
-            delivered=None, attempts=0, next_retry=timezone.now(), sending_until=None
+            delivered=None, attempts=0, next_retry=timezone.now()
         )
         for delivery_id in ids:
             transaction.on_commit(partial(enqueue, delivery_id))

@@ -250,3 +250,20 @@ def test_a_broken_webhook_never_fails_the_verdict(
         submission_validate(submission.pk)
     assert Submission.objects.get(pk=submission.pk).verdict == Verdict.VALID
     assert not Delivery.objects.exists()
+
+
+def test_the_admin_refuses_a_webhook_url_that_is_not_http(kazakhstan):
+    admin = Client()
+    admin.force_login(User.objects.create_superuser("root", "root@example.com", "pw-123456"))
+    response = admin.post(
+        "/admin/integrations/webhook/add/",
+        {
+            "survey": kazakhstan.pk,
+            "url": "ftp://files.example/hook",
+            "secret": "s",
+            "on_valid": "on",
+            "active": "on",
+        },
+    )
+    assert "A webhook URL starts with https:// or http://." in response.content.decode()
+    assert not kazakhstan.webhooks.exists()
