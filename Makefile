@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format demo clean
+.PHONY: run run-stack test lint format demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py local_admin
 	$(BIN)/python manage.py demo_users
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# The production stack (gunicorn, Celery worker and beat) on the machine's PostgreSQL and
+# Redis, DEBUG off; see README, "Production".
+run-stack: $(VENV)/.installed
+	HOST=$(HOST) PORT=$(PORT) bin/run-stack
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
