@@ -11,12 +11,23 @@ from api.tokens import token_authenticate
 class TokenAuthentication(authentication.TokenAuthentication):
     """DRF's header format (`Token <key>`, `Bearer` accepted too), keys stored hashed."""
 
+    keywords = (b"token", b"bearer")
+
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).split()
-        if header and header[0].lower() == b"bearer":
-            header[0] = self.keyword.encode()
-            request.META["HTTP_AUTHORIZATION"] = b" ".join(header).decode(errors="replace")
-        return super().authenticate(request)
+        if not header or header[0].lower() not in self.keywords:
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed(
+                _('Invalid Authorization header: send "Token <key>", the key without spaces.')
+            )
+        try:
+            key = header[1].decode()
+        except UnicodeError:
+            raise exceptions.AuthenticationFailed(
+                _("Invalid token: a key has only letters, digits, - and _.")
+            ) from None
+        return self.authenticate_credentials(key)
 
     def authenticate_credentials(self, key: str):
         token = token_authenticate(key)

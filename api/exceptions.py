@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -82,6 +83,8 @@ def handler(exc: Exception, context: dict) -> Response:
         detail = exc.detail
         message = str(detail) if not isinstance(detail, dict | list) else str(exc.default_detail)
         body = {"message": message, "code": exc.default_code}
+        if isinstance(exc, exceptions.UnsupportedMediaType):
+            body["message"] += " " + _('Send JSON, with "Content-Type: application/json".')
         if isinstance(exc, exceptions.NotAuthenticated):
             body["message"] = _(
                 'Authentication is needed: send "Authorization: Token <key>". Create a key '
@@ -90,6 +93,7 @@ def handler(exc: Exception, context: dict) -> Response:
     return Response(body, status=exc.status_code, headers=headers)
 
 
+@csrf_exempt  # a POST to no endpoint is a 404, not a CSRF failure page
 def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
     """Answer an address under /api/ that no endpoint has, in JSON."""
     message = _("There is no API endpoint at %(path)s.") % {"path": request.path}

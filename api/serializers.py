@@ -182,3 +182,37 @@ class IngestionSerializer(StrictSerializer):
 class VerdictSerializer(StrictSerializer):
     verdict = serializers.ChoiceField(choices=[Verdict.VALID, Verdict.INVALID])
     reason = serializers.CharField(max_length=2000, help_text="Why: kept in the audit trail.")
+
+
+class ExportRequestSerializer(StrictSerializer):
+    format = serializers.ChoiceField(choices=["csv", "xlsx", "sav", "codebook"])
+    language = serializers.CharField(
+        max_length=15, required=False, help_text="Labels' language (one of the survey's)."
+    )
+    labels = serializers.BooleanField(required=False, help_text="Labels instead of codes.")
+    valid_only = serializers.BooleanField(
+        required=False, help_text="Only valid questionnaires (the default), or every one."
+    )
+    identifiers = serializers.BooleanField(
+        required=False, help_text="Include panel ids and IP hashes."
+    )
+    bom = serializers.BooleanField(required=False, help_text="A byte-order mark for Excel (CSV).")
+    since = serializers.DateField(required=False, help_text="Ended on or after this day.")
+    until = serializers.DateField(required=False, help_text="Ended on or before this day.")
+    cell = serializers.CharField(max_length=100, required=False, help_text="One quota cell.")
+
+
+class ExportJobSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="The job's id in URLs.")
+    survey = serializers.CharField()
+    format = serializers.CharField()
+    options = serializers.JSONField()
+    status = serializers.ChoiceField(choices=["queued", "running", "done", "failed"])
+    rows_written = serializers.IntegerField()
+    rows_total = serializers.IntegerField(allow_null=True)
+    percent = serializers.IntegerField()
+    error = serializers.CharField(allow_blank=True)
+    ready = serializers.BooleanField()
+    created = serializers.DateTimeField()
+    status_url = serializers.CharField()
+    file_url = serializers.CharField(allow_null=True, help_text="Set once the file is ready.")

@@ -1,3 +1,4 @@
+from csp.decorators import csp_update
 from django.urls import path, re_path
 from drf_spectacular.views import (
     SpectacularAPIView,
@@ -17,7 +18,14 @@ urlpatterns = [
         SpectacularSwaggerSplitView.as_view(url_name="api:schema"),
         name="swagger",
     ),
-    path("v1/schema/redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path(
+        "v1/schema/redoc/",
+        # Redoc writes its styles as <style> elements and renders in a blob: worker.
+        csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]})(
+            SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html")
+        ),
+        name="redoc",
+    ),
     path("v1/surveys/", views.SurveyList.as_view(), name="surveys"),
     path("v1/surveys/<slug:slug>/", views.SurveyDetail.as_view(), name="survey"),
     path("v1/surveys/<slug:slug>/quotas/", views.QuotaList.as_view(), name="quotas"),
@@ -31,6 +39,15 @@ urlpatterns = [
         "v1/surveys/<slug:slug>/submissions/<int:pk>/verdict/",
         views.SubmissionVerdict.as_view(),
         name="verdict",
+    ),
+    path("v1/surveys/<slug:slug>/exports/", views.ExportList.as_view(), name="exports"),
+    path(
+        "v1/surveys/<slug:slug>/exports/<str:token>/", views.ExportDetail.as_view(), name="export"
+    ),
+    path(
+        "v1/surveys/<slug:slug>/exports/<str:token>/file/",
+        views.ExportFile.as_view(),
+        name="export-file",
     ),
     # Anything else under /api/ is a JSON 404, not the site's HTML page.
     re_path(r"^(?P<path>.*)$", not_found, name="not-found"),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.http import FileResponse, Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -15,7 +17,9 @@ from api import serializers as s
 from api.exceptions import validation_body
 from api.pagination import SubmissionCursor
 from api.services import IdempotencyConflict, submission_ingest_once
+from reports import export_jobs
 from reports.access import surveys_for
+from reports.models import ExportJob
 from respondents.ingestion import IngestionError, Interview
 from respondents.models import Submission
 from respondents.validation import submission_override
@@ -283,3 +287,125 @@ class SubmissionVerdict(generics.GenericAPIView):
                 {"message": str(refused), "code": "conflict"}, status=status.HTTP_409_CONFLICT
             )
         return Response(s.SubmissionSerializer(submissions_of(survey).get(pk=pk)).data)
+
+
+# Exports: the dashboard's export jobs (reports.export_jobs), started and fetched here.
+
+
+def export_body(job: ExportJob) -> dict:
+    state = export_jobs.export_status(job)
+    slug = job.survey.slug
+    return {
+        "token": job.token,
+        "survey": slug,
+        "format": job.format,
+        "options": job.options,
+        "status": state["status"],
+        "rows_written": state["rows_written"],
+        "rows_total": state["rows_total"],
+        "percent": state["percent"],
+        "error": state["error"],
+        "ready": state["ready"],
+        "created": job.created,
+        "status_url": reverse("api:export", args=[slug, job.token]),
+        "file_url": reverse("api:export-file", args=[slug, job.token]) if state["ready"] else None,
+    }
+
+
+class ExportList(generics.GenericAPIView):
+    serializer_class = s.ExportRequestSerializer
+
+    @extend_schema(
+        summary="Start building a dataset export",
+        description="Returns at once (202) with the job; poll its status_url until ready, "
+        "then fetch file_url.",
+        request=s.ExportRequestSerializer,
+        responses={202: s.ExportJobSerializer, **errors(400, 401, 403, 404)},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        survey = survey_or_404(request, slug, "export_data")
+        body = s.ExportRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        options = dict(body.validated_data)
+        fmt = options.pop("format")
+        problems = {}
+        if options.get("language") and options["language"] not in survey.languages:
+            problems["language"] = [
+                _("not a language of this survey; use one of: %(codes)s")
+                % {"codes": ", ".join(survey.languages)}
+            ]
+        if options.get("cell") and not survey.quota_cells.filter(name=options["cell"]).exists():
+            problems["cell"] = [_("not a quota cell of this survey")]
+        if problems:
+            raise exceptions.ValidationError(problems)
+        try:
+            job = export_jobs.export_start(request.user, survey, fmt, options)
+        except SurveyError as refused:
+            raise exceptions.ValidationError({"request": refused.errors}) from None
+        return Response(export_body(job), status=status.HTTP_202_ACCEPTED)
+
+
+class ExportDetail(generics.GenericAPIView):
+    serializer_class = s.ExportJobSerializer
+
+    @extend_schema(
+        summary="An export's status",
+        responses={200: s.ExportJobSerializer, **errors(401, 403, 404)},
+    )
+    def get(self, request: Request, slug: str, token: str) -> Response:
+        survey = survey_or_404(request, slug, "export_data")
+        return Response(export_body(export_job(request, survey, token)))
+
+
+def export_job(request: Request, survey: Survey, token: str) -> ExportJob:
+    try:
+        return export_jobs.export_job_for(request.user, token, survey)
+    except Http404:
+        raise exceptions.NotFound(
+            _("Survey '%(slug)s' has no export %(token)s.") % {"slug": survey.slug, "token": token}
+        ) from None
+
+
+class AnyAccept(BaseContentNegotiation):
+    """A file is sent as what it is, whatever the client's Accept header says."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class ExportFile(generics.GenericAPIView):
+    content_negotiation_class = AnyAccept
+
+    @extend_schema(
+        summary="An export's file, once ready",
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            **errors(401, 403, 404, 409),
+        },
+    )
+    def get(self, request: Request, slug: str, token: str):
+        survey = survey_or_404(request, slug, "export_data")
+        job = export_job(request, survey, token)
+        if job.status != ExportJob.Status.DONE:
+            return Response(
+                {
+                    "message": _(
+                        "Export %(token)s is %(status)s, not ready: poll its status until "
+                        "ready is true."
+                    )
+                    % {"token": token, "status": job.status},
+                    "code": "not_ready",
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        response = FileResponse(
+            export_jobs.export_open(job),
+            as_attachment=True,
+            filename=export_jobs.export_filename(job),
+            content_type=export_jobs.CONTENT_TYPES[job.format],
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response

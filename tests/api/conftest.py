@@ -117,7 +117,7 @@ def client_for(user: User | None) -> APIClient:
 def roles(survey, other_survey):
     """An API client per role: admin, manager of `survey`, manager of another, viewer, none."""
     return {
-        "admin": client_for(user_with(ADMINISTRATORS, name="admin")),
+        "admin": client_for(user_with(ADMINISTRATORS, name="chief")),
         "manager": client_for(user_with(FIELD_MANAGERS, survey, name="manager")),
         "stranger": client_for(user_with(FIELD_MANAGERS, other_survey, name="stranger")),
         "viewer": client_for(user_with(VIEWERS, survey, other_survey, name="viewer")),
@@ -128,3 +128,14 @@ def roles(survey, other_survey):
 @pytest.fixture
 def manager(roles):
     return roles["manager"]
+
+
+@pytest.fixture
+def eager_tasks():
+    """Run Celery tasks in process, as the embedded default does, on any broker setting."""
+    from fieldwork.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = eager

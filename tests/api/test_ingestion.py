@@ -22,7 +22,7 @@ def send(client, answers=GOOD, key="key-1", **body):
 
 
 def test_a_valid_interview_is_stored_completed_with_its_quota_slot(
-    manager, django_capture_on_commit_callbacks
+    manager, django_capture_on_commit_callbacks, eager_tasks
 ):
     started = timezone.now() - datetime.timedelta(minutes=12)
     with django_capture_on_commit_callbacks(execute=True) as enqueued:
