@@ -19,6 +19,7 @@ from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -30,6 +31,8 @@ from respondents.models import Submission
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "Fieldwork-Webhooks/1"
+# A safety net: every change of a webhook clears the cached events at once.
+WANTED_CACHE_SECONDS = 300
 
 
 def payload_of(submission: Submission, event: str, delivery_uid: str) -> dict:
@@ -63,6 +66,35 @@ def payload_of(submission: Submission, event: str, delivery_uid: str) -> dict:
     }
 
 
+def _events_wanted_key(survey_id: int) -> str:
+    return f"webhooks:events:{survey_id}"
+
+
+def events_wanted(survey_id: int) -> frozenset[str]:
+    """The events some active webhook of the survey wants, cached until a webhook changes.
+
+    Every verdict asks this inside its transaction; most surveys have no webhook, and a
+    cache read costs a validation far less than a query in a savepoint (ADR 0011).
+    """
+    key = _events_wanted_key(survey_id)
+    wanted = cache.get(key)
+    if wanted is None:
+        wanted = frozenset(
+            event
+            for webhook in Webhook.objects.filter(survey_id=survey_id, active=True)
+            for event in Event.values
+            if webhook.wants(event)
+        )
+        cache.set(key, wanted, timeout=WANTED_CACHE_SECONDS)
+    return wanted
+
+
+def events_wanted_forget(sender=None, *, instance: Webhook, **kwargs) -> None:
+    """Drop the cached events of a webhook's survey once the change is committed."""
+    transaction.on_commit(partial(cache.delete, _events_wanted_key(instance.survey_id)))
+    cache.delete(_events_wanted_key(instance.survey_id))
+
+
 def deliveries_create(sender=None, *, submission: Submission, event: str, **kwargs) -> list[int]:
     """Write a delivery for each active webhook of the survey that wants `event`.
 
@@ -70,6 +102,8 @@ def deliveries_create(sender=None, *, submission: Submission, event: str, **kwar
     deliveries commit or roll back with it, and are enqueued only after it commits.
     """
     event = str(event)
+    if event not in events_wanted(submission.survey_id):
+        return []
     ids = []
     # A savepoint: should this fail, the verdict's own transaction goes on unharmed.
     with transaction.atomic():
