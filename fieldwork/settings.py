@@ -53,6 +53,8 @@ elif not DEBUG and (
         "print(secrets.token_urlsafe(50))')."
     )
 
+# Earlier keys, still accepted for signatures made with them while a new key rolls out.
+SECRET_KEY_FALLBACKS = envlist("SECRET_KEY_FALLBACKS", "")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 # Origins (scheme and host) from which forms may be posted, when they differ from the host
 # the request came to: e.g. https://survey.example behind a proxy that rewrites the host.
