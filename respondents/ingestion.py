@@ -135,8 +135,10 @@ def _check_document(
         errors["started"] = [_("is needed when ended is given, to know the interview's length")]
     if interview.started and interview.ended and interview.ended < interview.started:
         errors["ended"] = [_("is before started")]
-    if interview.ended and interview.ended > timezone.now() + CLOCK_SKEW:
-        errors["ended"] = [_("is in the future")]
+    for name in ("started", "ended"):
+        moment = getattr(interview, name)
+        if moment and moment > timezone.now() + CLOCK_SKEW:
+            errors[name] = [_("is in the future")]
     questions = {
         name: question
         for question in questionnaire.questions()

@@ -143,6 +143,7 @@ def test_a_bad_answer_is_a_400_naming_the_field_and_stores_nothing(manager, answ
         ({"started": "last tuesday"}, "started"),
         ({"ended": "2020-01-01T10:00:00Z"}, "started"),
         ({"started": "2020-01-01T10:00:00Z", "ended": "2020-01-01T09:00:00Z"}, "ended"),
+        ({"started": "2999-01-01T10:00:00Z"}, "started"),
     ],
 )
 def test_a_bad_request_field_is_a_400_naming_it(manager, body, field):
