@@ -12,7 +12,6 @@ Needs the machine's PostgreSQL; uses (and recreates) the database fieldwork_benc
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 import time
@@ -24,15 +23,11 @@ REQUESTS = 30
 
 
 def main() -> None:
-    os.environ.update(
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{NAME}",
-        DJANGO_SETTINGS_MODULE="fieldwork.settings",
-    )
     sys.path.insert(0, str(ROOT))
-    _recreate_database()
-    import django
+    from bench.submissions import database_recreate, django_setup, submissions_insert
 
-    django.setup()
+    database_recreate(NAME)
+    django_setup(NAME)
     from django.conf import settings
     from django.contrib.auth.models import User
     from django.core.cache import cache
@@ -60,63 +55,17 @@ def main() -> None:
             assert response.status_code == 200
         return statistics.median(samples)
 
-    _insert(survey.pk, 0, 10_000)
+    submissions_insert(survey.pk, 0, 10_000)
     recount(survey)
     small = timed()
     print(f"10,000 submissions:    median {small * 1000:7.1f} ms over {REQUESTS} requests")
     for start in range(10_000, 1_000_000, 110_000):
-        _insert(survey.pk, start, min(start + 110_000, 1_000_000))
+        submissions_insert(survey.pk, start, min(start + 110_000, 1_000_000))
         print(f"  inserted {min(start + 110_000, 1_000_000):,}", flush=True)
     recount(survey)
     large = timed()
     print(f"1,000,000 submissions: median {large * 1000:7.1f} ms over {REQUESTS} requests")
     print(f"ratio (1,000,000 / 10,000): {large / small:.2f}   target <= 1.5")
-
-
-def _insert(survey_id: int, start: int, stop: int) -> None:
-    """Insert completed submissions (and their respondents) with plain SQL."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO respondents_respondent
-                (survey_id, token, source, panel_id, preferred_language, known, created)
-            SELECT %s, substr(md5('t' || i) || md5('u' || i), 1, 43), 'panel', 'bench-' || i,
-                   'ru', '{}'::jsonb, now()
-            FROM generate_series(%s, %s - 1) AS i
-            """,
-            [survey_id, start, stop],
-        )
-        cursor.execute(
-            """
-            INSERT INTO respondents_submission
-                (respondent_id, survey_id, status, language, answers, pages_done,
-                 page_seconds, started, ended, user_agent, ip_hash, verdict, qc_verdict,
-                 qc_results, seconds, overridden)
-            SELECT r.id, %s, 'completed', 'ru', '{"age": 30, "region": "astana"}'::jsonb,
-                   '[]'::jsonb, '{}'::jsonb,
-                   timestamp '2024-06-10' + (random() * interval '14 days'),
-                   timestamp '2024-06-10' + (random() * interval '14 days'),
-                   '', '', CASE WHEN random() < 0.9 THEN 'valid' ELSE 'invalid' END, '',
-                   '{}'::jsonb, 200 + random() * 400, false
-            FROM respondents_respondent r
-            WHERE r.survey_id = %s AND r.panel_id LIKE 'bench-%%'
-              AND NOT EXISTS (SELECT 1 FROM respondents_submission s WHERE s.respondent_id = r.id)
-            """,
-            [survey_id, survey_id],
-        )
-
-
-def _recreate_database() -> None:
-    import psycopg2
-
-    connection = psycopg2.connect("postgresql://postgres@127.0.0.1:5432/postgres")
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {NAME}")
-        cursor.execute(f"CREATE DATABASE {NAME}")
-    connection.close()
 
 
 if __name__ == "__main__":

@@ -141,7 +141,7 @@ def export_stream(survey: Survey, options: dict) -> Iterator[str]:
         until=arguments["until"],
         cell=arguments["cell"],
     )
-    rows = datasets.rows(survey, cols, queryset, labels=arguments["labels"])
+    rows = datasets.rows(survey, cols, queryset, labels=arguments["labels"], **exports.PLAIN)
     return exports.csv_stream(cols, rows, bom=arguments["bom"])
 
 

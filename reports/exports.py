@@ -31,18 +31,22 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def _plain(value: Any) -> Any:
-    return "" if value in (SKIPPED, NOT_ASKED) else neutralise(value)
+# How CSV and XLSX want datasets.rows' values: missing answers empty, formulas neutralised.
+PLAIN = {"skipped": "", "not_asked": "", "text": neutralise}
 
 
 def write_csv(cols: list[Column], rows: Iterable[list], path: Path, *, bom: bool = False) -> int:
-    """Write a CSV (UTF-8, with a byte-order mark for Excel if `bom`); return the row count."""
+    """Write a CSV (UTF-8, with a byte-order mark for Excel if `bom`); return the row count.
+
+    `rows` are plain: datasets.rows(..., **PLAIN).
+    """
     count = 0
     with Path(path).open("w", newline="", encoding="utf-8-sig" if bom else "utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow([c.name for c in cols])
+        writerow = writer.writerow
         for row in rows:
-            writer.writerow([_plain(v) for v in row])
+            writerow(row)
             count += 1
     return count
 
@@ -50,14 +54,17 @@ def write_csv(cols: list[Column], rows: Iterable[list], path: Path, *, bom: bool
 def csv_stream(
     cols: list[Column], rows: Iterable[list], *, bom: bool = False, batch: int = 500
 ) -> Iterator[str]:
-    """Yield the same CSV text `write_csv` writes, a batch of rows at a time, to stream it."""
+    """Yield the same CSV text `write_csv` writes, a batch of rows at a time, to stream it.
+
+    `rows` are plain: datasets.rows(..., **PLAIN).
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     if bom:
         buffer.write("\ufeff")
     writer.writerow([c.name for c in cols])
     for count, row in enumerate(rows, 1):
-        writer.writerow([_plain(v) for v in row])
+        writer.writerow(row)
         if count % batch == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -66,7 +73,10 @@ def csv_stream(
 
 
 def write_xlsx(cols: list[Column], rows: Iterable[list], path: Path) -> int:
-    """Write an XLSX in constant memory, continuing on a new sheet past Excel's row limit."""
+    """Write an XLSX in constant memory, continuing on a new sheet past Excel's row limit.
+
+    `rows` are plain: datasets.rows(..., **PLAIN).
+    """
     import xlsxwriter
 
     workbook = xlsxwriter.Workbook(
@@ -86,7 +96,7 @@ def write_xlsx(cols: list[Column], rows: Iterable[list], path: Path) -> int:
             )
             sheet.write_row(0, 0, [c.name for c in cols])
             sheet_rows = 1
-        sheet.write_row(sheet_rows, 0, [_plain(v) for v in row])
+        sheet.write_row(sheet_rows, 0, row)
         sheet_rows += 1
         count += 1
     if sheet is None:
@@ -319,7 +329,10 @@ def _export(
     queryset = datasets.submissions(
         survey, valid_only=valid_only, since=since, until=until, cell=cell
     )
-    rows = datasets.rows(survey, cols, queryset, labels=labels and fmt in ("csv", "xlsx"))
+    if fmt in ("csv", "xlsx"):
+        rows = datasets.rows(survey, cols, queryset, labels=labels, **PLAIN)
+    else:
+        rows = datasets.rows(survey, cols, queryset)
     if progress is not None:
         rows = _counted(rows, queryset.count(), progress, max(1, progress_every))
     if fmt == "csv":
