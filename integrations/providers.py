@@ -63,6 +63,9 @@ def _parameters(raw_query: str) -> dict[str, str]:
     pairs = parse_qsl(query, keep_blank_values=True)
     if len(pairs) > MAX_PARAMETERS or any(len(v) > MAX_VALUE_LENGTH for _, v in pairs):
         raise EntryRefused("bad_value", "too many or too long parameters")
+    if any("\x00" in name or "\x00" in value for name, value in pairs):
+        # Kept with the respondent, and PostgreSQL cannot store NUL in text or JSON.
+        raise EntryRefused("bad_value", "a parameter contains a NUL character")
     params: dict[str, str] = {}
     for name, value in pairs:
         params.setdefault(name, value.strip())  # the first of repeated parameters counts

@@ -21,6 +21,7 @@ from respondents.models import QuotaSlot, Respondent, Submission
 from respondents.panel import PanelMember
 from respondents.tasks import enqueue_validation
 from respondents.tokens import new_token
+from surveys.definition import CONTROL_CHARACTERS
 from surveys.expressions import Evaluator
 from surveys.models import QuotaCell, Survey
 
@@ -105,7 +106,8 @@ def submission_start(
                 defaults={
                     "survey": survey,
                     "language": language,
-                    "user_agent": user_agent[:500],
+                    # A header can carry NUL, which PostgreSQL refuses in text.
+                    "user_agent": CONTROL_CHARACTERS.sub("", user_agent)[:500],
                     "ip_hash": ip_hash(ip),
                 },
             )

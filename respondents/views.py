@@ -170,7 +170,8 @@ def change_language(request: HttpRequest, token: str) -> HttpResponse:
     if form.is_valid():
         services.submission_set_language(submission, form.cleaned_data["language"])
     back_to = request.POST.get("page", "")
-    if respondent.survey.pages.filter(name=back_to).exists():
+    # Compared in Python: a posted NUL is no page name, and PostgreSQL refuses it in a query.
+    if back_to in respondent.survey.pages.values_list("name", flat=True):
         # The page view itself sends the respondent on if this page is not theirs.
         return redirect("respondents:page", token=token, page=back_to)
     return redirect("respondents:resume", token=token)
