@@ -45,10 +45,10 @@ urlpatterns = [
     ),
     path("v1/surveys/<slug:slug>/exports/", views.ExportList.as_view(), name="exports"),
     path(
-        "v1/surveys/<slug:slug>/exports/<str:token>/", views.ExportDetail.as_view(), name="export"
+        "v1/surveys/<slug:slug>/exports/<slug:token>/", views.ExportDetail.as_view(), name="export"
     ),
     path(
-        "v1/surveys/<slug:slug>/exports/<str:token>/file/",
+        "v1/surveys/<slug:slug>/exports/<slug:token>/file/",
         views.ExportFile.as_view(),
         name="export-file",
     ),

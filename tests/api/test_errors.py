@@ -118,3 +118,18 @@ def test_the_schema_and_its_pages_are_served_without_a_cdn(client, db):
         html = client.get(page).content.decode()
         assert "cdn" not in html.lower() and "https://" not in html, page
         assert "/static/drf_spectacular_sidecar/" in html
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/surveys/field/exports/a%00b/",
+        "/api/v1/surveys/field/exports/a%00b/file/",
+        "/api/v1/surveys/fi%00eld/",
+    ],
+)
+def test_a_nul_in_an_address_is_a_404_not_a_server_error(manager, url):
+    # PostgreSQL refuses NUL in a string: it must never reach a query.
+    response = manager.get(url)
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
