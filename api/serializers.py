@@ -110,7 +110,11 @@ class SlotSerializer(serializers.Serializer):
 
 class SubmissionSerializer(serializers.ModelSerializer):
     survey = serializers.CharField(source="survey.slug")
-    panel_id = serializers.CharField(source="respondent.panel_id")
+    panel_id = serializers.CharField(
+        source="respondent.panel_id",
+        allow_null=True,
+        help_text="Personal data: null unless your role may export identifiers.",
+    )
     answers = serializers.JSONField(help_text="Answers by variable name.")
     qc_results = serializers.JSONField(help_text="Each quality rule's version, result and reason.")
     cells = SlotSerializer(source="slots", many=True, help_text="Its quota slots.")
@@ -136,6 +140,12 @@ class SubmissionSerializer(serializers.ModelSerializer):
             "cells",
             "idempotency_key",
         ]
+
+    def to_representation(self, submission: Submission) -> dict:
+        data = super().to_representation(submission)
+        if not self.context.get("identifiers"):
+            data["panel_id"] = None
+        return data
 
     def get_idempotency_key(self, submission: Submission) -> str | None:
         record = getattr(submission, "ingestion_key", None)

@@ -62,6 +62,11 @@ def survey_or_404(request: Request, slug: str, permission: str = "view_dashboard
     return survey
 
 
+def shown_to(request: Request) -> dict:
+    """Panel ids are personal data: shown to those who may export them, as exports do."""
+    return {"identifiers": request.user.has_perm("reports.export_data")}
+
+
 def submissions_of(survey: Survey) -> QuerySet[Submission]:
     return survey.submissions.select_related(
         "survey", "respondent", "ingestion_key"
@@ -161,7 +166,9 @@ class SubmissionList(generics.GenericAPIView):
                 )
             submissions = submissions.filter(slots__cell__name=chosen["cell"])
         page = self.paginate_queryset(submissions)
-        return self.get_paginated_response(s.SubmissionSerializer(page, many=True).data)
+        return self.get_paginated_response(
+            s.SubmissionSerializer(page, many=True, context=shown_to(request)).data
+        )
 
     @extend_schema(
         summary="Send a submission collected elsewhere",
@@ -236,7 +243,7 @@ class SubmissionList(generics.GenericAPIView):
             )
         submission = submissions_of(survey).get(pk=result.submission.pk)
         return Response(
-            s.SubmissionSerializer(submission).data,
+            s.SubmissionSerializer(submission, context=shown_to(request)).data,
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
             headers={"Location": reverse("api:submission", args=[slug, submission.pk])},
         )
@@ -255,7 +262,7 @@ class SubmissionDetail(generics.GenericAPIView):
             raise exceptions.NotFound(
                 _("Survey '%(slug)s' has no submission %(pk)s.") % {"slug": slug, "pk": pk}
             )
-        return Response(s.SubmissionSerializer(submission).data)
+        return Response(s.SubmissionSerializer(submission, context=shown_to(request)).data)
 
 
 class SubmissionVerdict(generics.GenericAPIView):
@@ -286,7 +293,11 @@ class SubmissionVerdict(generics.GenericAPIView):
             return Response(
                 {"message": str(refused), "code": "conflict"}, status=status.HTTP_409_CONFLICT
             )
-        return Response(s.SubmissionSerializer(submissions_of(survey).get(pk=pk)).data)
+        return Response(
+            s.SubmissionSerializer(
+                submissions_of(survey).get(pk=pk), context=shown_to(request)
+            ).data
+        )
 
 
 # Exports: the dashboard's export jobs (reports.export_jobs), started and fetched here.

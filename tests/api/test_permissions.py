@@ -122,3 +122,28 @@ def test_an_unknown_survey_and_an_unassigned_one_look_the_same(roles):
 def test_starting_an_export_by_role(roles, role):
     response = roles[role].post("/api/v1/surveys/field/exports/", {"format": "csv"}, format="json")
     assert response.status_code == {**REVIEW, "admin": 202, "manager": 202}[role]
+
+
+def test_panel_ids_are_shown_only_to_roles_that_may_export_identifiers(roles, survey):
+    from django.contrib.auth.models import Group, Permission
+
+    from tests.api.conftest import client_for, user_with
+
+    reviewers = Group.objects.create(name="Reviewers only")
+    reviewers.permissions.set(
+        Permission.objects.filter(codename__in=["view_dashboard", "review_submissions"])
+    )
+    reviewer = user_with("Reviewers only", survey, name="reviewer")
+    pk = (
+        roles["manager"]
+        .post(
+            "/api/v1/surveys/field/submissions/",
+            {"language": "en", "answers": GOOD, "panel_id": "p-77"},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="pid",
+        )
+        .json()["id"]
+    )
+    url = f"/api/v1/surveys/field/submissions/{pk}/"
+    assert roles["manager"].get(url).json()["panel_id"] == "p-77"
+    assert client_for(reviewer).get(url).json()["panel_id"] is None
