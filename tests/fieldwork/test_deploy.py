@@ -39,6 +39,8 @@ OWN_VARIABLES = (
     "SESSION_COOKIE_SECURE",
     "CSRF_COOKIE_SECURE",
     "LOG_FORMAT",
+    # Set by the browser tests' conftest for Playwright; never in a deployment.
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
 )
 
 
