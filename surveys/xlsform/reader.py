@@ -67,6 +67,7 @@ TRUE_VALUES = {"yes", "true", "true()", "1"}
 FALSE_VALUES = {"no", "false", "false()", "0"}
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 MAX_NAME = 100
+MAX_APPEARANCE = 100
 # Bounds of the database's DecimalField(max_digits=20, decimal_places=6).
 MAX_RANGE = Decimal("1e14")
 # Columns a form may carry that this system does not use: reported, not silently lost.
@@ -89,6 +90,9 @@ IGNORED_COLUMNS = (
 
 class XLSFormError(SurveyError):
     """The form cannot be imported; `errors` lists every reason, one line each."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__([_readable(error) for error in errors])
 
 
 @dataclass
@@ -197,6 +201,7 @@ class _Reader:
             ) from None
         if not workbook.survey:
             raise XLSFormError([f"{self.path.name}: the form has no survey sheet, or it is empty"])
+        _check_cells(workbook)
         return workbook
 
     # Rows and languages -------------------------------------------------------------
@@ -440,6 +445,9 @@ class _Reader:
             self._unsupported(element, "choice filters (cascading selects)")
             return None
         appearance = str(element.get("control", {}).get("appearance", "") or "").strip()
+        if len(appearance) > MAX_APPEARANCE:
+            self.errors.append(f"{where}: appearance is longer than {MAX_APPEARANCE} characters")
+            appearance = ""
         if qtype == "text" and "multiline" in appearance.split():
             qtype = "long_text"
         choice_list = ""
@@ -745,6 +753,22 @@ class _Reader:
             self.errors.append(f"{where}: {column} '{text}' cannot be used: {exc}")
 
 
+def _check_cells(workbook) -> None:
+    """Refuse control characters in any cell: NUL cannot even be stored by PostgreSQL."""
+    errors = []
+    for sheet in ("survey", "choices", "settings"):
+        for index, row in enumerate(getattr(workbook, sheet) or []):
+            for column, value in row.items():
+                texts = (column, value) if isinstance(value, str) else (column,)
+                if any(CONTROL_CHARACTERS.search(text) for text in texts):
+                    errors.append(
+                        f"{sheet} sheet, row {index + 2}, column '{column}': "
+                        "contains a control character"
+                    )
+    if errors:
+        raise XLSFormError(errors)
+
+
 def read_xlsform(path: str | Path, *, skip_unsupported: bool = False) -> ReadResult:
     """Read the XLSForm at `path`; raise XLSFormError listing every problem."""
     return _Reader(Path(path), skip_unsupported).read()
@@ -811,6 +835,23 @@ def _is_table_list(element: dict) -> bool:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+LONG_WORD = re.compile(r"[^\s()'\",:]{61,}")
+MAX_LINE = 400
+
+
+def _readable(line: str) -> str:
+    """Return an error line fit for a terminal: cells quoted in it are shown cut short.
+
+    A cell can hold 100,000 characters or control characters (a terminal's escape
+    sequences among them); the line names where the problem is and shows enough of it.
+    """
+    line = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in line)
+    line = LONG_WORD.sub(lambda match: match[0][:40] + "...", line)
+    if len(line) > MAX_LINE:
+        line = line[: MAX_LINE // 2] + " ... " + line[-MAX_LINE // 2 :]
+    return line
 
 
 def _language_label(code: str) -> str:

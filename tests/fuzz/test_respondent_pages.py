@@ -306,3 +306,31 @@ def test_junk_in_a_panel_providers_entry_link_starts_the_respondent_or_says_why(
                 assert not ProviderRespondent.objects.exists()
 
     check()
+
+
+# The inputs that found a bug, kept as plain tests so that every run tries them.
+
+
+def test_a_nul_in_the_user_agent_is_not_stored(every_type):
+    respondent = invite(every_type)
+    Client().post(f"/s/{respondent.token}/", {"language": "en"}, HTTP_USER_AGENT="a\x00b")
+    assert Submission.objects.get(respondent=respondent).user_agent == "ab"
+
+
+def test_a_nul_as_the_page_to_go_back_to_after_a_language_switch_is_ignored(started):
+    response = started.client.post(
+        f"/s/{started.token}/language/", {"language": "ru", "page": "p_choice\x00"}
+    )
+    assert response["Location"] == f"/s/{started.token}/next/"
+    assert started.submission.language == "ru"
+
+
+def test_a_nul_in_a_provider_links_parameters_is_refused_with_the_links_page(every_type):
+    from integrations.models import Provider
+
+    Provider.objects.create(survey=every_type, name="Acme", slug="acme")
+    before = table_counts()
+    response = Client().get("/p/every-type/acme/?pid=p1&lang=%00")
+    assert response.status_code == 400
+    assert "This link cannot be used" in response.content.decode()
+    assert table_counts() == before
