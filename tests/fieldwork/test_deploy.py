@@ -259,3 +259,36 @@ def test_no_template_has_an_inline_script_or_event_handler():
         if "javascript:" in text.lower():
             offenders.append(f"{path.relative_to(ROOT)}: javascript: URL")
     assert offenders == []
+
+
+def test_production_serves_hashed_static_files_with_a_long_cache(tmp_path):
+    static_root = tmp_path / "static"
+    env = {
+        **PRODUCTION,
+        "DATABASE_URL": "sqlite:///:memory:",
+        "REDIS_URL": "",
+        "CELERY_BROKER_URL": "",
+        "STATIC_ROOT": str(static_root),
+    }
+    # The project's own files only: compressing the admin's and the API pages' takes a minute.
+    skip = ["-i", "admin", "-i", "rest_framework", "-i", "drf_spectacular_sidecar"]
+    collected = run(["manage.py", "collectstatic", "--no-input", "-v", "0", *skip], env)
+    assert collected.returncode == 0, collected.stderr
+    code = (
+        "import re, django; django.setup(); from django.test import Client; "
+        "c = Client(); "
+        "page = c.get('/accounts/login/', HTTP_HOST='survey.example', secure=True); "
+        "css = re.search(r'href=\"(/static/vendor/bootstrap/bootstrap\\.min\\.\\w+\\.css)\"', "
+        "page.content.decode()).group(1); "
+        "r = c.get(css, HTTP_HOST='survey.example', secure=True, HTTP_ACCEPT_ENCODING='gzip'); "
+        "print('|'.join(map(str, [page.status_code, css, r.status_code, "
+        "r['Cache-Control'], r['Content-Encoding']])))"
+    )
+    result = run(["-c", code], env)
+    assert result.returncode == 0, result.stderr
+    status, css, css_status, cache_control, encoding = result.stdout.strip().split("|")
+    assert status == "200"
+    assert css != "/static/vendor/bootstrap/bootstrap.min.css"  # the hashed name
+    assert css_status == "200"
+    assert "immutable" in cache_control and "max-age=315360000" in cache_control
+    assert encoding == "gzip"
