@@ -24,6 +24,8 @@ from surveys.models import Page, Question, Survey, language_name
 
 MAX_TEXT = 1000
 MAX_LONG_TEXT = 5000
+# The largest whole number an answer may hold: what a decimal question holds too.
+MAX_WHOLE = 10**14 - 1
 
 
 class LanguageForm(forms.Form):
@@ -112,9 +114,12 @@ class PageForm(forms.Form):
                 choices=self._choices(question), widget=forms.CheckboxSelectMultiple, **common
             )
         elif kind == Question.Type.INTEGER:
+            low, high = _whole(question.min_value), _whole(question.max_value)
             field = forms.IntegerField(
-                min_value=_whole(question.min_value),
-                max_value=_whole(question.max_value),
+                # Without bounds of its own, a number still has to fit where answers go:
+                # reports read it as a float, the browser's skip logic as a JS number.
+                min_value=-MAX_WHOLE if low is None else low,
+                max_value=MAX_WHOLE if high is None else high,
                 widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
                 **common,
             )

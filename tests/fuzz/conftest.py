@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import os
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote_from_bytes
@@ -21,9 +22,10 @@ EN, RU = "label::English (en)", "label::Russian (ru)"
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
 
-# Bounded so that the whole fuzz suite stays within a couple of minutes on SQLite.
+# Bounded so that the whole fuzz suite stays within a couple of minutes on SQLite;
+# FUZZ_EXAMPLES=500 searches harder.
 FUZZ = settings(
-    max_examples=40,
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "40")),
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -91,9 +93,13 @@ def valid_values(question: Question, name: str) -> st.SearchStrategy:
             return st.lists(st.sampled_from(values), min_size=1, max_size=3, unique=True)
         return st.sampled_from(values)
     if kind in (Question.Type.INTEGER, Question.Type.DECIMAL):
-        low = int(question.min_value) if question.min_value is not None else -1000
-        high = int(question.max_value) if question.max_value is not None else 1000
-        return st.integers(low, high).map(str)
+        low = int(question.min_value) if question.min_value is not None else None
+        high = int(question.max_value) if question.max_value is not None else None
+        if low is not None and high is not None:
+            return st.integers(low, high).map(str)
+        # A number without bounds: any size a person can type, and then some.
+        huge = st.sampled_from([10**14, 10**30, -(10**400), 10**4000])
+        return st.one_of(st.integers(-1000, 1000), st.integers(low, high), huge).map(str)
     if kind == Question.Type.DATE:
         return st.dates(datetime.date(1900, 1, 1), datetime.date(2030, 12, 31)).map(str)
     return st.text(max_size=30)
@@ -153,8 +159,13 @@ def is_storable_answer(question: Question, value: Any) -> bool:
 
 
 def _in_range(question: Question, number: Decimal) -> bool:
+    """Within the question's range; without one, within what reports and browsers can hold."""
     low, high = question.min_value, question.max_value
-    return (low is None or number >= low) and (high is None or number <= high)
+    return (
+        abs(number) < Decimal("1e14")
+        and (low is None or number >= low)
+        and (high is None or number <= high)
+    )
 
 
 def page_questions(questionnaire: flow.Questionnaire, page_name: str) -> dict[str, Question]:

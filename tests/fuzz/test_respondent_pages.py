@@ -42,8 +42,10 @@ pytestmark = pytest.mark.django_db
 def field_values(question, name):
     """What a post holds for one answer: valid, hostile, several of either, or nothing."""
     one_valid = valid_values(question, name).map(lambda v: v[0] if isinstance(v, list) else v)
+    valid = valid_values(question, name).map(lambda v: v if isinstance(v, list) else [v])
     return st.one_of(
-        valid_values(question, name).map(lambda v: v if isinstance(v, list) else [v]),
+        valid,
+        valid,  # twice as likely: a page is taken only when all its answers are valid
         st.lists(hostile_value, min_size=1, max_size=3),
         st.lists(st.one_of(one_valid, hostile_value), min_size=2, max_size=3),
         st.just([]),
@@ -334,3 +336,16 @@ def test_a_nul_in_a_provider_links_parameters_is_refused_with_the_links_page(eve
     assert response.status_code == 400
     assert "This link cannot be used" in response.content.decode()
     assert table_counts() == before
+
+
+@pytest.mark.parametrize("number", [str(10**14), str(10**30), str(-(10**400)), "1" * 4000])
+def test_a_number_too_big_for_the_reports_is_refused_on_a_question_without_bounds(started, number):
+    started.answer("p_choice", single="no")
+    before = snapshot(started.token)
+    for name in ("count", "unbounded"):
+        response = started.client.post(
+            f"/s/{started.token}/p/p_numbers/", {"next": "1", "age": "30", name: number}
+        )
+        assert response.status_code == 200
+        assert response.context["form"].errors[name]
+        assert snapshot(started.token) == before
