@@ -105,8 +105,16 @@ def write_xlsx(cols: list[Column], rows: Iterable[list], path: Path) -> int:
     return count
 
 
-def write_sav(cols: list[Column], rows: Iterable[list], path: Path) -> int:
-    """Write an SPSS file with variable labels, value labels, measures and missing codes."""
+def write_sav(
+    cols: list[Column], rows: Iterable[list], path: Path, *, total: int | None = None
+) -> int:
+    """Write an SPSS file with variable labels, value labels, measures and missing codes.
+
+    pyreadstat writes a whole DataFrame at once (it has no way to append rows), so the data
+    is held in memory: numbers in one float64 array, sized for `total` rows when the caller
+    knows it (grown if more come), handed to pandas without a copy; texts in lists.
+    """
+    import numpy
     import pandas
     import pyreadstat
 
@@ -115,22 +123,36 @@ def write_sav(cols: list[Column], rows: Iterable[list], path: Path) -> int:
         for c in cols
         if c.kind in ("single", "option", "integer", "decimal") or c.name == "weight"
     }
-    data: dict[str, list] = {c.name: [] for c in cols}
+    number_at = [i for i, c in enumerate(cols) if c.name in numeric]
+    text_at = [i for i, c in enumerate(cols) if c.name not in numeric]
+    block = numpy.empty((len(number_at), max(total or 0, 1024)), dtype="float64")
+    texts: list[list] = [[] for _ in text_at]
+    codes = {SKIPPED: MISSING_CODES[SKIPPED], NOT_ASKED: MISSING_CODES[NOT_ASKED]}
+    count = 0
     for row in rows:
-        for col, value in zip(cols, row, strict=True):
-            if col.name in numeric:
-                if value in (SKIPPED, NOT_ASKED):
-                    value = MISSING_CODES[value]
-                elif col.kind == "decimal":
-                    value = float(value)
-            elif value in (SKIPPED, NOT_ASKED):
-                value = ""
-            data[col.name].append(value)
+        if count == block.shape[1]:  # more rows than announced: grow by a quarter
+            grown = numpy.empty((block.shape[0], count + count // 4 + 1024), dtype="float64")
+            grown[:, :count] = block
+            block = grown
+        # a text in a numeric column is a missing marker, a decimal, or an unknown code
+        # (which fails to convert, loudly)
+        block[:, count] = [
+            codes.get(row[i], row[i]) if row[i].__class__ is str else row[i] for i in number_at
+        ]
+        for values, i in zip(texts, text_at, strict=True):
+            value = row[i]
+            values.append("" if value in (SKIPPED, NOT_ASKED) else value)
+        count += 1
+    position = {i: k for k, i in enumerate(number_at)}
+    series = {
+        i: pandas.Series(values, dtype="object") for i, values in zip(text_at, texts, strict=True)
+    }
     frame = pandas.DataFrame(
         {
-            name: pandas.Series(values, dtype="float64" if name in numeric else "object")
-            for name, values in data.items()
-        }
+            c.name: block[position[i], :count] if i in position else series[i]
+            for i, c in enumerate(cols)
+        },
+        copy=False,
     )
     missing_labels = {
         MISSING_CODES[SKIPPED]: _("Skipped"),
@@ -156,7 +178,7 @@ def write_sav(cols: list[Column], rows: Iterable[list], path: Path) -> int:
             if name not in datasets.METADATA
         },
     )
-    return len(frame)
+    return count
 
 
 def codebook(survey: Survey, cols: list[Column], rows: Iterable[list]) -> list[dict]:
@@ -333,14 +355,15 @@ def _export(
         rows = datasets.rows(survey, cols, queryset, labels=labels, **PLAIN)
     else:
         rows = datasets.rows(survey, cols, queryset)
+    total = queryset.count() if progress is not None or fmt == "sav" else None
     if progress is not None:
-        rows = _counted(rows, queryset.count(), progress, max(1, progress_every))
+        rows = _counted(rows, total, progress, max(1, progress_every))
     if fmt == "csv":
         return write_csv(cols, rows, path, bom=bom)
     if fmt == "xlsx":
         return write_xlsx(cols, rows, path)
     if fmt == "sav":
-        return write_sav(cols, rows, path)
+        return write_sav(cols, rows, path, total=total)
     if fmt == "codebook":
         entries = codebook(survey, cols, rows)
         write_codebook(survey, entries, path)

@@ -123,3 +123,16 @@ def test_all_includes_invalid_and_screened_out(kazakhstan, tmp_path):
     assert len(rows) == Submission.objects.filter(survey=kazakhstan).count()
     assert {"invalid", "valid"} <= {row["verdict"] for row in rows}
     assert Verdict.PENDING not in {row["verdict"] for row in rows if row["status"] == "completed"}
+
+
+def test_sav_holds_every_row_when_more_come_than_announced(kazakhstan, tmp_path):
+    from reports import datasets
+    from reports.exports import write_sav
+
+    cols = datasets.columns(kazakhstan, "ru")
+    rows = list(datasets.rows(kazakhstan, cols, datasets.submissions(kazakhstan))) * 30
+    assert len(rows) > 1024  # past the first allocation, so the array has to grow
+    assert write_sav(cols, iter(rows), tmp_path / "grown.sav", total=10) == len(rows)
+    frame, _ = pyreadstat.read_sav(str(tmp_path / "grown.sav"), user_missing=True)
+    assert len(frame) == len(rows)
+    assert list(frame["age"][-3:]) == [float(r[0]) for r in rows[-3:]]
