@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +25,7 @@ from surveys.models import Page, Question, Survey, language_name
 
 MAX_TEXT = 1000
 MAX_LONG_TEXT = 5000
+UNPAIRED_SURROGATE = re.compile("[\ud800-\udfff]")
 # The largest whole number an answer may hold: what a decimal question holds too.
 MAX_WHOLE = 10**14 - 1
 
@@ -48,11 +50,15 @@ def _native_name(code: str) -> str:
 
 
 class NoNulCharField(forms.CharField):
-    """A text field that refuses NUL characters, which databases cannot store."""
+    """A text field that refuses NUL characters, which databases cannot store.
+
+    Nor lone surrogates: no form post carries one, but a JSON document given to the
+    API can ("\\ud800"), and such text cannot be written as UTF-8.
+    """
 
     def to_python(self, value):
         value = super().to_python(value)
-        if "\x00" in value:
+        if "\x00" in value or UNPAIRED_SURROGATE.search(value):
             raise forms.ValidationError(_("The text contains a character that is not allowed."))
         return value
 
