@@ -350,7 +350,7 @@ class ExportList(generics.GenericAPIView):
         if problems:
             raise exceptions.ValidationError(problems)
         try:
-            job = export_jobs.export_start(request.user, survey, fmt, options)
+            job = export_jobs.export_start(request.user, survey, fmt, options, request=request)
         except SurveyError as refused:
             raise exceptions.ValidationError({"request": refused.errors}) from None
         return Response(export_body(job), status=status.HTTP_202_ACCEPTED)

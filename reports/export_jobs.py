@@ -26,6 +26,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit import services as audit
 from reports import access, datasets, exports
 from reports.models import ExportJob
 from surveys.errors import SurveyError
@@ -130,8 +131,16 @@ def export_row_count(survey: Survey, options: dict) -> int:
     ).count()
 
 
-def export_stream(survey: Survey, options: dict) -> Iterator[str]:
+def export_stream(survey: Survey, options: dict, *, user=None, request=None) -> Iterator[str]:
     """Return the CSV of cleaned `options` as an iterator of text, for a streamed response."""
+    audit.record(
+        audit.Action.EXPORT,
+        user=user,
+        request=request,
+        survey=survey,
+        target="csv export, streamed",
+        details={"format": "csv", "options": options},
+    )
     arguments = _build_arguments(options)
     cols = datasets.columns(survey, arguments["language"], identifiers=arguments["identifiers"])
     queryset = datasets.submissions(
@@ -145,7 +154,9 @@ def export_stream(survey: Survey, options: dict) -> Iterator[str]:
     return exports.csv_stream(cols, rows, bom=arguments["bom"])
 
 
-def export_start(user, survey: Survey, fmt: str, options: dict | None = None) -> ExportJob:
+def export_start(
+    user, survey: Survey, fmt: str, options: dict | None = None, *, request=None
+) -> ExportJob:
     """Record an export asked for by `user` and have a worker build it once committed.
 
     Raise PermissionDenied without export permission on `survey`, SurveyError on bad options.
@@ -155,6 +166,14 @@ def export_start(user, survey: Survey, fmt: str, options: dict | None = None) ->
     cleaned = export_options_clean(survey, fmt, options)
     with transaction.atomic():
         job = ExportJob.objects.create(user=user, survey=survey, format=fmt, options=cleaned)
+        audit.record(
+            audit.Action.EXPORT,
+            user=user,
+            request=request,
+            survey=survey,
+            target=f"{fmt} export {job.pk}",
+            details={"format": fmt, "options": cleaned},
+        )
         transaction.on_commit(lambda: _enqueue(job.pk))
     return job
 

@@ -123,7 +123,7 @@ def export(request: HttpRequest, slug: str) -> HttpResponse:
                 and export_jobs.export_row_count(survey, options) <= settings.EXPORT_STREAM_MAX_ROWS
             ):
                 response = StreamingHttpResponse(
-                    export_jobs.export_stream(survey, options),
+                    export_jobs.export_stream(survey, options, user=request.user, request=request),
                     content_type=export_jobs.CONTENT_TYPES["csv"],
                 )
                 stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
@@ -131,7 +131,7 @@ def export(request: HttpRequest, slug: str) -> HttpResponse:
                     True, f"{survey.slug}-{stamp}.csv"
                 )
                 return response
-            job = export_jobs.export_start(request.user, survey, fmt, options)
+            job = export_jobs.export_start(request.user, survey, fmt, options, request=request)
             return redirect("reports:export_job", slug=slug, token=job.token)
     return render(
         request,

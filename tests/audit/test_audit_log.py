@@ -158,3 +158,28 @@ def test_an_entry_survives_its_user_and_survey(demo):
     entry.refresh_from_db()
     assert (entry.user, entry.survey) == (None, None)
     assert (entry.actor, entry.survey_slug) == ("fm", "gt2024-kazakhstan")
+
+
+def test_every_way_of_exporting_is_logged(
+    demo, tmp_path, settings, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    survey = demo["gt2024-kazakhstan"]
+    user, client = manager(survey)
+    streamed = client.post(
+        f"/manage/{survey.slug}/export/", {"format": "csv", "language": "ru", "scope": "valid"}
+    )
+    b"".join(streamed.streaming_content)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            f"/manage/{survey.slug}/export/", {"format": "xlsx", "language": "kk", "scope": "all"}
+        )
+    call_command("export", survey.slug, "--format", "csv", "--output", str(tmp_path / "a.csv"))
+    entries = list(AuditEntry.objects.filter(action=A.EXPORT).order_by("pk"))
+    assert [(e.actor, e.details["format"]) for e in entries] == [
+        ("fm", "csv"),
+        ("fm", "xlsx"),
+        ("command line", "csv"),
+    ]
+    assert entries[0].ip == entries[1].ip == "203.0.113.9"
+    assert entries[1].details["options"]["language"] == "kk"

@@ -2,6 +2,7 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
+from audit import services as audit
 from reports.exports import export_build
 from surveys.commands import survey_or_error
 
@@ -42,6 +43,19 @@ class Command(BaseCommand):
             )
         except (ValueError, OSError) as exc:
             raise CommandError(str(exc)) from None
+        audit.record(
+            audit.Action.EXPORT,
+            survey=survey,
+            target=f"{options['format']} export to {options['output']}",
+            details={
+                "format": options["format"],
+                "language": options["lang"],
+                "labels": options["labels"],
+                "all": options["all"],
+                "identifiers": options["identifiers"],
+                "rows": count,
+            },
+        )
         self.stdout.write(
             self.style.SUCCESS(f"{slug}: {count} respondents written to {options['output']}")
         )
