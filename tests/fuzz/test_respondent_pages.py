@@ -349,3 +349,18 @@ def test_a_number_too_big_for_the_reports_is_refused_on_a_question_without_bound
         assert response.status_code == 200
         assert response.context["form"].errors[name]
         assert snapshot(started.token) == before
+
+
+def test_a_post_after_the_end_changes_nothing_and_shows_the_end(every_type):
+    person = Respondent_(invite(every_type))
+    person.finish("en", single="no")
+    before, before_tables = snapshot(person.token), table_counts()
+    assert before[2] == Submission.Status.COMPLETED
+    for page in ("p_choice", "p_numbers", "p_text"):
+        response = post_form(
+            person.client, f"/s/{person.token}/p/{page}/", [("next", "1"), ("single", "yes")]
+        )
+        assert response.status_code == 200
+        assert "respondents/end.html" in [t.name for t in response.templates]
+    assert snapshot(person.token) == before
+    assert table_counts() == before_tables
