@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from audit import services as audit
 from reports import access, datasets, exports
 from reports.models import ExportJob
+from respondents.tokens import is_well_formed
 from surveys.errors import SurveyError
 from surveys.models import Survey
 
@@ -290,6 +291,8 @@ def export_status(job: ExportJob) -> dict:
 
 def export_job_for(user, token: str, survey: Survey | None = None) -> ExportJob:
     """Return the job with download `token` if `user` may still export its survey, else 404."""
+    if not is_well_formed(token):  # never let junk (a NUL byte) reach the database
+        raise Http404
     job = ExportJob.objects.select_related("survey").filter(token=token).first()
     if job is None or (survey is not None and job.survey_id != survey.pk):
         raise Http404

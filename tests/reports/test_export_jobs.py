@@ -330,3 +330,11 @@ def test_the_export_page_lists_only_my_recent_exports(
     page = client_for(mine).get(f"/manage/{kazakhstan.slug}/export/").content.decode()
     assert f"/export/{job.token}/download/" in page
     assert other.token not in page
+
+
+def test_junk_in_a_download_token_is_a_plain_404(kazakhstan):
+    client = login(FIELD_MANAGERS, kazakhstan)
+    for token in ("a%00b" + "c" * 38, "x" * 44, "<script>", "%ff" * 10):
+        for suffix in ("", "status/", "download/"):
+            url = f"/manage/{kazakhstan.slug}/export/{token}/{suffix}"
+            assert client.get(url).status_code == 404, url
