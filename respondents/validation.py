@@ -141,12 +141,12 @@ def _case(submission: Submission, survey: Survey, known: dict[str, Any]) -> qual
 
 
 _EARLIER = """
-    SELECT s.id, s.answers, r.known
-    FROM respondents_submission s JOIN respondents_respondent r ON r.id = s.respondent_id
-    WHERE s.survey_id = %s AND s.ip_hash = %s AND s.user_agent = %s AND s.status = %s
-      AND s.ended < %s AND s.verdict <> %s
-    ORDER BY s.ended
+    SELECT id, answers, respondent_id FROM respondents_submission
+    WHERE survey_id = %s AND ip_hash = %s AND user_agent = %s AND status = %s
+      AND ended < %s AND verdict <> %s
+    ORDER BY ended
 """
+_KNOWN = "SELECT known FROM respondents_respondent WHERE id = %s"
 
 
 def _duplicate_of(submission: Submission, answers: dict[str, Any], demographic) -> int | None:
@@ -169,16 +169,29 @@ def _duplicate_of(submission: Submission, answers: dict[str, Any], demographic) 
     ]
     with connection.cursor() as cursor:
         cursor.execute(_EARLIER, params)
-        for other_id, their_answers, their_known in cursor:
-            theirs = {**_json(their_known), **_json(their_answers)}
+        earlier = cursor.fetchall()  # usually none: one submission per address and browser
+        for other_id, their_answers, respondent_id in earlier:
+            cursor.execute(_KNOWN, [respondent_id])
+            theirs = {**_json(cursor.fetchone()[0]), **_json(their_answers)}
             if all(theirs.get(name) == answers.get(name) for name in demographic):
                 return other_id
     return None
 
 
-_LOCK = "SELECT s.*, r.known AS respondent_known FROM respondents_submission s"
-_LOCK += " JOIN respondents_respondent r ON r.id = s.respondent_id WHERE s.id = %s"
-_SURVEY = "SELECT * FROM surveys_survey WHERE id = %s"
+_LOCK = """
+    SELECT s.*, r.known AS respondent_known, sv.status AS survey_status,
+        sv.updated AS survey_updated
+    FROM respondents_submission s
+    JOIN respondents_respondent r ON r.id = s.respondent_id
+    JOIN surveys_survey sv ON sv.id = s.survey_id
+    WHERE s.id = %s
+"""
+# Let PostgreSQL confirm a validation's commit before its WAL reaches disk. A crash of
+# the database server can then lose a verdict committed in its last moment, never half of
+# one: the submission is left awaiting validation, and the sweeper sends it again. That
+# costs nothing in correctness and saves a disk flush per questionnaire (ADR 0011). It is
+# sent with the first statement, to save a round trip.
+_FAST_COMMIT = "SET LOCAL synchronous_commit TO OFF; "
 _JUDGE = """
     UPDATE respondents_submission SET qc_verdict = %s, qc_results = %s, verdict = %s,
         validated = %s
@@ -193,20 +206,25 @@ def _locked(submission_id: int) -> Submission | None:
         sql += " FOR UPDATE OF s"
     elif connection.features.has_select_for_update:
         sql += " FOR UPDATE"
+    if connection.vendor == "postgresql":
+        sql = _FAST_COMMIT + sql
     return next(iter(Submission.objects.raw(sql, [submission_id])), None)
 
 
-def _fast_commit() -> None:
-    """Let PostgreSQL confirm this transaction's commit before its WAL reaches disk.
+def _survey_of(submission: Submission) -> Survey:
+    """The submission's survey, cached while its row is unchanged; its status read fresh.
 
-    A crash of the database server can then lose a verdict committed in the last moment
-    before it, never half of one: the submission is left awaiting validation, and the
-    sweeper sends it again. That costs nothing in correctness and saves a disk flush per
-    questionnaire (ADR 0011).
+    A survey's status moves by plain UPDATEs that leave `updated` alone, so the status
+    comes from the locked read, and everything else from the cache.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    updated = str(submission.survey_updated).replace(" ", "T")  # text on SQLite
+    key = f"qc:survey:{submission.survey_id}:{updated}"
+    survey = cache.get(key)
+    if survey is None:
+        survey = Survey.objects.get(pk=submission.survey_id)
+        cache.set(key, survey, timeout=3600)
+    survey.status = submission.survey_status
+    return survey
 
 
 def submission_validate(submission_id: int, *, force: bool = False) -> Submission | None:
@@ -222,8 +240,7 @@ def submission_validate(submission_id: int, *, force: bool = False) -> Submissio
             return submission
         if submission.verdict != Verdict.PENDING and not force:
             return submission
-        _fast_commit()
-        survey = next(iter(Survey.objects.raw(_SURVEY, [submission.survey_id])))
+        survey = _survey_of(submission)
         known = _json(submission.respondent_known)
         valid, results = quality.run_rules(_case(submission, survey, known))
         qc_verdict = Verdict.VALID if valid else Verdict.INVALID
