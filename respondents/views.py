@@ -38,6 +38,16 @@ def _render(request, template: str, language: str, context: dict) -> HttpRespons
 def _end_page(request, submission: Submission) -> HttpResponse:
     # A panel provider's respondent goes back to the provider with the outcome.
     back_to_provider = exit_url(submission)
+    if back_to_provider and request.method == "POST":
+        # Browsers apply the form page's CSP form-action to a redirect that answers a
+        # form, and refuse one to another site; a page that moves on by itself is a new
+        # navigation, which nothing refuses.
+        return _render(
+            request,
+            "respondents/exit.html",
+            submission.language,
+            {"survey": submission.survey, "exit_url": back_to_provider},
+        )
     if back_to_provider:
         return redirect(back_to_provider)
     return _render(

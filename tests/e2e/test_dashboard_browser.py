@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from reports.access import FIELD_MANAGERS
 from reports.models import Assignment
@@ -43,8 +44,9 @@ def test_a_field_manager_watches_a_cell_fill_without_reloading(
     page.evaluate("window.notReloaded = true")
 
     submission_validate(submission.pk)
-    confirmed = "document.querySelector('tr[data-cell=astana] [data-confirmed]')"
-    page.wait_for_function(f"{confirmed}.textContent.trim() === '1'", timeout=10_000)
+    # Waited for from outside the page: the page's CSP forbids the eval a waiting function uses.
+    confirmed = page.locator("tr[data-cell=astana] [data-confirmed]")
+    expect(confirmed).to_have_text("1", timeout=10_000)
     assert page.evaluate("window.notReloaded") is True
     assert page.locator("[data-headline]").inner_text().startswith("1 / 813")
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import html
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -101,6 +103,12 @@ class Walker:
                 return response
             self.url = response.url
             response = self.client.get(response.url)
+        # The answer to the last form: a page that moves on to the provider by itself.
+        exit_page = re.search(rb'data-exit="([^"]+)"', response.content)
+        if exit_page:
+            self.exit = html.unescape(exit_page.group(1).decode())
+            assert f'content="0;url={exit_page.group(1).decode()}"' in response.content.decode()
+            return response
         # The survey's own end page (no provider, or no exit URL for this outcome).
         self.ended = b'data-end="' in response.content
         return response

@@ -58,7 +58,8 @@ def test_a_tampered_id_is_refused_with_a_clear_page(fake):
     url = fake.entry(pid="PX-5").replace("PX-5", "PX-6")
     response = Client().get(url)
     assert response.status_code == 403
-    assert "security signature does not match" in response.content.decode()
+    # In the survey's default language, Kazakh: "its security signature does not match".
+    assert "қауіпсіздік қолтаңбасы сәйкес келмейді" in response.content.decode()
     assert not ProviderRespondent.objects.exists()
 
 
@@ -74,7 +75,7 @@ def test_a_changed_signature_or_an_added_parameter_is_refused(fake):
 def test_an_unsigned_entry_is_refused_when_the_provider_has_a_secret(fake):
     response = Client().get(fake.entry(signed=False, pid="PX-7"))
     assert response.status_code == 403
-    assert "missing its security signature" in response.content.decode()
+    assert "қауіпсіздік қолтаңбасы жоқ" in response.content.decode()
     assert not Respondent.objects.filter(panel_id="acme:PX-7").exists()
 
 
@@ -102,8 +103,8 @@ def test_an_id_that_finished_cannot_start_again(kazakhstan, fake):
     again = Client().get(fake.entry(pid="PX-8"))
     assert again.status_code == 409
     page = again.content.decode()
-    assert "already taken part" in page
-    # In the language the respondent chose (Russian; its catalogue comes later).
+    # "You have already taken part", in the language the respondent chose (Russian).
+    assert "Вы уже приняли участие" in page
     assert '<html lang="ru">' in page
     assert ProviderRespondent.objects.filter(external_id="PX-8").count() == 1
 
@@ -131,7 +132,7 @@ def test_the_same_id_from_two_providers_is_two_respondents(kazakhstan, fake):
 def test_a_link_without_an_id_or_with_a_bad_prefill_is_a_clear_400(kazakhstan, fake):
     no_id = Client().get(fake.entry(city="astana"))
     assert no_id.status_code == 400
-    assert "incomplete" in no_id.content.decode()
+    assert "Сілтеме толық емес" in no_id.content.decode()  # "The link is incomplete"
     bad_age = Client().get(fake.entry(pid="PX-10", age="old"))
     assert bad_age.status_code == 400
     assert "age &#x27;old&#x27; is not a whole number" in bad_age.content.decode()
