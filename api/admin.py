@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 from api.models import ApiToken, IngestionKey
@@ -18,6 +19,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return [*self.readonly_fields, "user"] if obj else self.readonly_fields
 
     def save_model(self, request, obj, form, change):
+        if not change and obj.user_id != request.user.pk and not request.user.is_superuser:
+            # A key acts as its user: making one for someone else would be impersonation.
+            raise PermissionDenied(_("Only a superuser can make a token for another user."))
         if not change:
             key = new_key()
             obj.prefix, obj.digest = key[:10], key_digest(key)

@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.http import FileResponse, Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
@@ -27,9 +28,9 @@ from surveys.errors import SurveyError
 from surveys.models import Survey
 from surveys.selectors import quota_table
 
-NEEDS = {
-    "review_submissions": _("review submissions (a field manager or an administrator)"),
-    "export_data": _("export data (a field manager or an administrator)"),
+NEEDS = {  # translated when shown, in the language of that request
+    "review_submissions": gettext_lazy("review submissions (a field manager or an administrator)"),
+    "export_data": gettext_lazy("export data (a field manager or an administrator)"),
 }
 ERRORS = {
     code: OpenApiResponse(s.ErrorSerializer, description=text)

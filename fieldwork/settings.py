@@ -292,6 +292,9 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 # The REST API (api/, /api/v1/): token or session authentication, JSON only, every error
 # as JSON (api.exceptions.handler). See docs/decisions/0009-rest-api.md.
 REST_FRAMEWORK = {
+    # \u escapes instead of raw characters: a lone surrogate echoed from bad input (a
+    # field name) cannot be encoded as UTF-8, and would turn a 400 into a 500.
+    "UNICODE_JSON": False,
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",

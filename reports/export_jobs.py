@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 PERMISSION = "export_data"
 PROGRESS_EVERY = 1000
+# A job whose worker dies this many times is failed, not handed out again.
+MAX_ATTEMPTS = 3
 EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "sav": "sav", "codebook": "html"}
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -198,7 +200,9 @@ def export_run(job_id: int, *, progress_every: int = PROGRESS_EVERY) -> ExportJo
     again), is claimed with one guarded UPDATE and built from the start.
     """
     claimed = ExportJob.objects.filter(
-        pk=job_id, status__in=[ExportJob.Status.QUEUED, ExportJob.Status.RUNNING]
+        pk=job_id,
+        status__in=[ExportJob.Status.QUEUED, ExportJob.Status.RUNNING],
+        attempts__lt=MAX_ATTEMPTS,
     ).update(
         status=ExportJob.Status.RUNNING,
         started=timezone.now(),
@@ -207,6 +211,12 @@ def export_run(job_id: int, *, progress_every: int = PROGRESS_EVERY) -> ExportJo
         error="",
     )
     job = ExportJob.objects.select_related("survey").filter(pk=job_id).first()
+    if not claimed and job is not None and job.status == ExportJob.Status.RUNNING:
+        # Its worker died on it each time (out of memory, say): stop handing it out.
+        export_fail(
+            job, _("The export stopped %(n)d times without finishing.") % {"n": MAX_ATTEMPTS}
+        )
+        job.refresh_from_db()
     if not claimed or job is None:
         return job
     workdir = Path(tempfile.mkdtemp(prefix="export-"))

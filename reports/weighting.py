@@ -21,7 +21,7 @@ from respondents.models import Submission
 from surveys.errors import SurveyError
 from surveys.models import Question, Survey, WeightingScheme
 
-RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)|\+)\s*$")
+RANGE = re.compile(r"^\s*(\d{1,9})\s*(?:-\s*(\d{1,9})|\+)\s*$")
 TRIM_ROUNDS = 50
 
 

@@ -405,7 +405,10 @@ class WeightingSchemeAdmin(admin.ModelAdmin):
     def last_report(self, scheme):
         return format_html("<pre>{}</pre>", scheme.report)
 
-    @admin.action(description=_("Rake the valid submissions to these margins and store weights"))
+    @admin.action(
+        description=_("Rake the valid submissions to these margins and store weights"),
+        permissions=["change"],
+    )
     def rake_now(self, request, queryset):
         # The raking itself belongs to reports; this is only its button.
         from django.contrib import messages

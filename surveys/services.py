@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from audit import services as audit
 from surveys.definition import ChoiceListDef, PageDef, QuestionDef, SurveyDefinition
@@ -270,7 +271,13 @@ def survey_set_status(survey: Survey, status: str, *, user=None) -> Survey:
         if errors:
             raise SurveyError(errors)
     with transaction.atomic():
-        if Survey.objects.filter(pk=survey.pk).exclude(status=status).update(status=status):
+        # `updated` moves too: caches of the questionnaire are keyed on it.
+        changed = (
+            Survey.objects.filter(pk=survey.pk)
+            .exclude(status=status)
+            .update(status=status, updated=timezone.now())
+        )
+        if changed:
             audit.record(
                 audit.Action.SURVEY_STATUS,
                 user=user,

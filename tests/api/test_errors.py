@@ -77,3 +77,14 @@ def test_a_nul_in_an_address_is_a_404_not_a_server_error(manager, url):
     response = manager.get(url)
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+def test_a_lone_surrogate_in_a_field_name_is_a_400_not_a_server_error(manager):
+    response = manager.post(
+        "/api/v1/surveys/field/submissions/",
+        '{"language": "en", "answers": {"\\ud800": 1}, "\\udfff": 2}',
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="surrogate",
+    )
+    assert response.status_code == 400
+    assert response.json()["message"]

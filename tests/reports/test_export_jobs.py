@@ -338,3 +338,12 @@ def test_junk_in_a_download_token_is_a_plain_404(kazakhstan):
         for suffix in ("", "status/", "download/"):
             url = f"/manage/{kazakhstan.slug}/export/{token}/{suffix}"
             assert client.get(url).status_code == 404, url
+
+
+def test_a_job_whose_worker_keeps_dying_is_failed_not_rebuilt_forever(kazakhstan, media):
+    job = ExportJob.objects.create(user=manager(kazakhstan), survey=kazakhstan, format="sav")
+    ExportJob.objects.filter(pk=job.pk).update(status="running", attempts=export_jobs.MAX_ATTEMPTS)
+    assert build_export.delay(job.pk).get() == "failed"
+    job.refresh_from_db()
+    assert job.status == "failed" and "3 times" in job.error
+    assert job.attempts == export_jobs.MAX_ATTEMPTS and stored_files(media) == []
