@@ -165,7 +165,7 @@ def test_every_way_of_exporting_is_logged(
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
     survey = demo["gt2024-kazakhstan"]
-    user, client = manager(survey)
+    _user, client = manager(survey)
     streamed = client.post(
         f"/manage/{survey.slug}/export/", {"format": "csv", "language": "ru", "scope": "valid"}
     )
