@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -413,11 +413,4 @@ class ExportFile(generics.GenericAPIView):
                 },
                 status=status.HTTP_409_CONFLICT,
             )
-        response = FileResponse(
-            export_jobs.export_open(job),
-            as_attachment=True,
-            filename=export_jobs.export_filename(job),
-            content_type=export_jobs.CONTENT_TYPES[job.format],
-        )
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return export_jobs.export_download(job)

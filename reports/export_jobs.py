@@ -22,7 +22,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import transaction
 from django.db.models import F, QuerySet
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -323,6 +323,18 @@ def export_open(job: ExportJob) -> File:
     if job.status != ExportJob.Status.DONE or not job.file:
         raise Http404
     return job.file.storage.open(job.file.name, "rb")
+
+
+def export_download(job: ExportJob) -> FileResponse:
+    """The finished file of `job`, as a download nobody caches on the way."""
+    response = FileResponse(
+        export_open(job),
+        as_attachment=True,
+        filename=export_filename(job),
+        content_type=CONTENT_TYPES[job.format],
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def recent_exports(user, survey: Survey | None = None, limit: int = 10) -> QuerySet[ExportJob]:

@@ -172,14 +172,7 @@ def export_status(request: HttpRequest, slug: str, token: str) -> JsonResponse:
 def export_download(request: HttpRequest, slug: str, token: str) -> FileResponse:
     survey = access.survey_for(request.user, slug, export_jobs.PERMISSION)
     job = export_jobs.export_job_for(request.user, token, survey)
-    response = FileResponse(
-        export_jobs.export_open(job),
-        as_attachment=True,
-        filename=export_jobs.export_filename(job),
-        content_type=export_jobs.CONTENT_TYPES[job.format],
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return export_jobs.export_download(job)
 
 
 # Toplines, crosstabs and the published figures: thin views over reports.toplines,
