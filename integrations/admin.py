@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.http import HttpResponse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from integrations import providers, webhooks
 from integrations.models import Delivery, Provider, ProviderRespondent, Webhook
@@ -149,4 +150,8 @@ class DeliveryAdmin(admin.ModelAdmin):
     @admin.action(description=_("Send again"), permissions=["resend"])
     def resend(self, request, queryset):
         count = webhooks.delivery_resend(queryset)
-        self.message_user(request, _("%(n)d deliveries sent again.") % {"n": count})
+        self.message_user(
+            request,
+            ngettext("%(n)d delivery sent again.", "%(n)d deliveries sent again.", count)
+            % {"n": count},
+        )

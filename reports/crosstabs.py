@@ -70,14 +70,14 @@ def parse_bands(text: str) -> list[Band]:
     for part in [p.strip() for p in text.split(",") if p.strip()]:
         match = RANGE.match(part)
         if not match:
-            raise SurveyError([f"'{part}' is not a band such as 18-29 or 65+"])
+            raise SurveyError([_("'%(band)s' is not a band such as 18-29 or 65+") % {"band": part}])
         low = int(match.group(1))
         high = int(match.group(2)) if match.group(2) else None
         if high is not None and high < low:
-            raise SurveyError([f"'{part}' ends before it starts"])
+            raise SurveyError([_("'%(band)s' ends before it starts") % {"band": part}])
         bands.append((part.replace(" ", ""), low, high))
     if not bands:
-        raise SurveyError(["give at least one band, such as 18-29"])
+        raise SurveyError([_("Give at least one band, such as 18-29.")])
     return bands
 
 
@@ -130,9 +130,15 @@ def crosstab(
     column = next((i for i in columns_ if i.variable == column_variable), None)
     errors = []
     if row is None:
-        errors.append(f"'{row_variable}' is not a choice question of {survey.slug}")
+        errors.append(
+            _("'%(variable)s' is not a choice question of this survey.")
+            % {"variable": row_variable}
+        )
     if column is None:
-        errors.append(f"'{column_variable}' is not a single-choice question of {survey.slug}")
+        errors.append(
+            _("'%(variable)s' is not a single-choice question of this survey.")
+            % {"variable": column_variable}
+        )
     if errors:
         raise SurveyError(errors)
     banded = column.kind == "integer"

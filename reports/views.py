@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from integrations.providers import provider_counts
@@ -97,7 +98,9 @@ def review_decide(request: HttpRequest, slug: str) -> HttpResponse:
             done += 1
         except SurveyError as exc:
             messages.error(request, f"#{submission.pk}: {'; '.join(exc.errors)}")
-    messages.success(request, _("%(n)d verdicts set.") % {"n": done})
+    messages.success(
+        request, ngettext("%(n)d verdict set.", "%(n)d verdicts set.", done) % {"n": done}
+    )
     return redirect("reports:review", slug=slug)
 
 

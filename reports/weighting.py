@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from reports.datasets import submissions
 from respondents.models import Submission
@@ -157,7 +158,10 @@ def _category_index(question: Question, categories: list[str]):
             match = RANGE.match(category)
             if not match:
                 raise SurveyError(
-                    [f"{question.variable}: '{category}' is not a range such as 18-29 or 65+"]
+                    [
+                        gettext("%(variable)s: '%(category)s' is not a range such as 18-29 or 65+")
+                        % {"variable": question.variable, "category": category}
+                    ]
                 )
             low = int(match.group(1))
             high = int(match.group(2)) if match.group(2) else None
@@ -194,12 +198,17 @@ def _margins(scheme: WeightingScheme):
             .first()
         )
         if question is None or question.type not in (Question.Type.SINGLE, Question.Type.INTEGER):
-            errors.append(f"{margin.variable}: not a single-choice or integer question")
+            errors.append(
+                gettext("%(variable)s: not a single-choice or integer question")
+                % {"variable": margin.variable}
+            )
             continue
         targets = list(margin.targets.all())
         total = sum(t.population for t in targets)
         if not targets or total <= 0:
-            errors.append(f"{margin.variable}: no population figures")
+            errors.append(
+                gettext("%(variable)s: no population figures") % {"variable": margin.variable}
+            )
             continue
         try:
             index = _category_index(question, [t.category for t in targets])
@@ -217,7 +226,7 @@ def _margins(scheme: WeightingScheme):
     if errors:
         raise SurveyError(errors)
     if not result:
-        raise SurveyError([f"{scheme.survey.slug}: no weighting margins are defined"])
+        raise SurveyError([gettext("No weighting margins are defined for this survey.")])
     return result
 
 
@@ -230,7 +239,7 @@ def rake(survey: Survey) -> RakingReport:
     """
     scheme = WeightingScheme.objects.filter(survey=survey).first()
     if scheme is None:
-        raise SurveyError([f"{survey.slug}: no weighting margins are defined"])
+        raise SurveyError([gettext("No weighting margins are defined for this survey.")])
     margins = _margins(scheme)
     ids, categories = [], [[] for _ in margins]
     outside = [0] * len(margins)
@@ -244,16 +253,24 @@ def rake(survey: Survey) -> RakingReport:
                 category = -1
             categories[position].append(category)
     errors = [
-        f"{variable}: {count} valid submissions fall in none of its categories"
+        ngettext(
+            "%(variable)s: %(count)d valid submission falls in none of its categories",
+            "%(variable)s: %(count)d valid submissions fall in none of its categories",
+            count,
+        )
+        % {"variable": variable, "count": count}
         for (variable, *_), count in zip(margins, outside, strict=True)
         if count
     ]
     if not ids:
-        errors.append(f"{survey.slug}: no valid submissions to weight")
+        errors.append(gettext("There are no valid submissions to weight."))
     for (variable, names, shares, _), cats in zip(margins, categories, strict=True):
         present = np.bincount(np.array(cats, dtype=np.int64).clip(0), minlength=len(names))
         errors.extend(
-            f"{variable}: no respondent in '{name}', whose population share is {share:.2%}"
+            gettext(
+                "%(variable)s: no respondent in '%(category)s', whose population share is %(share)s"
+            )
+            % {"variable": variable, "category": name, "share": f"{share:.2%}"}
             for name, share, n in zip(names, shares, present, strict=True)
             if share > 0 and n == 0
         )
@@ -322,27 +339,31 @@ def _store(scheme: WeightingScheme, ids: list[int], weights, report: RakingRepor
 
 def weights_state(survey: Survey) -> tuple[bool, str]:
     """Return whether weighted figures can be shown, and if not, why (a sentence)."""
-    from django.utils.translation import gettext as _
-
     scheme = WeightingScheme.objects.filter(survey=survey).first()
     if scheme is None or scheme.ran is None:
-        return False, _("This survey has not been weighted.")
+        return False, gettext("This survey has not been weighted.")
     if not scheme.converged:
-        return False, _(
+        return False, gettext(
             "The last raking did not converge (largest margin error %(error).2f%%): "
             "there are no weights."
         ) % {"error": 100 * (scheme.max_error or 0)}
     valid = submissions(survey)
     missing = valid.filter(weight=None).count()
     if missing:
-        return False, _(
+        return False, ngettext(
+            "%(n)d valid submission arrived after the last raking and has no weight: "
+            "weight the survey again.",
             "%(n)d valid submissions arrived after the last raking and have no weight: "
-            "weight the survey again."
+            "weight the survey again.",
+            missing,
         ) % {"n": missing}
     gone = scheme.weighted - valid.count()
     if gone > 0:
-        return False, _(
+        return False, ngettext(
+            "%(n)d submission weighted at the last raking is no longer valid: "
+            "weight the survey again.",
             "%(n)d submissions weighted at the last raking are no longer valid: "
-            "weight the survey again."
+            "weight the survey again.",
+            gone,
         ) % {"n": gone}
     return True, ""

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from respondents.models import Respondent, Submission, Verdict, VerdictOverride
 from respondents.tasks import revalidate_enqueue
@@ -75,7 +76,9 @@ class SubmissionAdmin(admin.ModelAdmin):
                     done += 1
                 except SurveyError as exc:
                     refused.append(f"#{submission.pk}: {'; '.join(exc.errors)}")
-            self.message_user(request, _("%(n)d verdicts set.") % {"n": done})
+            self.message_user(
+                request, ngettext("%(n)d verdict set.", "%(n)d verdicts set.", done) % {"n": done}
+            )
             for line in refused:
                 self.message_user(request, line, level=messages.ERROR)
             return None
@@ -95,4 +98,12 @@ class SubmissionAdmin(admin.ModelAdmin):
     @admin.action(description=_("Run quality control again"))
     def revalidate(self, request, queryset):
         count = revalidate_enqueue(queryset)
-        self.message_user(request, _("%(n)d submissions sent to quality control.") % {"n": count})
+        self.message_user(
+            request,
+            ngettext(
+                "%(n)d submission sent to quality control.",
+                "%(n)d submissions sent to quality control.",
+                count,
+            )
+            % {"n": count},
+        )

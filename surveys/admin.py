@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db.models import Count, Sum
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from audit import services as audit
 from surveys.forms import TranslatedModelForm
@@ -217,7 +218,15 @@ class SurveyAdmin(LanguagesMixin, admin.ModelAdmin):
         from respondents.tasks import revalidate_enqueue
 
         count = revalidate_enqueue(Submission.objects.filter(survey__in=queryset))
-        self.message_user(request, _("%(n)d submissions sent to quality control.") % {"n": count})
+        self.message_user(
+            request,
+            ngettext(
+                "%(n)d submission sent to quality control.",
+                "%(n)d submissions sent to quality control.",
+                count,
+            )
+            % {"n": count},
+        )
 
     def get_queryset(self, request):
         return (

@@ -194,7 +194,7 @@ def test_the_admin_lists_deliveries_and_resends_one(
             {"action": "resend", "_selected_action": [delivery.pk]},
             follow=True,
         )
-    assert "1 deliveries sent again." in response.content.decode()
+    assert "1 delivery sent again." in response.content.decode()
     assert len(server.requests) == 2
     assert server.requests[1]["headers"]["X-Fieldwork-Delivery"] == str(delivery.uid)
     assert Delivery.objects.get().attempts == 1  # counted afresh for the resend

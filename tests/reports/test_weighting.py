@@ -171,7 +171,7 @@ def test_the_command_reports_non_convergence_as_a_failure(survey, capsys):
 
 
 def test_margins_that_cannot_apply_are_refused_with_reasons(survey):
-    with pytest.raises(SurveyError, match="no weighting margins"):
+    with pytest.raises(SurveyError, match="No weighting margins"):
         rake(survey)
     margins(survey, gender={"male": 1, "other": 1}, region={"north": 1, "east": 1})
     with pytest.raises(SurveyError) as raised:
@@ -191,7 +191,7 @@ def test_new_valid_submissions_make_the_weights_out_of_date(survey):
     rake(survey)
     person(survey, 50, gender="male", region="north", like="yes", age=30)
     can, why = weights_state(survey)
-    assert not can and "1 valid submissions arrived after the last raking" in why
+    assert not can and "1 valid submission arrived after the last raking and has no weight" in why
 
 
 def test_a_weighted_submission_judged_invalid_afterwards_makes_the_weights_out_of_date(survey):
@@ -201,7 +201,7 @@ def test_a_weighted_submission_judged_invalid_afterwards_makes_the_weights_out_o
     judged = Submission.objects.filter(survey=survey, verdict=Verdict.VALID).first()
     Submission.objects.filter(pk=judged.pk).update(verdict=Verdict.INVALID)
     can, why = weights_state(survey)
-    assert not can and "1 submissions weighted at the last raking are no longer valid" in why
+    assert not can and "1 submission weighted at the last raking is no longer valid" in why
 
 
 def test_the_weight_is_a_column_of_the_csv_and_a_scale_variable_of_the_sav(survey, tmp_path):
