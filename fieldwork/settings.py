@@ -123,6 +123,10 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# Messages live in the session (the database), not in a cookie: one of them is a new
+# API key, shown once.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
 ROOT_URLCONF = "fieldwork.urls"
 
 TEMPLATES = [
