@@ -79,3 +79,22 @@ def test_the_admin_lists_tokens_without_their_keys(admin_client, roles):
     token = ApiToken.objects.first()
     assert token.prefix in response.content.decode()
     assert token.digest not in response.content.decode()
+
+
+def test_staff_who_are_not_superusers_make_tokens_only_for_themselves(roles):
+    from django.contrib.auth.models import Permission
+    from django.test import Client
+
+    clerk = User.objects.create_user("clerk", password="pw-123456", is_staff=True)
+    clerk.user_permissions.add(
+        *Permission.objects.filter(codename__in=["add_apitoken", "view_apitoken"])
+    )
+    client = Client()
+    client.force_login(clerk)
+    manager = User.objects.get(username="manager")
+    refused = client.post("/admin/api/apitoken/add/", {"user": manager.pk, "name": "theirs"})
+    assert refused.status_code == 403
+    assert not ApiToken.objects.filter(name="theirs").exists()
+    own = client.post("/admin/api/apitoken/add/", {"user": clerk.pk, "name": "mine"})
+    assert own.status_code == 302
+    assert ApiToken.objects.get(name="mine").user == clerk
