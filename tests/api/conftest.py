@@ -128,14 +128,3 @@ def roles(survey, other_survey):
 @pytest.fixture
 def manager(roles):
     return roles["manager"]
-
-
-@pytest.fixture
-def eager_tasks():
-    """Run Celery tasks in process, as the embedded default does, on any broker setting."""
-    from fieldwork.celery import app
-
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = eager

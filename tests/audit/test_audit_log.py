@@ -161,7 +161,7 @@ def test_an_entry_survives_its_user_and_survey(demo):
 
 
 def test_every_way_of_exporting_is_logged(
-    demo, tmp_path, settings, django_capture_on_commit_callbacks
+    demo, tmp_path, settings, django_capture_on_commit_callbacks, eager_tasks
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
     survey = demo["gt2024-kazakhstan"]

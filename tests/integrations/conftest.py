@@ -205,17 +205,12 @@ def receiver():
 
 
 @pytest.fixture
-def webhook_settings(settings):
+def webhook_settings(settings, eager_tasks):
     """Fast retries, and tasks in process even when a broker is configured."""
-    from fieldwork.celery import app
-
     settings.WEBHOOK_RETRY_BASE_SECONDS = 0
     settings.WEBHOOK_TIMEOUT_SECONDS = 2
     settings.WEBHOOK_MAX_ATTEMPTS = 6
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield settings
-    app.conf.task_always_eager = eager
+    return settings
 
 
 def make_webhook(survey, url, **events) -> Webhook:

@@ -23,7 +23,8 @@ __all__ = ["kazakhstan"]
 
 
 @pytest.fixture(autouse=True)
-def media(settings, tmp_path):
+def media(settings, tmp_path, eager_tasks):
+    """Files in a folder of the test's own; jobs built in process even with a broker."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
 
