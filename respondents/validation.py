@@ -214,8 +214,8 @@ def _locked(submission_id: int) -> Submission | None:
 def _survey_of(submission: Submission) -> Survey:
     """The submission's survey, cached while its row is unchanged; its status read fresh.
 
-    A survey's status moves by plain UPDATEs that leave `updated` alone, so the status
-    comes from the locked read, and everything else from the cache.
+    A survey that closes itself does so by a plain UPDATE that leaves `updated` alone, so
+    the status comes from the locked read, and everything else from the cache.
     """
     updated = str(submission.survey_updated).replace(" ", "T")  # text on SQLite
     key = f"qc:survey:{submission.survey_id}:{updated}"
