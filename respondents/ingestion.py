@@ -286,9 +286,11 @@ def submission_ingest(survey: Survey, interview: Interview) -> Submission:
 
 def _hidden_message(question: Question, page: Page) -> str:
     condition = question.relevant or page.relevant
+    if not condition:
+        return _("is not asked given the other answers (its page is not shown); leave it out")
     return _(
         "is not asked given the other answers (skip logic: %(condition)s is false); leave it out"
-    ) % {"condition": condition or _("its page is not shown")}
+    ) % {"condition": condition}
 
 
 def _seconds_per_page(
