@@ -18,8 +18,3 @@ def client_ip(request: HttpRequest) -> str:
         if len(forwarded) >= proxies and forwarded[-proxies]:
             return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR", "")
-
-
-def axes_client_ip(request: HttpRequest) -> str:
-    """The address django-axes locks out, read the same way as everywhere else."""
-    return client_ip(request)

@@ -390,7 +390,7 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_CALLABLE = "fieldwork.views.locked_out"
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "fieldwork.network.axes_client_ip"
+AXES_CLIENT_IP_CALLABLE = "fieldwork.network.client_ip"
 AXES_VERBOSE = False
 RATELIMIT_ENABLE = envbool("RATELIMIT_ENABLE", "true")
 # django-ratelimit lists only django-redis as "supported"; Django's own RedisCache counts
