@@ -65,32 +65,48 @@ def count_day(survey_id: int, day: datetime.date, **changes: int) -> None:
     _add(DailyStats, {"survey_id": survey_id, "day": day}, changes)
 
 
-def count_verdict(submission: Submission, old: str, new: str) -> None:
-    """Move the valid and invalid counts when a submission's verdict changes."""
-    if old == new:
-        return
+def verdict_changes(old: str, new: str) -> dict[str, int]:
+    """Return how the survey's valid and invalid counts move when a verdict changes."""
     deltas = {Verdict.VALID: "valid", Verdict.INVALID: "invalid"}
+    changes: dict[str, int] = {}
+    if old != new:
+        if old in deltas:
+            changes[deltas[old]] = -1
+        if new in deltas:
+            changes[deltas[new]] = changes.get(deltas[new], 0) + 1
+    return changes
+
+
+def day_valid_change(submission: Submission, old: str, new: str) -> int:
+    """Return how the valid count of the submission's day moves when its verdict changes."""
+    if old == new or not submission.ended or Verdict.VALID not in (old, new):
+        return 0
+    return 1 if new == Verdict.VALID else -1
+
+
+def rule_changes(old: Mapping[str, dict], new: Mapping[str, dict]) -> dict[str, int]:
+    """Return how each rule's failure count moves from a submission's old results to its new."""
     changes = {}
-    if old in deltas:
-        changes[deltas[old]] = -1
-    if new in deltas:
-        changes[deltas[new]] = changes.get(deltas[new], 0) + 1
-    count(submission.survey_id, **changes)
-    if submission.ended and (Verdict.VALID in (old, new)):
-        count_day(
-            submission.survey_id,
-            timezone.localdate(submission.ended),
-            valid=1 if new == Verdict.VALID else -1,
-        )
-
-
-def count_rules(survey_id: int, old: Mapping[str, dict], new: Mapping[str, dict]) -> None:
-    """Move the per-rule failure counts from a submission's old results to its new ones."""
     for rule in set(old) | set(new):
         was = not old.get(rule, {"passed": True})["passed"]
         now = not new.get(rule, {"passed": True})["passed"]
         if was != now:
-            _add(RuleStats, {"survey_id": survey_id, "rule": rule}, {"failed": 1 if now else -1})
+            changes[rule] = 1 if now else -1
+    return changes
+
+
+def count_verdict(submission: Submission, old: str, new: str) -> None:
+    """Move the valid and invalid counts when a submission's verdict changes."""
+    count(submission.survey_id, **verdict_changes(old, new))
+    day_valid = day_valid_change(submission, old, new)
+    if day_valid:
+        count_day(submission.survey_id, timezone.localdate(submission.ended), valid=day_valid)
+
+
+def count_rules(survey_id: int, old: Mapping[str, dict], new: Mapping[str, dict]) -> None:
+    """Move the per-rule failure counts from a submission's old results to its new ones."""
+    for rule, change in rule_changes(old, new).items():
+        _add(RuleStats, {"survey_id": survey_id, "rule": rule}, {"failed": change})
 
 
 def recount(survey: Survey) -> SurveyStats:

@@ -34,7 +34,9 @@ S = QuotaSlot.State
 # The statements of a validation are written in SQL: it runs once per completed
 # questionnaire on every worker, and building each statement with the ORM cost several
 # times what the database takes to run it (ADR 0011). Each is plain SQL that PostgreSQL
-# and SQLite both accept.
+# and SQLite both accept. On PostgreSQL the usual validation is instead two calls of
+# functions made by migration respondents/0003, which do the same (ADR 0013); these
+# statements remain for SQLite, re-validation, overrides and the unusual cases.
 _SLOTS = """
     SELECT slot.id, slot.cell_id, slot.state, cell.is_hard, cell.name
     FROM respondents_quotaslot slot JOIN surveys_quotacell cell ON cell.id = slot.cell_id
@@ -157,8 +159,25 @@ def _duplicate_of(submission: Submission, answers: dict[str, Any], demographic) 
     screening questions and gender): two people sharing a home connection differ in age
     or sex, and one person on two devices is not caught.
     """
+    for other_id, theirs in _earlier(submission):
+        if all(theirs.get(name) == answers.get(name) for name in demographic):
+            return other_id
+    return None
+
+
+def _earlier(submission: Submission) -> list[tuple[int, dict[str, Any]]]:
+    """Earlier submissions from the same address and browser, with what they answered.
+
+    On PostgreSQL the locked read brought them already (`earlier`); elsewhere they are
+    read here. Usually there are none: one submission per address and browser.
+    """
     if not submission.ip_hash:
-        return None
+        return []
+    if hasattr(submission, "earlier"):
+        return [
+            (other_id, {**_json(known), **_json(answers)})
+            for other_id, known, answers in submission.earlier or []
+        ]
     params = [
         submission.survey_id,
         submission.ip_hash,
@@ -167,15 +186,13 @@ def _duplicate_of(submission: Submission, answers: dict[str, Any], demographic) 
         connection.ops.adapt_datetimefield_value(submission.ended),
         Verdict.INVALID,
     ]
+    found = []
     with connection.cursor() as cursor:
         cursor.execute(_EARLIER, params)
-        earlier = cursor.fetchall()  # usually none: one submission per address and browser
-        for other_id, their_answers, respondent_id in earlier:
+        for other_id, their_answers, respondent_id in cursor.fetchall():
             cursor.execute(_KNOWN, [respondent_id])
-            theirs = {**_json(cursor.fetchone()[0]), **_json(their_answers)}
-            if all(theirs.get(name) == answers.get(name) for name in demographic):
-                return other_id
-    return None
+            found.append((other_id, {**_json(cursor.fetchone()[0]), **_json(their_answers)}))
+    return found
 
 
 _LOCK = """
@@ -186,12 +203,6 @@ _LOCK = """
     JOIN surveys_survey sv ON sv.id = s.survey_id
     WHERE s.id = %s
 """
-# Let PostgreSQL confirm a validation's commit before its WAL reaches disk. A crash of
-# the database server can then lose a verdict committed in its last moment, never half of
-# one: the submission is left awaiting validation, and the sweeper sends it again. That
-# costs nothing in correctness and saves a disk flush per questionnaire (ADR 0011). It is
-# sent with the first statement, to save a round trip.
-_FAST_COMMIT = "SET LOCAL synchronous_commit TO OFF; "
 _JUDGE = """
     UPDATE respondents_submission SET qc_verdict = %s, qc_results = %s, verdict = %s,
         validated = %s
@@ -201,13 +212,14 @@ _JUDGE = """
 
 def _locked(submission_id: int) -> Submission | None:
     """Read a submission with its respondent's known variables, locking the submission."""
-    sql = _LOCK
-    if connection.features.has_select_for_update_of:
-        sql += " FOR UPDATE OF s"
-    elif connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
     if connection.vendor == "postgresql":
-        sql = _FAST_COMMIT + sql
+        # One call of a function whose statements are planned once per connection; it
+        # also brings the earlier submissions that the duplicate rule compares (ADR 0013).
+        sql = "SELECT * FROM respondents_submission_to_judge(%s)"
+    else:
+        sql = _LOCK
+        if connection.features.has_select_for_update:
+            sql += " FOR UPDATE"
     return next(iter(Submission.objects.raw(sql, [submission_id])), None)
 
 
@@ -244,39 +256,101 @@ def submission_validate(submission_id: int, *, force: bool = False) -> Submissio
         known = _json(submission.respondent_known)
         valid, results = quality.run_rules(_case(submission, survey, known))
         qc_verdict = Verdict.VALID if valid else Verdict.INVALID
-        verdict = qc_verdict
-        if submission.overridden:
-            verdict = submission.overrides.order_by("-created").first().verdict
-        try:
-            _apply_verdict(submission.pk, verdict)
-        except SurveyError as full:
-            # Re-validation found it valid, but its cell filled up in the meantime.
-            verdict = Verdict.INVALID
-            results["quota"] = {"version": 1, "passed": False, "reason": str(full)}
-            _apply_verdict(submission.pk, verdict)
         previous = submission.verdict
-        stats.count_verdict(submission, submission.verdict, verdict)
-        stats.count_rules(survey.pk, submission.qc_results, results)
+        validated = timezone.now()
+        recorded = None
+        if not force and not submission.overridden:
+            recorded = _record_in_one_call(submission, survey, qc_verdict, results, validated)
+        if recorded is not None:
+            verdict = qc_verdict
+        else:
+            verdict = _record(submission, survey, qc_verdict, results, validated)
         submission.qc_verdict = qc_verdict
         submission.qc_results = results
         submission.verdict = verdict
-        submission.validated = timezone.now()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _JUDGE,
-                [
-                    qc_verdict,
-                    json.dumps(results),
-                    verdict,
-                    connection.ops.adapt_datetimefield_value(submission.validated),
-                    submission.pk,
-                ],
-            )
+        submission.validated = validated
         if verdict != previous:
             signals.judged(submission, verdict)
-        if verdict == Verdict.VALID:
+        if recorded is None and verdict == Verdict.VALID:
             survey_close_if_complete(survey)
+        elif recorded:
+            _log_closed(survey)
     return submission
+
+
+def _record(
+    submission: Submission, survey: Survey, qc_verdict: str, results: dict, validated
+) -> str:
+    """Store a verdict statement by statement, for every case; return the verdict stored.
+
+    An override stays in force over the rules' verdict; a slot that cannot be taken
+    again (its cell filled up since) makes the submission invalid.
+    """
+    verdict = qc_verdict
+    if submission.overridden:
+        verdict = submission.overrides.order_by("-created").first().verdict
+    try:
+        _apply_verdict(submission.pk, verdict)
+    except SurveyError as full:
+        # Re-validation found it valid, but its cell filled up in the meantime.
+        verdict = Verdict.INVALID
+        results["quota"] = {"version": 1, "passed": False, "reason": str(full)}
+        _apply_verdict(submission.pk, verdict)
+    stats.count_verdict(submission, submission.verdict, verdict)
+    stats.count_rules(survey.pk, submission.qc_results, results)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _JUDGE,
+            [
+                qc_verdict,
+                json.dumps(results),
+                verdict,
+                connection.ops.adapt_datetimefield_value(validated),
+                submission.pk,
+            ],
+        )
+    return verdict
+
+
+_RECORD_VERDICT = "SELECT respondents_record_verdict(" + ", ".join(["%s"] * 13) + ")"
+
+
+def _record_in_one_call(
+    submission: Submission, survey: Survey, verdict: str, results: dict, validated
+) -> int | None:
+    """Store a first verdict with one call of a PostgreSQL function (ADR 0013).
+
+    The function does what `_record` and `survey_close_if_complete` do, in the database,
+    for the usual case: a verdict of the rules, every slot still reserved, every count
+    row there. Return how many surveys it closed (0 or 1), or None when it wrote
+    nothing and `_record` must do it (and always on other databases).
+    """
+    if connection.vendor != "postgresql":
+        return None
+    changes = stats.verdict_changes(submission.verdict, verdict)
+    day_valid = stats.day_valid_change(submission, submission.verdict, verdict)
+    live = survey.status == Survey.Status.LIVE
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _RECORD_VERDICT,
+            [
+                submission.pk,
+                submission.survey_id,
+                S.CONFIRMED if verdict == Verdict.VALID else S.RELEASED,
+                verdict,
+                verdict,
+                json.dumps(results),
+                validated,
+                timezone.localdate(submission.ended) if day_valid else None,
+                changes.get("valid", 0),
+                changes.get("invalid", 0),
+                day_valid,
+                json.dumps(stats.rule_changes(submission.qc_results, results)),
+                survey.sample_target if live and survey.sample_target else 0,
+            ],
+        )
+        closed = cursor.fetchone()[0]
+    return None if closed < 0 else closed
 
 
 def submission_override(submission: Submission, verdict: str, reason: str, user=None) -> None:
@@ -326,8 +400,16 @@ def survey_close_if_complete(survey: Survey) -> bool:
         status=Survey.Status.CLOSED
     )
     if closed:
-        logger.info("survey %s reached %s valid questionnaires and closed", survey.slug, valid)
+        _log_closed(survey)
     return bool(closed)
+
+
+def _log_closed(survey: Survey) -> None:
+    logger.info(
+        "survey %s reached its target of %s valid questionnaires and closed",
+        survey.slug,
+        survey.sample_target,
+    )
 
 
 def pending_submission_ids(older_than_seconds: int, limit: int = 1000) -> list[int]:

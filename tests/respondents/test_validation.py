@@ -290,3 +290,87 @@ def test_the_kept_counts_agree_with_a_recount(kazakhstan, admin_user):
     assert {r: n for r, n in kept_rules.items() if n} == dict(
         RuleStats.objects.filter(survey=kazakhstan, failed__gt=0).values_list("rule", "failed")
     )
+
+
+def _recorded(survey) -> dict:
+    """Everything a verdict moves, in a form two runs can be compared by."""
+    from respondents.models import DailyStats, RuleStats, SurveyStats
+
+    return {
+        "submissions": list(
+            Submission.objects.filter(survey=survey)
+            .order_by("pk")
+            .values_list("pk", "verdict", "qc_verdict", "qc_results")
+        ),
+        "slots": list(
+            QuotaSlot.objects.filter(submission__survey=survey)
+            .order_by("pk")
+            .values_list("pk", "state")
+        ),
+        "cells": list(
+            QuotaCell.objects.filter(survey=survey)
+            .order_by("pk")
+            .values_list("name", "reserved", "confirmed", "released")
+        ),
+        "survey": SurveyStats.objects.filter(survey=survey).values("valid", "invalid").get(),
+        "days": list(DailyStats.objects.filter(survey=survey).values_list("day", "valid")),
+        "rules": dict(RuleStats.objects.filter(survey=survey).values_list("rule", "failed")),
+        "status": Survey.objects.get(pk=survey.pk).status,
+    }
+
+
+def test_one_call_records_what_statement_by_statement_records(kazakhstan, monkeypatch):
+    from django.db import connection, transaction
+
+    from respondents import validation
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the one-call path exists on PostgreSQL only (CI's second pass runs this)")
+    QuotaCell.objects.filter(survey=kazakhstan).update(target=3)
+    call_command("simulate_fieldwork", "gt2024-kazakhstan", "--respondents", "60", "--seed", "5")
+    kazakhstan.refresh_from_db()
+    kazakhstan.sample_target = 12  # reached on the way: the survey closes itself
+    kazakhstan.save(update_fields=["sample_target"])
+    completed = list(
+        Submission.objects.filter(survey=kazakhstan, status=Submission.Status.COMPLETED)
+        .order_by("ended")
+        .values_list("pk", flat=True)
+    )
+    one_call = validation._record_in_one_call
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(one_call(*args, **kwargs))
+        return calls[-1]
+
+    before = transaction.savepoint()
+    monkeypatch.setattr(validation, "_record_in_one_call", counted)
+    for pk in completed:
+        submission_validate(pk)
+    in_one_call = _recorded(kazakhstan)
+    transaction.savepoint_rollback(before)
+
+    monkeypatch.setattr(validation, "_record_in_one_call", lambda *args: None)
+    for pk in completed:
+        submission_validate(pk)
+    by_statement = _recorded(kazakhstan)
+
+    # The function did the work (not the fallback), and did it the same way.
+    assert sum(1 for closed in calls if closed is not None) > len(completed) // 2
+    assert 1 in calls  # the call that reached the sample target closed the survey
+    assert in_one_call == by_statement
+    assert in_one_call["status"] == Survey.Status.CLOSED
+    assert {verdict for _, verdict, _, _ in in_one_call["submissions"]} >= {"valid", "invalid"}
+
+
+def test_a_reservation_released_before_validation_is_taken_again_when_there_is_room(kazakhstan):
+    submission = complete(kazakhstan, "a")
+    QuotaSlot.objects.filter(submission=submission).update(state=QuotaSlot.State.RELEASED)
+    QuotaCell.objects.filter(pk=cell(kazakhstan).pk).update(reserved=0, released=1)
+    submission = submission_validate(submission.pk)
+    assert submission.verdict == Verdict.VALID
+    assert (cell(kazakhstan).reserved, cell(kazakhstan).confirmed, cell(kazakhstan).released) == (
+        0,
+        1,
+        0,
+    )
