@@ -367,7 +367,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "fieldwork.cache.RedisCache",
             "LOCATION": REDIS_URL,
             # A cache that stops answering must fail a request quickly, not hang it.
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},

@@ -1,6 +1,7 @@
 import pytest
-from django.core.cache.backends.redis import RedisCache
 from django.db import connection
+
+from fieldwork.cache import RedisCache
 
 pytestmark = pytest.mark.integration
 
@@ -11,6 +12,8 @@ def test_the_cache_shared_by_web_processes_round_trips_through_redis(redis_url):
     assert cache.get("answer") == {"kk": "Иә", "ru": "Да"}
     cache.delete("answer")
     assert cache.get("answer") is None
+    # One Redis client per connection pool, not a new one per operation.
+    assert cache._cache.get_client(write=True) is cache._cache.get_client()
 
 
 def test_a_worker_of_the_project_starts_and_answers_on_the_broker(celery_worker_process):
