@@ -13,13 +13,37 @@ from typing import Any
 from django.core.cache import cache
 from django.db.models import Prefetch
 
+from fieldwork.memo import BoundedMemo
 from surveys.expressions import Evaluator, parse, references
 from surveys.models import Choice, GridRow, Page, Question, Survey
+
+# Unpickled questionnaires of the survey versions this process served lately. Unpickling
+# one from Redis took ~13% of a respondent's page; a live survey cannot change its
+# questionnaire without a new version key, so a copy kept here is never stale (ADR 0012).
+# A handful of surveys are in the field at once; each copy is some hundreds of kilobytes.
+_QUESTIONNAIRES = BoundedMemo("questionnaires", maxsize=16)
+
+
+def survey_version(survey: Survey) -> str | None:
+    """Return the key of the survey's questionnaire as it stands, None for a draft.
+
+    A draft's questions change without the survey being saved, so nothing derived from
+    a draft may be kept; a live or closed survey's questionnaire cannot change, and going
+    live (or any status change) moves `updated`.
+    """
+    if survey.status == Survey.Status.DRAFT:
+        return None
+    return f"{survey.pk}:{survey.updated.timestamp()}"
 
 
 @dataclass
 class Questionnaire:
-    """A survey's pages, questions and choices, loaded once for a request."""
+    """A survey's pages, questions and choices, loaded once for a request.
+
+    The pages of a live or closed survey are shared by every request of the process:
+    read them, never change them, and take the survey from `survey` (this request's
+    row), not from `page.survey`, which would load it and cache it on the shared page.
+    """
 
     survey: Survey
     pages: list[Page]
@@ -30,15 +54,20 @@ class Questionnaire:
 
         A live or closed survey's questionnaire cannot change (going live saves the survey,
         which changes the key), so every respondent's request shares one copy instead of
-        loading its pages, questions and choices again (seven queries, ~50 ms a page).
+        loading its pages, questions and choices again (seven queries, ~50 ms a page),
+        and each process keeps the unpickled copy of the versions it served lately.
         """
-        if survey.status == Survey.Status.DRAFT:
+        version = survey_version(survey)
+        if version is None:
             return cls(survey, cls._load_pages(survey))
-        key = f"questionnaire:{survey.pk}:{survey.updated.timestamp()}"
-        pages = cache.get(key)
+        key = f"questionnaire:{version}"
+        pages = _QUESTIONNAIRES.get(key)
         if pages is None:
-            pages = cls._load_pages(survey)
-            cache.set(key, pages, timeout=3600)
+            pages = cache.get(key)
+            if pages is None:
+                pages = cls._load_pages(survey)
+                cache.set(key, pages, timeout=3600)
+            _QUESTIONNAIRES.set(key, pages)
         return cls(survey, pages)
 
     @staticmethod

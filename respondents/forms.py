@@ -73,10 +73,13 @@ class PageForm(forms.Form):
         answers: dict[str, Any],
         known: dict[str, Any],
         *args,
+        survey: Survey | None = None,
         **kwargs,
     ) -> None:
         self.page = page
-        self.survey = page.survey
+        # The questionnaire's pages are shared by the process's requests (flow.Questionnaire):
+        # callers pass their request's survey rather than have `page.survey` loaded onto one.
+        self.survey = survey if survey is not None else page.survey
         self.language = language
         self.answers = answers
         self.known = known
@@ -150,27 +153,33 @@ class PageForm(forms.Form):
 
     # Layout helpers for the template -------------------------------------------------
 
-    def blocks(self) -> list[dict[str, Any]]:
-        """Return the page's questions in order, each with what the template needs."""
-        blocks = []
-        for question in self.questions:
-            block = {
-                "question": question,
-                "label": self.text(question.label),
-                "hint": self.text(question.hint),
-                "relevant": json.dumps(tree_as_data(question.relevant))
-                if question.relevant
-                else "",
-                "shown": flow.is_relevant(question, self._current(), self.known),
-                "required": question.required,
-            }
-            if question.type == Question.Type.GRID:
-                block["scale"] = self._choices(question)
-                block["rows"] = [self[row.variable] for row in question.rows.all()]
-            elif question.type != Question.Type.NOTE:
-                block["field"] = self[question.variable]
-            blocks.append(block)
-        return blocks
+    def rendered_questions(self) -> list[str]:
+        """Return each question of the page as HTML, in order (see respondents.rendering)."""
+        from respondents import rendering
+
+        current = self._current()
+        return [rendering.question_html(self, question, current) for question in self.questions]
+
+    def block(self, question: Question, current: dict[str, Any]) -> dict[str, Any]:
+        """Return what the question's template needs to show it."""
+        block = {
+            "question": question,
+            "label": self.text(question.label),
+            "hint": self.text(question.hint),
+            "relevant": json.dumps(tree_as_data(question.relevant)) if question.relevant else "",
+            "shown": self.is_shown(question, current),
+            "required": question.required,
+        }
+        if question.type == Question.Type.GRID:
+            block["scale"] = self._choices(question)
+            block["rows"] = [self[row.variable] for row in question.rows.all()]
+        elif question.type != Question.Type.NOTE:
+            block["field"] = self[question.variable]
+        return block
+
+    def is_shown(self, question: Question, current: dict[str, Any]) -> bool:
+        """Return whether the question shows, given the answers `_current` returned."""
+        return flow.is_relevant(question, current, self.known)
 
     def _current(self) -> dict[str, Any]:
         """Answers so far, with this page's posted values when the form is bound."""

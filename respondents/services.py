@@ -144,9 +144,22 @@ def matching_cells(survey: Survey, answers: Mapping[str, Any]) -> list[QuotaCell
     ]
 
 
-def full_cell(survey: Survey, answers: Mapping[str, Any]) -> QuotaCell | None:
-    """Return a full hard cell the answers fall into, if there is one."""
-    return next((cell for cell in matching_cells(survey, answers) if cell.is_full), None)
+def full_cell(survey: Survey, answers: Mapping[str, Any]) -> str | None:
+    """Return the name of a full hard cell the answers fall into, if there is one.
+
+    Asked after every page: the database picks the full hard cells (usually none), and
+    only their conditions are evaluated, instead of every cell read as a model instance.
+    "Full" is `QuotaCell.is_full`, written as SQL.
+    """
+    full = (
+        QuotaCell.objects.filter(
+            survey_id=survey.pk, is_hard=True, target__lte=F("confirmed") + F("reserved")
+        )
+        .order_by("pk")
+        .values_list("name", "condition")
+    )
+    evaluator = Evaluator(answers)
+    return next((name for name, condition in full if evaluator.holds(condition)), None)
 
 
 def submission_save_page(
@@ -160,11 +173,17 @@ def submission_save_page(
     Answers to questions that the new answers hide are discarded. Ends the submission
     as screened out, over quota or completed when that is where it now stands.
     """
+    # What the panel knew of the respondent cannot change once they started (panel_invite
+    # leaves a started respondent alone), so the copy in hand serves.
+    known = submission.respondent.known
     with transaction.atomic():
+        # The row lock serialises two saves of one respondent (two tabs): each re-reads
+        # what the other stored, so resuming finds every page saved.
         locked = Submission.objects.select_for_update().get(pk=submission.pk)
+        locked.respondent = submission.respondent
+        locked.survey = submission.survey
         if not locked.is_open:
             return locked
-        known = locked.respondent.known
         page = questionnaire.page(page_name)
         # The page's answers replace what it held before: an answer cleared is gone.
         on_page = {n for q in page.questions.all() for n in flow.answer_names(q)} if page else set()
@@ -186,13 +205,19 @@ def submission_save_page(
         locked.save(update_fields=["answers", "pages_done", "page_seconds", "page_shown"])
 
     if page is not None and not is_eligible(page, answers):
-        submission_terminate(locked, Submission.Status.SCREENED_OUT)
-    elif full_cell(locked.survey, {**known, **answers}) is not None:
-        submission_terminate(locked, Submission.Status.OVER_QUOTA)
-    elif flow.resume_page(questionnaire, answers, known, locked.pages_done) is None:
-        submission_complete(locked)
-    locked.refresh_from_db()
+        return _terminated(locked, Submission.Status.SCREENED_OUT)
+    if full_cell(locked.survey, {**known, **answers}) is not None:
+        return _terminated(locked, Submission.Status.OVER_QUOTA)
+    if flow.resume_page(questionnaire, answers, known, locked.pages_done) is None:
+        return submission_complete(locked)
     return locked
+
+
+def _terminated(submission: Submission, status: str) -> Submission:
+    """End the submission as `status`; return it as it now stands."""
+    if not submission_terminate(submission, status):
+        submission.refresh_from_db()  # ended meanwhile by another request: read how
+    return submission
 
 
 def is_eligible(page, answers: Mapping[str, Any]) -> bool:
@@ -207,11 +232,16 @@ def is_eligible(page, answers: Mapping[str, Any]) -> bool:
 
 @transaction.atomic
 def submission_terminate(submission: Submission, status: str) -> bool:
-    """End an open submission as screened out or over quota; return whether it did."""
+    """End an open submission as screened out or over quota; return whether it did.
+
+    When it did, `submission` holds the new status and end time as stored.
+    """
+    now = timezone.now()
     ended = Submission.objects.filter(
         pk=submission.pk, status=Submission.Status.IN_PROGRESS
-    ).update(status=status, ended=timezone.now())
+    ).update(status=status, ended=now)
     if ended:
+        submission.status, submission.ended = status, now
         stats.count(submission.survey_id, **{status: 1})
         if status == Submission.Status.OVER_QUOTA:
             signals.judged(submission, status)

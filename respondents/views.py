@@ -10,9 +10,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from fieldwork.network import client_ip
 from integrations.providers import exit_url
-from respondents import flow, services
+from respondents import flow, selectors, services
 from respondents.forms import LanguageForm, PageForm
 from respondents.models import Respondent, Submission
+from respondents.selectors import submission_of
 from respondents.tokens import is_well_formed
 from surveys.models import Survey
 
@@ -21,11 +22,12 @@ OPEN_COOKIE_AGE = 365 * 24 * 3600
 
 
 def _respondent(token: str) -> Respondent:
+    """Return the link's respondent, with their survey and submission (one query)."""
     # A mangled token and an unknown one look the same from outside: a plain 404.
     if not is_well_formed(token):
         raise Http404
-    respondent = get_object_or_404(Respondent.objects.select_related("survey"), token=token)
-    if respondent.survey.status == Survey.Status.DRAFT:
+    respondent = selectors.respondent_for_link(token)
+    if respondent is None or respondent.survey.status == Survey.Status.DRAFT:
         raise Http404
     return respondent
 
@@ -64,7 +66,7 @@ def entry(request: HttpRequest, token: str) -> HttpResponse:
     """Show the welcome and language choice, or send the respondent where they left off."""
     respondent = _respondent(token)
     survey = respondent.survey
-    submission = Submission.objects.filter(respondent=respondent).first()
+    submission = submission_of(respondent)
     if submission is not None:
         if not submission.is_open:
             return _end_page(request, submission)
@@ -90,7 +92,7 @@ def entry(request: HttpRequest, token: str) -> HttpResponse:
 def resume(request: HttpRequest, token: str) -> HttpResponse:
     """Send the respondent to the first page they have not answered."""
     respondent = _respondent(token)
-    submission = Submission.objects.filter(respondent=respondent).first()
+    submission = submission_of(respondent)
     if submission is None:
         return redirect("respondents:entry", token=token)
     if not submission.is_open:
@@ -110,7 +112,7 @@ def resume(request: HttpRequest, token: str) -> HttpResponse:
 def page(request: HttpRequest, token: str, page: str) -> HttpResponse:
     """Show one page of questions; on Next, validate and store it, then move on."""
     respondent = _respondent(token)
-    submission = Submission.objects.filter(respondent=respondent).select_related("survey").first()
+    submission = submission_of(respondent)
     if submission is None:
         return redirect("respondents:entry", token=token)
     if not submission.is_open:
@@ -135,7 +137,14 @@ def page(request: HttpRequest, token: str, page: str) -> HttpResponse:
         return redirect("respondents:page", token=token, page=(previous or current).name)
 
     with translation.override(submission.language):
-        form = PageForm(current, submission.language, answers, known, request.POST or None)
+        form = PageForm(
+            current,
+            submission.language,
+            answers,
+            known,
+            request.POST or None,
+            survey=submission.survey,
+        )
         if request.method == "POST" and form.is_valid():
             submission = services.submission_save_page(
                 submission, questionnaire, current.name, form.page_answers
@@ -175,7 +184,9 @@ def page(request: HttpRequest, token: str, page: str) -> HttpResponse:
 def change_language(request: HttpRequest, token: str) -> HttpResponse:
     """Switch the questionnaire's language mid-way; answers stay as they are."""
     respondent = _respondent(token)
-    submission = get_object_or_404(Submission, respondent=respondent)
+    submission = submission_of(respondent)
+    if submission is None:
+        raise Http404
     form = LanguageForm(respondent.survey, request.POST)
     if form.is_valid():
         services.submission_set_language(submission, form.cleaned_data["language"])

@@ -55,12 +55,16 @@ def make_form(tmp_path):
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Each test starts with an empty cache: ids are reused after a rollback."""
+    """Each test starts with empty caches and memos: ids are reused after a rollback."""
     from django.core.cache import cache
 
+    from fieldwork import memo
+
     cache.clear()
+    memo.clear_all()
     yield
     cache.clear()
+    memo.clear_all()
 
 
 @pytest.fixture

@@ -1,0 +1,59 @@
+"""Bounded per-process memos of values derived from versioned, immutable data.
+
+A memo here is a read-through copy, never a source of truth: every key names the version
+of what it was derived from (a survey's id and `updated` time), so a process holding an
+old entry simply never asks for it again, and a process without the entry derives it
+again. Nothing is counted or shared between requests through a memo, which is what the
+architecture's "no module-level state" rule is about; see
+docs/decisions/0012-per-process-memos-of-versioned-data.md.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Any
+
+_MISSING = object()
+_ALL: list[BoundedMemo] = []
+
+
+class BoundedMemo:
+    """A least-recently-used map holding at most `maxsize` entries (thread-safe)."""
+
+    def __init__(self, name: str, maxsize: int) -> None:
+        self.name = name
+        self.maxsize = maxsize
+        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
+        # gunicorn's threaded workers serve requests of one process side by side.
+        self._lock = threading.Lock()
+        _ALL.append(self)
+
+    def get(self, key: Hashable, default: Any = None) -> Any:
+        with self._lock:
+            value = self._entries.get(key, _MISSING)
+            if value is _MISSING:
+                return default
+            self._entries.move_to_end(key)
+            return value
+
+    def set(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def clear_all() -> None:
+    """Empty every memo (the tests do, since database ids are reused after a rollback)."""
+    for memo in _ALL:
+        memo.clear()

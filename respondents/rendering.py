@@ -1,0 +1,90 @@
+"""A page's questions as HTML: crispy-forms' markup, rendered once per process and state.
+
+crispy-forms renders each question through a tree of templates (~5 ms a question under a
+profiler, a fifth of a respondent's page). What it renders is a function of the question
+as the survey's version defines it (label, hint, choices, widget), the language, whether
+the question shows, and the values in its fields: every respondent at the same point sees
+the same bytes. So each rendering is kept in a bounded per-process memo under exactly
+those inputs (ADR 0012), and a page is assembled from them.
+
+Not kept: a question with an error (its message may quote what was typed, and errors are
+rare), a text answer someone typed (people's words stay out of process memory, and their
+variety would only churn the memo), anything of a draft survey (its questions change
+without a new version).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.safestring import SafeString
+
+from fieldwork.memo import BoundedMemo
+from respondents import flow
+from surveys.models import Question
+
+if TYPE_CHECKING:
+    from respondents.forms import PageForm
+
+# A questionnaire of ~60 questions in two or three languages, each question in a few
+# states (empty, or holding one of its choices), fits many times over; a fragment is a
+# few kilobytes, so the memo stays within ~10 MB.
+_FRAGMENTS = BoundedMemo("question fragments", maxsize=4096)
+TEMPLATE = "respondents/question.html"
+# Longer values (a long number, a list of many ticked boxes) are rendered, not kept.
+MAX_KEPT_VALUE = 200
+FREE_TEXT = (Question.Type.TEXT, Question.Type.LONG_TEXT)
+
+
+def question_html(form: PageForm, question: Question, current: dict[str, Any]) -> SafeString:
+    """Return the question's HTML as `respondents/question.html` renders it for `form`.
+
+    `current` is the form's answers so far (`PageForm._current`), which decide whether
+    the question shows.
+    """
+    key = fragment_key(form, question, current)
+    if key is not None:
+        html = _FRAGMENTS.get(key)
+        if html is not None:
+            return html
+    html = render(form, question, current)
+    if key is not None:
+        _FRAGMENTS.set(key, html)
+    return html
+
+
+def render(form: PageForm, question: Question, current: dict[str, Any]) -> SafeString:
+    """Render the question afresh, through crispy-forms (the memo's source)."""
+    return render_to_string(TEMPLATE, {"block": form.block(question, current)})
+
+
+def fragment_key(form: PageForm, question: Question, current: dict[str, Any]) -> tuple | None:
+    """Return everything the question's HTML depends on, or None when it is not kept."""
+    version = flow.survey_version(form.survey)
+    if version is None:
+        return None
+    values = []
+    for name in flow.answer_names(question):
+        field = form[name]
+        if field.errors:
+            return None
+        value = field.value()
+        if value in (None, "", []):
+            value = None
+        elif question.type in FREE_TEXT:
+            return None
+        values.append((name, type(value).__name__, repr(value)))
+    if sum(len(value) for _name, _type, value in values) > MAX_KEPT_VALUE:
+        return None
+    return (
+        version,
+        form.language,
+        # The interface language the fragment is rendered in (the survey's language when
+        # the view renders it), should any template of the pack translate a word.
+        translation.get_language(),
+        question.pk,
+        form.is_shown(question, current),
+        tuple(values),
+    )

@@ -1,0 +1,163 @@
+"""What a respondent's page costs, and that making it cheap changed nothing they see.
+
+Questions are rendered once per process and state (respondents.rendering), the
+questionnaire is kept unpickled per process (flow.Questionnaire.load), and a page reads
+its respondent, survey and submission in one statement.
+"""
+
+import pickle
+import re
+
+import pytest
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
+from django.utils import translation
+
+from fieldwork import memo
+from fieldwork.memo import BoundedMemo
+from respondents import flow, rendering
+from respondents.forms import PageForm
+from surveys.models import Question, Survey
+from surveys.services import survey_set_status
+from tests.respondents.conftest import Respondent_, invite
+
+pytestmark = pytest.mark.django_db
+
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+
+
+def _page_html(person: Respondent_, page: str) -> str:
+    response = person.client.get(f"/s/{person.token}/p/{page}/")
+    assert response.status_code == 200
+    # The CSRF token is masked afresh on every render; everything else must match.
+    return CSRF.sub("", response.content.decode())
+
+
+def _forms(survey: Survey, known: dict, answers: dict):
+    """Yield an unbound page form for every page of `survey` in each of its languages."""
+    questionnaire = flow.Questionnaire.load(survey)
+    for language in survey.languages:
+        for page in questionnaire.pages:
+            yield language, PageForm(page, language, answers, known, survey=survey)
+
+
+def test_a_question_from_the_memo_is_byte_identical_to_a_fresh_crispy_render(kazakhstan):
+    known = {"region": "almaty_city", "age": 34, "gender": "female"}
+    answers = {"education": "higher", "impress": ["growth"]}
+    kept = 0
+    for language, form in _forms(kazakhstan, known, answers):
+        current = form._current()
+        with translation.override(language):
+            for question in form.questions:
+                fresh = rendering.render(form, question, current)
+                first = rendering.question_html(form, question, current)
+                again = rendering.question_html(form, question, current)
+                assert first == fresh
+                assert again == fresh
+                kept += rendering.fragment_key(form, question, current) is not None
+                if question.type not in (Question.Type.GRID, Question.Type.NOTE):
+                    # The fragment holds exactly what crispy-forms renders for the field.
+                    assert as_crispy_field(form[question.variable]) in fresh
+    assert kept > 50  # the demo's questions, in both languages, really come from the memo
+
+
+def test_a_page_served_from_the_memos_is_the_page_rendered_afresh(kazakhstan):
+    person = Respondent_(invite(kazakhstan, region="astana", age=40))
+    first = person.current_page(person.start("ru"))
+    cold = _page_html(person, first)
+    warm = _page_html(person, first)
+    memo.clear_all()
+    assert _page_html(person, first) == cold == warm
+    assert 'value="40"' in cold  # the known age, filled in
+
+
+def test_the_page_form_with_errors_is_rendered_afresh_each_time(kazakhstan):
+    person = Respondent_(invite(kazakhstan))
+    first = person.current_page(person.start("ru"))
+    for typed in ("500", "600"):
+        response = person.client.post(
+            f"/s/{person.token}/p/{first}/", {"next": "1", "age": typed, "gender": "male"}
+        )
+        html = response.content.decode()
+        assert f'value="{typed}"' in html
+        assert "is-invalid" in html
+
+
+def test_a_new_survey_version_is_not_served_stale_questions(kazakhstan):
+    person = Respondent_(invite(kazakhstan))
+    first = person.current_page(person.start("ru"))
+    assert "Сколько вам" in _page_html(person, first)
+    # Back to draft, a label edited, live again: the new version's page shows it.
+    survey_set_status(kazakhstan, Survey.Status.DRAFT)
+    question = Question.objects.get(survey=kazakhstan, variable="age")
+    question.label = {**question.label, "ru": "Ваш возраст (полных лет)?"}
+    question.save()
+    kazakhstan.refresh_from_db()
+    survey_set_status(kazakhstan, Survey.Status.LIVE)
+    html = _page_html(person, first)
+    assert "Ваш возраст (полных лет)?" in html
+    assert "Сколько вам" not in html
+
+
+def test_serving_pages_leaves_the_shared_questionnaire_as_it_was(kazakhstan):
+    survey = Survey.objects.get(pk=kazakhstan.pk)
+    before = pickle.dumps(flow.Questionnaire.load(survey).pages)
+    Respondent_(invite(kazakhstan, region="almaty_city")).finish("kk", age=30)
+    shared = flow.Questionnaire.load(survey).pages
+    assert shared is flow.Questionnaire.load(Survey.objects.get(pk=kazakhstan.pk)).pages
+    # Nothing (a survey loaded through page.survey, say) was cached onto the shared copy.
+    assert pickle.dumps(shared) == before
+
+
+def test_a_typed_text_answer_is_not_kept_in_the_memo(kazakhstan):
+    questionnaire = flow.Questionnaire.load(kazakhstan)
+    text = next(q for q in questionnaire.questions() if q.type in rendering.FREE_TEXT)
+    page = next(p for p in questionnaire.pages if text in p.questions.all())
+    form = PageForm(page, "ru", {text.variable: "Иван, ул. Абая 1"}, {}, survey=kazakhstan)
+    assert rendering.fragment_key(form, text, form._current()) is None
+    empty = PageForm(page, "ru", {}, {}, survey=kazakhstan)
+    assert rendering.fragment_key(empty, text, empty._current()) is not None
+
+
+def test_a_draft_survey_is_never_kept(kazakhstan):
+    survey_set_status(kazakhstan, Survey.Status.DRAFT)
+    kazakhstan.refresh_from_db()
+    assert flow.survey_version(kazakhstan) is None
+    for _language, form in _forms(kazakhstan, {}, {}):
+        for question in form.questions:
+            assert rendering.fragment_key(form, question, form._current()) is None
+        break
+
+
+def test_a_memo_keeps_at_most_its_size_dropping_the_least_recently_used():
+    kept = BoundedMemo("test", maxsize=2)
+    kept.set("a", 1)
+    kept.set("b", 2)
+    assert kept.get("a") == 1  # "b" is now the least recently used
+    kept.set("c", 3)
+    assert len(kept) == 2
+    assert kept.get("b") is None
+    assert (kept.get("a"), kept.get("c")) == (1, 3)
+
+
+def test_a_page_shown_costs_at_most_two_statements(kazakhstan, django_assert_max_num_queries):
+    person = Respondent_(invite(kazakhstan, region="almaty_city"))
+    first = person.current_page(person.start("ru"))
+    person.client.get(f"/s/{person.token}/p/{first}/")  # the questionnaire read once
+    # The respondent with survey and submission, and the time the page was shown.
+    with django_assert_max_num_queries(2):
+        response = person.client.get(f"/s/{person.token}/p/{first}/")
+    assert response.status_code == 200
+
+
+def test_a_page_saved_costs_at_most_six_statements(kazakhstan, django_assert_max_num_queries):
+    person = Respondent_(invite(kazakhstan, region="almaty_city"))
+    first = person.current_page(person.start("ru"))
+    person.client.get(f"/s/{person.token}/p/{first}/")
+    data = person.page_data(first, {"age": 30})
+    # Read, then in one transaction lock, write (BEGIN and COMMIT counted on PostgreSQL),
+    # then ask the database for a full hard cell.
+    with django_assert_max_num_queries(6):
+        response = person.client.post(f"/s/{person.token}/p/{first}/", data)
+    assert response.status_code == 302
+    assert person.submission.answers["age"] == 30
+    assert person.submission.pages_done == [first]
