@@ -197,13 +197,26 @@ def test_a_worker_killed_mid_validation_leaves_every_submission_validated_once(d
     assert (
         Submission.objects.filter(verdict=Verdict.PENDING, status="completed").count() == completed
     )
-    first = project_worker(broker, "doomed")
-    wait_until(
-        lambda: Submission.objects.exclude(verdict=Verdict.PENDING).count() >= 5,
-        60,
-        "the first worker never started validating",
-    )
-    first.stop(signal.SIGKILL)
+    # A worker validates a few hundred submissions a second, faster than a test can
+    # watch: hold the sixth one's row, so the worker is caught inside that validation
+    # (its transaction begun, the verdicts before it committed, the rest still queued).
+    held = Submission.objects.filter(status="completed").order_by("ended").values_list("pk")[5][0]
+    holder = connections.create_connection("default")
+    holder.set_autocommit(False)
+    with holder.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM respondents_submission WHERE id = %s FOR UPDATE", [held])
+    try:
+        first = project_worker(broker, "doomed")
+        wait_until(
+            another_session_waits_for_a_lock,
+            60,
+            "the first worker never reached the held submission",
+        )
+        first.stop(signal.SIGKILL)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert Submission.objects.get(pk=held).verdict == Verdict.PENDING
     assert Submission.objects.filter(verdict=Verdict.PENDING, status="completed").exists()
     second = project_worker(broker, "survivor")
     try:
@@ -223,6 +236,16 @@ def test_a_worker_killed_mid_validation_leaves_every_submission_validated_once(d
         assert slots.filter(state="reserved").count() == 0
     finally:
         second.stop()
+
+
+def another_session_waits_for_a_lock() -> bool:
+    """Whether another session of the test database waits for a lock."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0] > 0
 
 
 def free_port() -> int:
