@@ -14,8 +14,9 @@ from django.utils import translation
 
 from fieldwork import memo
 from fieldwork.memo import BoundedMemo
-from respondents import flow, rendering
+from respondents import flow, rendering, selectors
 from respondents.forms import PageForm
+from respondents.models import Respondent, Submission
 from surveys.models import Question, Survey
 from surveys.services import survey_set_status
 from tests.respondents.conftest import Respondent_, invite
@@ -161,3 +162,27 @@ def test_a_page_saved_costs_at_most_six_statements(kazakhstan, django_assert_max
     assert response.status_code == 302
     assert person.submission.answers["age"] == 30
     assert person.submission.pages_done == [first]
+
+
+def _fields(instance) -> dict:
+    return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields}
+
+
+def test_the_one_statement_read_gives_what_the_orm_gives(kazakhstan, django_assert_num_queries):
+    person = Respondent_(invite(kazakhstan, region="almaty_city", age=33))
+    with django_assert_num_queries(1):
+        before = selectors.respondent_for_link(person.token)
+        assert selectors.submission_of(before) is None
+    person.finish("ru")
+    with django_assert_num_queries(1):
+        respondent = selectors.respondent_for_link(person.token)
+        submission = selectors.submission_of(respondent)
+        # Attached, not loaded again.
+        assert submission.respondent is respondent
+        assert submission.survey is respondent.survey
+    assert _fields(respondent) == _fields(Respondent.objects.get(pk=respondent.pk))
+    assert _fields(respondent.survey) == _fields(Survey.objects.get(pk=kazakhstan.pk))
+    stored = Submission.objects.get(pk=submission.pk)
+    assert _fields(submission) == _fields(stored)
+    assert submission.answers["age"] == 33 and submission.ended is not None
+    assert selectors.respondent_for_link("x" * 43) is None
