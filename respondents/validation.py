@@ -8,8 +8,10 @@ transaction, so running a validation twice moves nothing the second time.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
+from collections.abc import Callable
 from contextlib import nullcontext
 from typing import Any
 
@@ -19,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from audit import services as audit
+from fieldwork.memo import BoundedMemo
 from respondents import quality, signals, stats
 from respondents.models import QuotaSlot, Submission, Verdict, VerdictOverride
 from respondents.selectors import interview_median
@@ -29,6 +32,24 @@ from surveys.models import Question, Survey
 logger = logging.getLogger(__name__)
 
 S = QuotaSlot.State
+
+# What quality control derives from a survey version (the survey's row, what the rules
+# need from its questionnaire), kept by each worker process in front of the shared cache:
+# a key names one version, which cannot change (ADR 0012), and a worker validating
+# hundreds of submissions a second would otherwise fetch and unpickle both every time.
+_VERSIONS = BoundedMemo("survey versions for quality control", maxsize=32)
+
+
+def _versioned(key: str, derive: Callable[[], Any]) -> Any:
+    """Return the value under `key`: from this process, else the shared cache, else derived."""
+    value = _VERSIONS.get(key)
+    if value is None:
+        value = cache.get(key)
+        if value is None:
+            value = derive()
+            cache.set(key, value, timeout=3600)
+        _VERSIONS.set(key, value)
+    return value
 
 
 # The statements of a validation are written in SQL: it runs once per completed
@@ -88,11 +109,12 @@ def _questionnaire_checks(survey: Survey) -> dict[str, Any]:
     """Return what the rules need from the questionnaire, cached while it cannot change.
 
     A live survey's questionnaire is frozen, and the key carries its last change, so
-    every worker can keep this in the shared cache instead of reading it per submission.
+    every worker can keep this instead of reading it per submission. A draft's questions
+    change without the survey's row changing, so a draft's are read every time.
     """
     key = f"qc:questionnaire:{survey.pk}:{survey.updated.timestamp()}"
-    checks = cache.get(key)
-    if checks is None:
+
+    def derive() -> dict[str, Any]:
         questions = list(Question.objects.filter(survey=survey).prefetch_related("rows"))
         checks = {
             "grids": [
@@ -115,8 +137,11 @@ def _questionnaire_checks(survey: Survey) -> dict[str, Any]:
                 | set().union(*(references(parse(c.condition)) for c in survey.quota_cells.all()))
             ),
         }
-        cache.set(key, checks, timeout=3600)
-    return checks
+        return checks
+
+    if survey.status == Survey.Status.DRAFT:
+        return derive()
+    return _versioned(key, derive)
 
 
 def _json(value: Any) -> Any:
@@ -231,10 +256,8 @@ def _survey_of(submission: Submission) -> Survey:
     """
     updated = str(submission.survey_updated).replace(" ", "T")  # text on SQLite
     key = f"qc:survey:{submission.survey_id}:{updated}"
-    survey = cache.get(key)
-    if survey is None:
-        survey = Survey.objects.get(pk=submission.survey_id)
-        cache.set(key, survey, timeout=3600)
+    # A copy: the kept one is shared by every validation this process runs.
+    survey = copy.copy(_versioned(key, lambda: Survey.objects.get(pk=submission.survey_id)))
     survey.status = submission.survey_status
     return survey
 

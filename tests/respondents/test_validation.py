@@ -374,3 +374,14 @@ def test_a_reservation_released_before_validation_is_taken_again_when_there_is_r
         1,
         0,
     )
+
+
+def test_a_changed_survey_reaches_the_next_validation(kazakhstan):
+    # Each worker keeps what it read of a survey version; saving the survey is a new one.
+    submission_validate(complete(kazakhstan, "a").pk)
+    kazakhstan.refresh_from_db()
+    kazakhstan.sample_target = 2
+    kazakhstan.save()
+    submission_validate(complete(kazakhstan, "b").pk)
+    kazakhstan.refresh_from_db()
+    assert kazakhstan.status == Survey.Status.CLOSED
