@@ -10,10 +10,10 @@ class IntegrationsConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from integrations.models import Webhook
-        from integrations.webhooks import deliveries_create, events_wanted_forget
+        from integrations.webhooks import deliveries_create, survey_changed
         from respondents.signals import submission_judged
 
         # respondents announces verdicts; it never imports this app.
         submission_judged.connect(deliveries_create, dispatch_uid="integrations.webhooks")
         for signal in (post_save, post_delete):
-            signal.connect(events_wanted_forget, sender=Webhook, dispatch_uid="webhooks.wanted")
+            signal.connect(survey_changed, sender=Webhook, dispatch_uid="webhooks.survey_changed")

@@ -19,20 +19,19 @@ from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from fieldwork.memo import BoundedMemo
 from integrations import signing
 from integrations.models import Delivery, Event, ProviderRespondent, Webhook
 from respondents.models import Submission
+from surveys.models import Survey
 
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "Fieldwork-Webhooks/1"
-# A safety net: every change of a webhook clears the cached events at once.
-WANTED_CACHE_SECONDS = 300
 
 
 def payload_of(submission: Submission, event: str, delivery_uid: str) -> dict:
@@ -66,43 +65,43 @@ def payload_of(submission: Submission, event: str, delivery_uid: str) -> dict:
     }
 
 
-def _events_wanted_key(survey_id: int) -> str:
-    return f"webhooks:events:{survey_id}"
+# The events the active webhooks of a survey version want, kept by each process: a
+# webhook's change is a change of its survey (`survey_changed` moves `updated` in the same
+# transaction), so what one version wants never changes (ADR 0012), and a verdict asks
+# neither Redis nor the database whether to write a delivery.
+_WANTED = BoundedMemo("webhook events per survey version", maxsize=64)
 
 
-def events_wanted(survey_id: int) -> frozenset[str]:
-    """The events some active webhook of the survey wants, cached until a webhook changes.
-
-    Every verdict asks this inside its transaction; most surveys have no webhook, and a
-    cache read costs a validation far less than a query in a savepoint (ADR 0011).
-    """
-    key = _events_wanted_key(survey_id)
-    wanted = cache.get(key)
+def events_wanted(survey: Survey) -> frozenset[str]:
+    """The events some active webhook of the survey (as of its version in hand) wants."""
+    key = (survey.pk, survey.updated)
+    wanted = _WANTED.get(key)
     if wanted is None:
         wanted = frozenset(
             event
-            for webhook in Webhook.objects.filter(survey_id=survey_id, active=True)
+            for webhook in Webhook.objects.filter(survey_id=survey.pk, active=True)
             for event in Event.values
             if webhook.wants(event)
         )
-        cache.set(key, wanted, timeout=WANTED_CACHE_SECONDS)
+        _WANTED.set(key, wanted)
     return wanted
 
 
-def events_wanted_forget(sender=None, *, instance: Webhook, **kwargs) -> None:
-    """Drop the cached events of a webhook's survey once the change is committed."""
-    transaction.on_commit(partial(cache.delete, _events_wanted_key(instance.survey_id)))
-    cache.delete(_events_wanted_key(instance.survey_id))
+def survey_changed(sender=None, *, instance: Webhook, **kwargs) -> None:
+    """A webhook added, changed or removed changes its survey: move the survey's version."""
+    Survey.objects.filter(pk=instance.survey_id).update(updated=timezone.now())
 
 
-def deliveries_create(sender=None, *, submission: Submission, event: str, **kwargs) -> list[int]:
+def deliveries_create(
+    sender=None, *, submission: Submission, event: str, survey: Survey, **kwargs
+) -> list[int]:
     """Write a delivery for each active webhook of the survey that wants `event`.
 
     Receives respondents.signals.submission_judged inside the verdict's transaction: the
     deliveries commit or roll back with it, and are enqueued only after it commits.
     """
     event = str(event)
-    if event not in events_wanted(submission.survey_id):
+    if event not in events_wanted(survey):
         return []
     ids = []
     # A savepoint: should this fail, the verdict's own transaction goes on unharmed.

@@ -9,17 +9,21 @@ from django.dispatch import Signal
 logger = logging.getLogger(__name__)
 
 # Sent inside the transaction that stores a verdict or an over-quota ending, with
-# `submission` and `event` ("valid", "invalid" or "over_quota"); a receiver that acts
-# outside the database defers that with transaction.on_commit.
+# `submission`, `event` ("valid", "invalid" or "over_quota") and `survey` (the
+# submission's survey as read in that transaction: its `updated` names its version); a
+# receiver that acts outside the database defers that with transaction.on_commit.
 submission_judged = Signal()
 
 
-def judged(submission, event: str) -> None:
+def judged(submission, event: str, survey=None) -> None:
     """Announce that `submission` was judged; a failing receiver never fails the caller."""
     from respondents.models import Submission
 
     for receiver, result in submission_judged.send_robust(
-        sender=Submission, submission=submission, event=event
+        sender=Submission,
+        submission=submission,
+        event=event,
+        survey=survey if survey is not None else submission.survey,
     ):
         if isinstance(result, Exception):
             logger.error(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from typing import Any
@@ -24,7 +25,7 @@ from audit import services as audit
 from fieldwork.memo import BoundedMemo
 from respondents import quality, signals, stats
 from respondents.models import QuotaSlot, Submission, Verdict, VerdictOverride
-from respondents.selectors import interview_median
+from respondents.selectors import MEDIAN_CACHE_SECONDS, interview_median
 from surveys.errors import SurveyError
 from surveys.expressions import parse, references
 from surveys.models import Question, Survey
@@ -149,10 +150,25 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
+# The running median as this worker last read it, per survey and window of
+# MEDIAN_CACHE_SECONDS: the shared cache already recomputes it once a window, and a
+# median of hundreds of interviews does not move with one more (ADR 0012).
+_MEDIANS = BoundedMemo("running medians for quality control", maxsize=32)
+
+
+def _median(survey: Survey) -> tuple[float, int]:
+    key = (survey.pk, int(time.time() // MEDIAN_CACHE_SECONDS))
+    median = _MEDIANS.get(key)
+    if median is None:
+        median = interview_median(survey)
+        _MEDIANS.set(key, median)
+    return median
+
+
 def _case(submission: Submission, survey: Survey, known: dict[str, Any]) -> quality.Case:
     answers = {**known, **submission.answers}
     checks = _questionnaire_checks(survey)
-    median, sample = interview_median(survey)
+    median, sample = _median(survey)
     return quality.Case(
         answers=answers,
         seconds=submission.seconds or 0.0,
@@ -293,7 +309,7 @@ def submission_validate(submission_id: int, *, force: bool = False) -> Submissio
         submission.verdict = verdict
         submission.validated = validated
         if verdict != previous:
-            signals.judged(submission, verdict)
+            signals.judged(submission, verdict, survey)
         if recorded is None and verdict == Verdict.VALID:
             survey_close_if_complete(survey)
         elif recorded:

@@ -267,3 +267,18 @@ def test_the_admin_refuses_a_webhook_url_that_is_not_http(kazakhstan):
     )
     assert "A webhook URL starts with https:// or http://." in response.content.decode()
     assert not kazakhstan.webhooks.exists()
+
+
+def test_a_webhook_added_or_paused_mid_fieldwork_applies_to_the_next_verdict(kazakhstan):
+    # Each process keeps what a survey version's webhooks want: a webhook's change must
+    # be a new version, or the verdicts after it would follow the old answer.
+    submission_validate(completed(kazakhstan, "before").pk)
+    assert not Delivery.objects.exists()
+    webhook = make_webhook(kazakhstan, "https://receiver.example/hook")
+    added = completed(kazakhstan, "after", age=44)
+    submission_validate(added.pk)
+    assert list(Delivery.objects.values_list("submission", flat=True)) == [added.pk]
+    webhook.active = False
+    webhook.save()
+    submission_validate(completed(kazakhstan, "paused", age=55).pk)
+    assert Delivery.objects.count() == 1
