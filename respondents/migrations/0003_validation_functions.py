@@ -96,13 +96,13 @@ BEGIN
         SELECT 1 FROM respondents_surveystats WHERE survey_id = p_survey
     ) OR (p_day_valid <> 0 AND NOT EXISTS (
         SELECT 1 FROM respondents_dailystats WHERE survey_id = p_survey AND day = p_day
-    )) OR EXISTS (
+    )) OR (p_rules <> '{}'::jsonb AND EXISTS (
         SELECT 1 FROM jsonb_object_keys(p_rules) AS changed(rule)
         WHERE NOT EXISTS (
             SELECT 1 FROM respondents_rulestats kept
             WHERE kept.survey_id = p_survey AND kept.rule = changed.rule
         )
-    ) THEN
+    )) THEN
         RETURN -1;
     END IF;
 
@@ -130,9 +130,11 @@ BEGIN
         UPDATE respondents_dailystats SET valid = valid + p_day_valid
         WHERE survey_id = p_survey AND day = p_day;
     END IF;
-    UPDATE respondents_rulestats kept SET failed = kept.failed + changed.value::integer
-    FROM jsonb_each_text(p_rules) AS changed
-    WHERE kept.survey_id = p_survey AND kept.rule = changed.key;
+    IF p_rules <> '{}'::jsonb THEN
+        UPDATE respondents_rulestats kept SET failed = kept.failed + changed.value::integer
+        FROM jsonb_each_text(p_rules) AS changed
+        WHERE kept.survey_id = p_survey AND kept.rule = changed.key;
+    END IF;
 
     UPDATE respondents_submission
     SET qc_verdict = p_qc_verdict, qc_results = p_results, verdict = p_verdict,
