@@ -1,17 +1,27 @@
 """Rate limits on the pages anyone can reach: respondents' links and the login forms.
 
-Counting is django-ratelimit's, in the shared cache; a request over a limit gets the
-429 page (`fieldwork.views.too_many_requests`). Limits are read from settings.RATE_LIMITS
+Counting is django-ratelimit's, in the shared cache (a respondent's two limits counted in
+one round trip to Redis, in its counters: `respondent_limited`); a request over a limit
+gets the 429 page (`fieldwork.views.too_many_requests`). Limits are read from settings.RATE_LIMITS
 at each request, so they can be set per deployment without code.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 
 from django.conf import settings
+from django.core.cache import caches
 from django.http import HttpRequest
+from django.utils.module_loading import import_string
+from django_ratelimit import ALL
+
+# Private helpers of django-ratelimit (pinned in requirements.txt), so that counting both
+# limits at once uses its keys and windows exactly; see respondent_limited.
+from django_ratelimit.core import EXPIRATION_FUDGE, _get_window, _make_cache_key, _split_rate
 from django_ratelimit.decorators import ratelimit
+from django_ratelimit.exceptions import Ratelimited
 
 from fieldwork.network import client_ip
 
@@ -36,10 +46,48 @@ def _username(group: str, request: HttpRequest) -> str:
     return (request.POST.get("username") or "").strip().lower()
 
 
+# The respondent's limits: (django-ratelimit group, key function, name in RATE_LIMITS).
+RESPONDENT_LIMITS = (
+    ("respondent-ip", _ip, "respondent_ip"),
+    ("respondent-link", _link, "respondent_link"),
+)
+
+
 def respondent_limited(view):
-    """Limit a respondent-facing view per address and per link."""
-    view = ratelimit(group="respondent-link", key=_link, rate=_rate("respondent_link"))(view)
-    return ratelimit(group="respondent-ip", key=_ip, rate=_rate("respondent_ip"))(view)
+    """Limit a respondent-facing view per address and per link.
+
+    Every respondent request counts against both limits. django-ratelimit counts each
+    with two round trips to the cache (`add`, then `incr`): on the project's Redis cache
+    both are counted in one (`fieldwork.cache.RedisCache.count_up`), in the same
+    counters, under the same keys and windows as django-ratelimit's, refused the same
+    way (its exception, so its middleware shows the 429 page). Any other cache (the
+    embedded default's memory) goes through django-ratelimit's decorators.
+    """
+    stacked = view
+    for group, key, name in reversed(RESPONDENT_LIMITS):
+        stacked = ratelimit(group=group, key=key, rate=_rate(name))(stacked)
+
+    @wraps(view)
+    def limited(request: HttpRequest, *args, **kwargs):
+        cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
+        if not getattr(settings, "RATELIMIT_ENABLE", True) or not hasattr(cache, "count_up"):
+            return stacked(request, *args, **kwargs)
+        counters, limits = {}, {}
+        for group, key, name in RESPONDENT_LIMITS:
+            rate = settings.RATE_LIMITS[name]
+            value = key(group, request)
+            limit, period = _split_rate(rate)
+            cache_key = _make_cache_key(group, _get_window(value, period), rate, value, ALL)
+            counters[cache_key] = period + EXPIRATION_FUDGE
+            limits[cache_key] = limit
+        counts = cache.count_up(counters)
+        if any(counts[cache_key] > limit for cache_key, limit in limits.items()):
+            request.limited = True
+            refusal = getattr(settings, "RATELIMIT_EXCEPTION_CLASS", Ratelimited)
+            raise (import_string(refusal) if isinstance(refusal, str) else refusal)()
+        return view(request, *args, **kwargs)
+
+    return limited
 
 
 def login_limited(view):

@@ -40,3 +40,40 @@ def test_incr_works_again_after_redis_forgot_its_scripts(redis_cache):
     assert redis_cache.incr("hits") == 2
     redis_cache._cache.get_client(write=True).script_flush()
     assert redis_cache.incr("hits") == 3
+
+
+def test_count_up_counts_several_counters_and_gives_new_ones_their_expiry(redis_cache):
+    assert redis_cache.count_up({"a": 60, "b": 30}) == {"a": 1, "b": 1}
+    assert redis_cache.count_up({"a": 60, "b": 30}) == {"a": 2, "b": 2}
+    client = redis_cache._cache.get_client()
+    assert 0 < client.ttl(redis_cache.make_and_validate_key("b")) <= 30
+    # The same stored value as add() and incr() write: one counter, whichever counts.
+    assert redis_cache.incr("a") == 3
+    redis_cache.delete_many(["a", "b"])
+
+
+@pytest.mark.django_db
+def test_both_respondent_limits_count_in_django_ratelimits_own_counters(settings):
+    from django.core.cache import cache
+    from django.test import RequestFactory
+    from django.urls import resolve
+    from django_ratelimit.core import get_usage
+
+    from fieldwork.ratelimits import RESPONDENT_LIMITS, respondent_limited
+
+    if not hasattr(cache, "count_up"):
+        pytest.skip("the cache is not Redis: django-ratelimit's decorators count")
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "respondent_link": "3/m"}
+    path = f"/s/{'t' * 43}/"
+    request = RequestFactory().get(path, REMOTE_ADDR="192.0.2.77")
+    request.resolver_match = resolve(path)
+    view = respondent_limited(lambda request, token: "answered")
+    assert [view(request, token="t" * 43) for _ in range(3)] == ["answered"] * 3
+    for group, key, name in RESPONDENT_LIMITS:
+        usage = get_usage(request, group=group, key=key, rate=settings.RATE_LIMITS[name])
+        assert usage["count"] == 3  # what django-ratelimit itself reads for this request
+    from django_ratelimit.exceptions import Ratelimited
+
+    with pytest.raises(Ratelimited):
+        view(request, token="t" * 43)
+    assert request.limited
