@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.safestring import SafeString
@@ -26,7 +27,8 @@ from respondents import flow
 from surveys.models import Question
 
 if TYPE_CHECKING:
-    from respondents.forms import PageForm
+    from respondents.forms import LanguageForm, PageForm
+    from surveys.models import Survey
 
 # A questionnaire of ~60 questions in two or three languages, each question in a few
 # states (empty, or holding one of its choices), fits many times over; a fragment is a
@@ -88,3 +90,21 @@ def fragment_key(form: PageForm, question: Question, current: dict[str, Any]) ->
         form.is_shown(question, current),
         tuple(values),
     )
+
+
+def language_choice_html(form: LanguageForm, survey: Survey) -> SafeString:
+    """Return the welcome page's language choice as crispy-forms renders it, kept likewise.
+
+    It depends on the survey's languages (its version), the interface language (its
+    label) and the language preselected; a choice with an error is rendered afresh.
+    """
+    field = form["language"]
+    version = flow.survey_version(survey)
+    if version is None or field.errors:
+        return as_crispy_field(field)
+    key = ("language choice", version, translation.get_language(), repr(field.value()))
+    html = _FRAGMENTS.get(key)
+    if html is None:
+        html = as_crispy_field(field)
+        _FRAGMENTS.set(key, html)
+    return html

@@ -135,8 +135,10 @@ def submission_show_page(submission: Submission) -> None:
     to run). On PostgreSQL its commit does not wait for the disk (~0.3 ms a page): the
     time is a measurement, not an answer, and a database crash in the next moment loses
     at most this timestamp, after which the page's time simply counts nothing
-    (`submission_save_page`), as in ADR 0011. Inside a caller's transaction the setting
-    applies to that transaction, which is why the respondent's view calls it outside one.
+    (`submission_save_page`), as in ADR 0011. psycopg2 sends the two statements as one
+    message, which PostgreSQL runs as one transaction; inside a caller's transaction the
+    setting would apply to all of it, which is why the respondent's view calls this
+    outside one.
     """
     now = timezone.now()
     table = Submission._meta.db_table
@@ -315,14 +317,15 @@ def submission_complete(submission: Submission) -> Submission:
     submission that has already ended changes nothing.
     """
     with transaction.atomic():
-        locked = (
-            # Lock the submission only: locking its survey too (select_related would)
-            # serialises every completion and deadlocks against validations, whose
-            # inserts of per-survey counts take a key-share lock on the survey row.
-            Submission.objects.select_for_update(of=("self",))
-            .select_related("respondent", "survey")
-            .get(pk=submission.pk)
-        )
+        # Lock the submission only: locking its survey too (a join would) serialises
+        # every completion and deadlocks against validations, whose inserts of
+        # per-survey counts take a key-share lock on the survey row.
+        locked = _locked(submission.pk)
+        # The respondent (what the panel knew of them is fixed once they started) and
+        # the survey the caller holds serve; otherwise they are read when needed.
+        for relation in (Submission.respondent.field, Submission.survey.field):
+            if relation.is_cached(submission):
+                relation.set_cached_value(locked, relation.get_cached_value(submission))
         if not locked.is_open:
             return locked
         answers = {**locked.respondent.known, **locked.answers}

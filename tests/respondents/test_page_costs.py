@@ -186,3 +186,22 @@ def test_the_one_statement_read_gives_what_the_orm_gives(kazakhstan, django_asse
     assert _fields(submission) == _fields(stored)
     assert submission.answers["age"] == 33 and submission.ended is not None
     assert selectors.respondent_for_link("x" * 43) is None
+
+
+def test_the_language_choice_from_the_memo_is_what_crispy_renders(kazakhstan):
+    from respondents.forms import LanguageForm
+
+    for preferred in ("kk", "ru"):
+        for interface in ("kk", "ru", "en"):
+            with translation.override(interface):
+                form = LanguageForm(kazakhstan, initial={"language": preferred})
+                fresh = as_crispy_field(form["language"])
+                assert rendering.language_choice_html(form, kazakhstan) == fresh
+                assert rendering.language_choice_html(form, kazakhstan) == fresh  # kept
+    memo.clear_all()
+    pages = []
+    for panel_id in ("p1", "p2"):  # rendered, then from the memo
+        person = Respondent_(invite(kazakhstan, panel_id, language="ru"))
+        pages.append(CSRF.sub("", person.client.get(f"/s/{person.token}/").content.decode()))
+    assert pages[0] == pages[1]
+    assert 'value="ru"' in pages[0] and "checked" in pages[0]
