@@ -72,7 +72,7 @@ class Questionnaire:
 
     @staticmethod
     def _load_pages(survey: Survey) -> list[Page]:
-        return list(
+        pages = list(
             Page.objects.filter(survey=survey).prefetch_related(
                 Prefetch(
                     "questions",
@@ -87,17 +87,37 @@ class Questionnaire:
                 )
             )
         )
+        # The skip-logic walk asks for a page's questions and a question's answer names
+        # thousands of times a request; `page.questions.all()` builds a manager and a
+        # queryset each time. Plain lists, made once here (before the pages are cached
+        # or shared), serve them (`questions_of`, `answer_names`).
+        for page in pages:
+            page.question_list = list(page.questions.all())
+            for question in page.question_list:
+                question.answer_name_list = _answer_names(question)
+        return pages
 
     def page(self, name: str) -> Page | None:
         return next((page for page in self.pages if page.name == name), None)
 
     def questions(self):
         for page in self.pages:
-            yield from page.questions.all()
+            yield from questions_of(page)
+
+
+def questions_of(page: Page) -> list[Question]:
+    """Return the page's questions in order (the list kept at loading, when there is one)."""
+    listed = page.__dict__.get("question_list")
+    return listed if listed is not None else list(page.questions.all())
 
 
 def answer_names(question: Question) -> list[str]:
     """Return the answer variables a question fills: its own, or each grid row's."""
+    listed = question.__dict__.get("answer_name_list")
+    return listed if listed is not None else _answer_names(question)
+
+
+def _answer_names(question: Question) -> list[str]:
     if question.type == Question.Type.GRID:
         return [row.variable for row in question.rows.all()]
     if question.type == Question.Type.NOTE:
@@ -118,24 +138,30 @@ def depends_on_page(question: Question, page: Page) -> bool:
     """Return whether the question's skip logic reads an answer given on its own page."""
     if not question.relevant:
         return False
-    names = {name for other in page.questions.all() for name in answer_names(other)}
+    names = {name for other in questions_of(page) for name in answer_names(other)}
     return bool(references(parse(question.relevant)) & names)
 
 
 def page_is_shown(page: Page, answers: Mapping[str, Any], known: Mapping[str, Any]) -> bool:
     """A page shows when its own condition holds and it has a question to show."""
-    if not evaluator(answers, known).holds(page.relevant):
+    return _page_is_shown(page, evaluator(answers, known))
+
+
+def _page_is_shown(page: Page, answers: Evaluator) -> bool:
+    # One evaluator (one merged dict of answers) for every condition of the walk.
+    if not answers.holds(page.relevant):
         return False
     return any(
-        is_relevant(question, answers, known) or depends_on_page(question, page)
-        for question in page.questions.all()
+        answers.holds(question.relevant) or depends_on_page(question, page)
+        for question in questions_of(page)
     )
 
 
 def shown_pages(
     questionnaire: Questionnaire, answers: Mapping[str, Any], known: Mapping[str, Any]
 ) -> list[Page]:
-    return [page for page in questionnaire.pages if page_is_shown(page, answers, known)]
+    current = evaluator(answers, known)
+    return [page for page in questionnaire.pages if _page_is_shown(page, current)]
 
 
 def discard_hidden(
@@ -149,7 +175,7 @@ def discard_hidden(
     kept: dict[str, Any] = {}
     for page in questionnaire.pages:
         page_shown = evaluator(kept, known).holds(page.relevant)
-        for question in page.questions.all():
+        for question in questions_of(page):
             if page_shown and is_relevant(question, kept, known):
                 for name in answer_names(question):
                     if name in answers:
@@ -163,8 +189,9 @@ def page_is_answered(page: Page, answers: Mapping[str, Any], known: Mapping[str,
     A page answered once can lose that: an answer changed on an earlier page may bring
     in a required question on it that the respondent never saw.
     """
-    for question in page.questions.all():
-        if question.required and is_relevant(question, answers, known):
+    current = evaluator(answers, known)
+    for question in questions_of(page):
+        if question.required and current.holds(question.relevant):
             for name in answer_names(question):
                 if answers.get(name, known.get(name)) in (None, "", []):
                     return False

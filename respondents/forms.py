@@ -85,7 +85,7 @@ class PageForm(forms.Form):
         self.known = known
         kwargs.setdefault("initial", {**known, **answers})
         super().__init__(*args, **kwargs)
-        self.questions = list(page.questions.all())
+        self.questions = list(flow.questions_of(page))
         for question in self.questions:
             self._add_fields(question)
 

@@ -206,7 +206,9 @@ def submission_save_page(
             return locked
         page = questionnaire.page(page_name)
         # The page's answers replace what it held before: an answer cleared is gone.
-        on_page = {n for q in page.questions.all() for n in flow.answer_names(q)} if page else set()
+        on_page = (
+            {n for q in flow.questions_of(page) for n in flow.answer_names(q)} if page else set()
+        )
         kept = {name: value for name, value in locked.answers.items() if name not in on_page}
         answers = flow.discard_hidden(questionnaire, {**kept, **page_answers}, known)
         shown = {p.name for p in flow.shown_pages(questionnaire, answers, known)}
@@ -280,7 +282,7 @@ def is_eligible(page, answers: Mapping[str, Any]) -> bool:
     evaluator = Evaluator(answers)
     return all(
         evaluator.holds(question.screening, current=answers[question.variable])
-        for question in page.questions.all()
+        for question in flow.questions_of(page)
         if question.screening and question.variable in answers
     )
 
