@@ -83,6 +83,7 @@ class PageForm(forms.Form):
         self.language = language
         self.answers = answers
         self.known = known
+        self._choice_lists: dict[int, list[tuple[str, str]]] = {}
         kwargs.setdefault("initial", {**known, **answers})
         super().__init__(*args, **kwargs)
         self.questions = list(flow.questions_of(page))
@@ -93,9 +94,13 @@ class PageForm(forms.Form):
         return self.survey.text(value, self.language)
 
     def _choices(self, question: Question) -> list[tuple[str, str]]:
-        return [
-            (choice.value, self.text(choice.label)) for choice in question.choice_list.choices.all()
-        ]
+        # A grid asks once per row and once for its scale: build the list once per form.
+        if question.pk not in self._choice_lists:
+            self._choice_lists[question.pk] = [
+                (choice.value, self.text(choice.label))
+                for choice in question.choice_list.choices.all()
+            ]
+        return self._choice_lists[question.pk]
 
     def _add_fields(self, question: Question) -> None:
         label = self.text(question.label)

@@ -241,6 +241,7 @@ def submission_ingest(survey: Survey, interview: Interview) -> Submission:
                 submission.answers,
                 known,
                 _form_data(page, answers, known),
+                survey=survey,
             )
             form.is_valid()
             for name, messages in form.errors.items():

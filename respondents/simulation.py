@@ -226,9 +226,11 @@ def simulate_fieldwork(
             if page is None:
                 submission = services.submission_complete(submission)
                 break
-            empty = PageForm(page, submission.language, submission.answers, known)
+            empty = PageForm(page, submission.language, submission.answers, known, survey=survey)
             data = answerer.page(empty, known)
-            form = PageForm(page, submission.language, submission.answers, known, data)
+            form = PageForm(
+                page, submission.language, submission.answers, known, data, survey=survey
+            )
             if not form.is_valid():
                 raise RuntimeError(f"simulated answers were refused on {page.name}: {form.errors}")
             seconds = _page_seconds(rng, behaviour, len(form.questions))
