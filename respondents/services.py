@@ -100,18 +100,25 @@ def submission_start(
     survey = respondent.survey
     if language not in survey.languages:
         language = survey.default_language
+    fields = {
+        "survey": survey,
+        "language": language,
+        # A header can carry NUL, which PostgreSQL refuses in text.
+        "user_agent": CONTROL_CHARACTERS.sub("", user_agent)[:500],
+        "ip_hash": ip_hash(ip),
+    }
+    relation = Respondent.submission.related
     try:
         with transaction.atomic():
-            submission, created = Submission.objects.get_or_create(
-                respondent=respondent,
-                defaults={
-                    "survey": survey,
-                    "language": language,
-                    # A header can carry NUL, which PostgreSQL refuses in text.
-                    "user_agent": CONTROL_CHARACTERS.sub("", user_agent)[:500],
-                    "ip_hash": ip_hash(ip),
-                },
-            )
+            if relation.is_cached(respondent) and relation.get_cached_value(respondent) is None:
+                # The caller has just read that there is none (the respondent's link
+                # does): insert at once, without get_or_create's read and savepoint.
+                submission = Submission.objects.create(respondent=respondent, **fields)
+                created = True
+            else:
+                submission, created = Submission.objects.get_or_create(
+                    respondent=respondent, defaults=fields
+                )
             if created:
                 stats.count(survey.pk, started=1)
     except IntegrityError:  # a second click raced the first one

@@ -205,3 +205,18 @@ def test_the_language_choice_from_the_memo_is_what_crispy_renders(kazakhstan):
         pages.append(CSRF.sub("", person.client.get(f"/s/{person.token}/").content.decode()))
     assert pages[0] == pages[1]
     assert 'value="ru"' in pages[0] and "checked" in pages[0]
+
+
+def test_a_second_start_racing_the_first_gets_the_same_submission(kazakhstan):
+    from respondents.models import SurveyStats
+    from respondents.services import submission_start
+
+    respondent = invite(kazakhstan, region="almaty_city")
+    # Two requests that both read "no submission yet" before either started one.
+    first_read = selectors.respondent_for_link(respondent.token)
+    second_read = selectors.respondent_for_link(respondent.token)
+    first = submission_start(first_read, "ru")
+    second = submission_start(second_read, "kk")
+    assert second.pk == first.pk and second.language == "ru"
+    assert Submission.objects.filter(respondent=respondent).count() == 1
+    assert SurveyStats.objects.get(survey=kazakhstan).started == 1
