@@ -161,13 +161,17 @@ def submission_show_page(submission: Submission) -> None:
 
 
 def matching_cells(survey: Survey, answers: Mapping[str, Any]) -> list[QuotaCell]:
-    """Return the survey's quota cells whose condition the answers meet, in id order."""
+    """Return the survey's quota cells whose condition the answers meet, in id order.
+
+    Only what deciding needs is read (name, condition, hard or not): every cell is read
+    at each completion, and its translated label and counts are not needed to take a
+    slot (the guarded UPDATE reads the counts where they are).
+    """
     evaluator = Evaluator(answers)
-    return [
-        cell
-        for cell in QuotaCell.objects.filter(survey=survey).order_by("pk")
-        if evaluator.holds(cell.condition)
-    ]
+    cells = (
+        QuotaCell.objects.filter(survey=survey).order_by("pk").only("name", "condition", "is_hard")
+    )
+    return [cell for cell in cells if evaluator.holds(cell.condition)]
 
 
 def full_cell(survey: Survey, answers: Mapping[str, Any]) -> str | None:
