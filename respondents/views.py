@@ -13,7 +13,6 @@ from integrations.providers import exit_url
 from respondents import flow, selectors, services
 from respondents.forms import LanguageForm, PageForm
 from respondents.models import Respondent, Submission
-from respondents.selectors import submission_of
 from respondents.tokens import is_well_formed
 from surveys.models import Survey
 
@@ -66,7 +65,7 @@ def entry(request: HttpRequest, token: str) -> HttpResponse:
     """Show the welcome and language choice, or send the respondent where they left off."""
     respondent = _respondent(token)
     survey = respondent.survey
-    submission = submission_of(respondent)
+    submission = selectors.submission_of(respondent)
     if submission is not None:
         if not submission.is_open:
             return _end_page(request, submission)
@@ -92,7 +91,7 @@ def entry(request: HttpRequest, token: str) -> HttpResponse:
 def resume(request: HttpRequest, token: str) -> HttpResponse:
     """Send the respondent to the first page they have not answered."""
     respondent = _respondent(token)
-    submission = submission_of(respondent)
+    submission = selectors.submission_of(respondent)
     if submission is None:
         return redirect("respondents:entry", token=token)
     if not submission.is_open:
@@ -112,7 +111,7 @@ def resume(request: HttpRequest, token: str) -> HttpResponse:
 def page(request: HttpRequest, token: str, page: str) -> HttpResponse:
     """Show one page of questions; on Next, validate and store it, then move on."""
     respondent = _respondent(token)
-    submission = submission_of(respondent)
+    submission = selectors.submission_of(respondent)
     if submission is None:
         return redirect("respondents:entry", token=token)
     if not submission.is_open:
@@ -184,7 +183,7 @@ def page(request: HttpRequest, token: str, page: str) -> HttpResponse:
 def change_language(request: HttpRequest, token: str) -> HttpResponse:
     """Switch the questionnaire's language mid-way; answers stay as they are."""
     respondent = _respondent(token)
-    submission = submission_of(respondent)
+    submission = selectors.submission_of(respondent)
     if submission is None:
         raise Http404
     form = LanguageForm(respondent.survey, request.POST)
