@@ -20,15 +20,24 @@ _ALL: list[BoundedMemo] = []
 
 
 class BoundedMemo:
-    """A least-recently-used map holding at most `maxsize` entries (thread-safe)."""
+    """A least-recently-used map of at most `maxsize` entries (thread-safe).
 
-    def __init__(self, name: str, maxsize: int) -> None:
+    With `max_chars`, string values also total at most that many characters: the least
+    recently used go first, and a longer value than that is not kept at all.
+    """
+
+    def __init__(self, name: str, maxsize: int, *, max_chars: int | None = None) -> None:
         self.name = name
         self.maxsize = maxsize
+        self.max_chars = max_chars
         self._entries: OrderedDict[Hashable, Any] = OrderedDict()
+        self._chars = 0
         # gunicorn's threaded workers serve requests of one process side by side.
         self._lock = threading.Lock()
         _ALL.append(self)
+
+    def _size(self, value: Any) -> int:
+        return len(value) if self.max_chars is not None and isinstance(value, str) else 0
 
     def get(self, key: Hashable, default: Any = None) -> Any:
         with self._lock:
@@ -39,15 +48,24 @@ class BoundedMemo:
             return value
 
     def set(self, key: Hashable, value: Any) -> None:
+        size = self._size(value)
+        if self.max_chars is not None and size > self.max_chars:
+            return
         with self._lock:
+            if key in self._entries:
+                self._chars -= self._size(self._entries.pop(key))
             self._entries[key] = value
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.maxsize:
-                self._entries.popitem(last=False)
+            self._chars += size
+            while len(self._entries) > self.maxsize or (
+                self.max_chars is not None and self._chars > self.max_chars
+            ):
+                _key, dropped = self._entries.popitem(last=False)
+                self._chars -= self._size(dropped)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._chars = 0
 
     def __len__(self) -> int:
         return len(self._entries)

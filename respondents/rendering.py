@@ -28,12 +28,12 @@ from surveys.models import Question
 
 if TYPE_CHECKING:
     from respondents.forms import LanguageForm, PageForm
-    from surveys.models import Survey
+    from surveys.models import Page, Survey
 
 # A questionnaire of ~60 questions in two or three languages, each question in a few
-# states (empty, or holding one of its choices), fits many times over; a fragment is a
-# few kilobytes, so the memo stays within ~10 MB.
-_FRAGMENTS = BoundedMemo("question fragments", maxsize=4096)
+# states (empty, or holding one of its choices), fits many times over. A fragment is ~3
+# kilobytes (a grid up to ~20): the memo keeps at most 4 million characters, 8 MB or so.
+_FRAGMENTS = BoundedMemo("question fragments", maxsize=4096, max_chars=4_000_000)
 TEMPLATE = "respondents/question.html"
 # Longer values (a long number, a list of many ticked boxes) are rendered, not kept.
 MAX_KEPT_VALUE = 200
@@ -57,6 +57,62 @@ def question_html(form: PageForm, question: Question, current: dict[str, Any]) -
     return html
 
 
+def page_questions(
+    page: Page, survey: Survey, language: str, answers: dict[str, Any], known: dict[str, Any]
+) -> list[SafeString]:
+    """Return the questions of a page shown afresh (no answers posted), as HTML, in order.
+
+    What `PageForm(...).rendered_questions()` returns, without building the form when
+    every question is in the memo: a form that nothing has been posted to renders each
+    question from its initial values (what the panel knew, then the answers stored),
+    so those stand for the field values in the key. The form is built for the first
+    question not kept, and renders it as always.
+    """
+    from respondents.forms import PageForm
+
+    initial = {**known, **answers}
+    form = None
+    shown = flow.evaluator(answers, known)  # PageForm._current() of an unbound form
+    html = []
+    for question in flow.questions_of(page):
+        key = _unbound_key(survey, language, question, initial, shown.holds(question.relevant))
+        fragment = _FRAGMENTS.get(key) if key is not None else None
+        if fragment is None:
+            if form is None:
+                form = PageForm(page, language, answers, known, survey=survey)
+            fragment = render(form, question, form._current())
+            if key is not None:
+                _FRAGMENTS.set(key, fragment)
+        html.append(fragment)
+    return html
+
+
+def _unbound_key(
+    survey: Survey, language: str, question: Question, initial: dict[str, Any], shown: bool
+) -> tuple | None:
+    values = _kept_values(
+        question, [(name, initial.get(name)) for name in flow.answer_names(question)]
+    )
+    version = flow.survey_version(survey)
+    if values is None or version is None:
+        return None
+    return ("unbound", version, language, translation.get_language(), question.pk, shown, values)
+
+
+def _kept_values(question: Question, values: list[tuple[str, Any]]) -> tuple | None:
+    """Return the fields' values as a key, or None when they are not to be kept."""
+    kept = []
+    for name, value in values:
+        if value in (None, "", []):
+            value = None
+        elif question.type in FREE_TEXT:
+            return None
+        kept.append((name, type(value).__name__, repr(value)))
+    if sum(len(text) for _name, _type, text in kept) > MAX_KEPT_VALUE:
+        return None
+    return tuple(kept)
+
+
 def render(form: PageForm, question: Question, current: dict[str, Any]) -> SafeString:
     """Render the question afresh, through crispy-forms (the memo's source)."""
     return render_to_string(TEMPLATE, {"block": form.block(question, current)})
@@ -67,18 +123,11 @@ def fragment_key(form: PageForm, question: Question, current: dict[str, Any]) ->
     version = flow.survey_version(form.survey)
     if version is None:
         return None
-    values = []
-    for name in flow.answer_names(question):
-        field = form[name]
-        if field.errors:
-            return None
-        value = field.value()
-        if value in (None, "", []):
-            value = None
-        elif question.type in FREE_TEXT:
-            return None
-        values.append((name, type(value).__name__, repr(value)))
-    if sum(len(value) for _name, _type, value in values) > MAX_KEPT_VALUE:
+    fields = [form[name] for name in flow.answer_names(question)]
+    if any(field.errors for field in fields):
+        return None
+    values = _kept_values(question, [(field.name, field.value()) for field in fields])
+    if values is None:
         return None
     return (
         version,
@@ -88,7 +137,7 @@ def fragment_key(form: PageForm, question: Question, current: dict[str, Any]) ->
         translation.get_language(),
         question.pk,
         form.is_shown(question, current),
-        tuple(values),
+        values,
     )
 
 

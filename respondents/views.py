@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from fieldwork.network import client_ip
 from integrations.providers import exit_url
-from respondents import flow, selectors, services
+from respondents import flow, rendering, selectors, services
 from respondents.forms import LanguageForm, PageForm
 from respondents.models import Respondent, Submission
 from respondents.tokens import is_well_formed
@@ -136,29 +136,40 @@ def page(request: HttpRequest, token: str, page: str) -> HttpResponse:
         return redirect("respondents:page", token=token, page=(previous or current).name)
 
     with translation.override(submission.language):
-        form = PageForm(
-            current,
-            submission.language,
-            answers,
-            known,
-            request.POST or None,
-            survey=submission.survey,
-        )
-        if request.method == "POST" and form.is_valid():
-            submission = services.submission_save_page(
-                submission, questionnaire, current.name, form.page_answers
+        if request.method == "POST":
+            form = PageForm(
+                current,
+                submission.language,
+                answers,
+                known,
+                request.POST or None,
+                survey=submission.survey,
             )
-            if not submission.is_open:
-                return _end_page(request, submission)
-            following = flow.neighbour_page(questionnaire, submission.answers, known, current, +1)
-            target = following or flow.resume_page(
-                questionnaire, submission.answers, known, submission.pages_done
-            )
-            if target is None:
-                return redirect("respondents:resume", token=token)
-            return redirect("respondents:page", token=token, page=target.name)
-        if request.method == "GET":
+            if form.is_valid():
+                submission = services.submission_save_page(
+                    submission, questionnaire, current.name, form.page_answers
+                )
+                if not submission.is_open:
+                    return _end_page(request, submission)
+                following = flow.neighbour_page(
+                    questionnaire, submission.answers, known, current, +1
+                )
+                target = following or flow.resume_page(
+                    questionnaire, submission.answers, known, submission.pages_done
+                )
+                if target is None:
+                    return redirect("respondents:resume", token=token)
+                return redirect("respondents:page", token=token, page=target.name)
+            questions, has_errors = form.rendered_questions(), bool(form.errors)
+        else:
+            form = None
             services.submission_show_page(submission)
+            # Nothing posted: the questions come from the process's memo, and the page
+            # form is built only to render one not kept yet.
+            questions = rendering.page_questions(
+                current, submission.survey, submission.language, answers, known
+            )
+            has_errors = False
         return _render(
             request,
             "respondents/page.html",
@@ -168,7 +179,9 @@ def page(request: HttpRequest, token: str, page: str) -> HttpResponse:
                 "submission": submission,
                 "page": current,
                 "page_title": submission.survey.text(current.title, submission.language),
-                "form": form,
+                "form": form,  # the answers refused, when they were
+                "questions": questions,
+                "has_errors": has_errors,
                 "progress": flow.progress(questionnaire, answers, known, current),
                 "is_first": flow.neighbour_page(questionnaire, answers, known, current, -1) is None,
                 "answers": {**known, **answers},

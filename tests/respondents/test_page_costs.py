@@ -140,6 +140,19 @@ def test_a_memo_keeps_at_most_its_size_dropping_the_least_recently_used():
     assert (kept.get("a"), kept.get("c")) == (1, 3)
 
 
+def test_a_memo_of_texts_keeps_at_most_its_characters():
+    kept = BoundedMemo("test", maxsize=100, max_chars=10)
+    kept.set("a", "x" * 4)
+    kept.set("b", "y" * 4)
+    kept.set("c", "z" * 4)  # 12 characters: "a", the least recently used, goes
+    assert (kept.get("a"), kept.get("b"), kept.get("c")) == (None, "y" * 4, "z" * 4)
+    kept.set("b", "w" * 2)  # replacing a value counts its new length only
+    kept.set("d", "v" * 4)
+    assert len(kept) == 3
+    kept.set("huge", "u" * 11)  # longer than the whole memo: never kept
+    assert kept.get("huge") is None and len(kept) == 3
+
+
 def test_a_page_shown_costs_at_most_two_statements(kazakhstan, django_assert_max_num_queries):
     person = Respondent_(invite(kazakhstan, region="almaty_city"))
     first = person.current_page(person.start("ru"))
@@ -220,3 +233,31 @@ def test_a_second_start_racing_the_first_gets_the_same_submission(kazakhstan):
     assert second.pk == first.pk and second.language == "ru"
     assert Submission.objects.filter(respondent=respondent).count() == 1
     assert SurveyStats.objects.get(survey=kazakhstan).started == 1
+
+
+def test_a_page_shown_afresh_is_what_its_page_form_renders(kazakhstan):
+    known = {"region": "almaty_city", "age": 34, "gender": "female"}
+    answers = {"education": "higher", "impress": ["growth"], "proj_khorgos": "1"}
+    questionnaire = flow.Questionnaire.load(kazakhstan)
+    for language in kazakhstan.languages:
+        with translation.override(language):
+            for page in questionnaire.pages:
+                form = PageForm(page, language, answers, known, survey=kazakhstan)
+                fresh = [rendering.render(form, q, form._current()) for q in form.questions]
+                memo.clear_all()
+                assert rendering.page_questions(page, kazakhstan, language, answers, known) == fresh
+                # Now from the memo, without a form; and the form's own way agrees.
+                assert rendering.page_questions(page, kazakhstan, language, answers, known) == fresh
+                assert form.rendered_questions() == fresh
+
+
+def test_a_page_shown_afresh_from_the_memo_builds_no_form(kazakhstan, monkeypatch):
+    questionnaire = flow.Questionnaire.load(kazakhstan)
+    page = questionnaire.pages[1]
+    first = rendering.page_questions(page, kazakhstan, "ru", {}, {})
+
+    def no_form(*args, **kwargs):
+        raise AssertionError("a page form was built")
+
+    monkeypatch.setattr("respondents.forms.PageForm.__init__", no_form)
+    assert rendering.page_questions(page, kazakhstan, "ru", {}, {}) == first
