@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import secrets
@@ -47,7 +48,12 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=8, help="concurrent locust users")
     parser.add_argument("--seconds", type=int, default=30, help="length of each phase")
     parser.add_argument("--web-workers", type=int, default=3, help="gunicorn workers")
-    parser.add_argument("--respondents", type=int, default=400, help="panel members invited")
+    parser.add_argument(
+        "--respondents",
+        type=int,
+        default=1200,
+        help="panel members invited (more than the phase can finish: see prepare_respondents)",
+    )
     parser.add_argument("--port", type=int, default=8799)
     args = parser.parse_args()
 
@@ -148,11 +154,17 @@ def main() -> None:
 def prepare_respondents(count: int) -> list[dict]:
     """Invite `count` panel members; return each one's token, language and page answers.
 
-    Regions are spread over the quota cells in proportion to their targets (so no hard
-    cell fills while there are at most 813), ages are eligible, and the answers are those
-    of simulation's careful respondent, checked by the page form exactly as the server
-    will check them.
+    Regions are spread over the quota cells in proportion to their targets, ages are
+    eligible, and the answers are those of simulation's careful respondent, checked by
+    the page form exactly as the server will check them.
+
+    The panel must outlast the phase: walks are 17 requests, so 400 members cap a 30 s
+    phase at ~227 requests a second however fast the server is, and the survey's 813
+    places at ~460. When more members are invited than the cells hold, every cell's target
+    and the sample target are multiplied until they fit: the same cells and the same walk,
+    only larger, so no hard cell fills and the survey does not close during the run.
     """
+    from django.db.models import F
     from django.utils.datastructures import MultiValueDict
 
     from respondents import flow
@@ -171,7 +183,11 @@ def prepare_respondents(count: int) -> list[dict]:
         if match and match["variable"] == "region":
             cells[match["value"]] = cell.target
     if count > sum(cells.values()):
-        raise SystemExit(f"at most {sum(cells.values())} respondents fit the quota cells")
+        larger = math.ceil(count / sum(cells.values()))
+        survey.quota_cells.update(target=F("target") * larger)
+        Survey.objects.filter(pk=survey.pk).update(sample_target=F("sample_target") * larger)
+        cells = {region: target * larger for region, target in cells.items()}
+        print(f"quota targets multiplied by {larger} so that {count} members fit")
     regions = [
         region
         for region, seats in allocate_largest_remainder(count, cells).items()

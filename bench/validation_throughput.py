@@ -1,10 +1,14 @@
 """Validation throughput of a real Celery worker, as a ratio against a no-op task.
 
-Both run in one process of one worker (solo pool), on the same Redis broker and result
-backend, in the same run: the ratio says how much of a worker's time quality control
-itself costs. Target: validation at least 0.5 of the no-op rate.
+Both run on the same worker, the same Redis broker and result backend, in the same run:
+the ratio says how much of a worker's time quality control itself costs. By default the
+worker is one process (solo pool), which measures the cost per process; `--concurrency 2`
+runs it as the Procfile deploys it (prefork, two processes on this 2-core machine), where
+one process validates while the other waits for PostgreSQL. Target: validation at least
+0.5 of the no-op rate.
 
-    .venv/bin/python bench/validation_throughput.py [--submissions 400]
+    .venv/bin/python bench/validation_throughput.py [--submissions 400] [--rounds 3]
+        [--concurrency 2]
 
 Needs the machine's PostgreSQL and Redis; uses the database fieldwork_bench (created and
 migrated here) and Redis databases 11, 12 and 15, which it empties.
@@ -32,6 +36,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--submissions", type=int, default=400)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=0,
+        help="worker processes (prefork pool, as the Procfile runs it); 0: one solo process",
+    )
     args = parser.parse_args()
     os.environ.update(
         DATABASE_URL=DATABASE,
@@ -79,7 +89,11 @@ def main() -> None:
             "-A",
             "bench.worker_app",
             "worker",
-            "--pool=solo",
+            *(
+                ["--pool=solo"]
+                if not args.concurrency
+                else ["--pool=prefork", f"--concurrency={args.concurrency}"]
+            ),
             "--without-heartbeat",
             "--without-mingle",
             "--without-gossip",

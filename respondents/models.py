@@ -68,9 +68,10 @@ class Submission(models.Model):
         Respondent, on_delete=models.CASCADE, related_name="submission"
     )
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="submissions")
-    status = models.CharField(
-        max_length=15, choices=Status.choices, default=Status.IN_PROGRESS, db_index=True
-    )
+    # No index of their own on status and verdict: the composite indexes below serve
+    # every query by them, and each index is written again whenever a submission's status
+    # or verdict changes (once per page's end and per verdict).
+    status = models.CharField(max_length=15, choices=Status.choices, default=Status.IN_PROGRESS)
     language = models.CharField(max_length=15)
     answers = models.JSONField(default=dict, blank=True)
     pages_done = models.JSONField(
@@ -87,9 +88,7 @@ class Submission(models.Model):
     user_agent = models.CharField(max_length=500, blank=True)
     ip_hash = models.CharField(max_length=64, blank=True)
     # Quality control: what the rules said, and the verdict in force (an override wins).
-    verdict = models.CharField(
-        max_length=10, choices=Verdict.choices, default=Verdict.PENDING, db_index=True
-    )
+    verdict = models.CharField(max_length=10, choices=Verdict.choices, default=Verdict.PENDING)
     qc_verdict = models.CharField(max_length=10, choices=Verdict.choices, blank=True)
     qc_results = models.JSONField(
         default=dict, blank=True, help_text=_("Each rule's version, result and reason.")
