@@ -218,8 +218,9 @@ def prepare_respondents(count: int) -> list[dict]:
         done: list[str] = []
         pages: dict[str, list[tuple[str, str]]] = {}
         while (page := flow.resume_page(questionnaire, answers, known, done)) is not None:
-            data: MultiValueDict = answerer.page(PageForm(page, language, answers, known), known)
-            form = PageForm(page, language, answers, known, data)
+            empty = PageForm(page, language, answers, known, survey=survey)
+            data: MultiValueDict = answerer.page(empty, known)
+            form = PageForm(page, language, answers, known, data, survey=survey)
             if not form.is_valid():
                 raise RuntimeError(f"prepared answers refused on {page.name}: {form.errors}")
             on_page = {n for q in page.questions.all() for n in flow.answer_names(q)}

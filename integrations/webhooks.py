@@ -65,16 +65,18 @@ def payload_of(submission: Submission, event: str, delivery_uid: str) -> dict:
     }
 
 
-# The events the active webhooks of a survey version want, kept by each process: a
-# webhook's change is a change of its survey (`survey_changed` moves `updated` in the same
-# transaction), so what one version wants never changes (ADR 0012), and a verdict asks
-# neither Redis nor the database whether to write a delivery.
+# The events the active webhooks of a survey version want, kept by each process: saving or
+# deleting a webhook changes its survey (`survey_changed` moves `updated`), so what one
+# version wants does not change (ADR 0012), and a verdict asks neither Redis nor the
+# database whether to write a delivery. The key also carries a five-minute window, a
+# safety net for a change made without the model's signals (a queryset update, SQL).
 _WANTED = BoundedMemo("webhook events per survey version", maxsize=64)
+WANTED_WINDOW_SECONDS = 300
 
 
 def events_wanted(survey: Survey) -> frozenset[str]:
     """The events some active webhook of the survey (as of its version in hand) wants."""
-    key = (survey.pk, survey.updated)
+    key = (survey.pk, survey.updated, int(time.time() // WANTED_WINDOW_SECONDS))
     wanted = _WANTED.get(key)
     if wanted is None:
         wanted = frozenset(

@@ -28,8 +28,9 @@ def survey_version(survey: Survey) -> str | None:
     """Return the key of the survey's questionnaire as it stands, None for a draft.
 
     A draft's questions change without the survey being saved, so nothing derived from
-    a draft may be kept; a live or closed survey's questionnaire cannot change, and going
-    live (or any status change) moves `updated`.
+    a draft may be kept; a live or closed survey's questionnaire cannot change, and every
+    status change by `survey_set_status` (going live, back to draft) moves `updated`. (A
+    survey closing itself at its target does not; nothing kept depends on its status.)
     """
     if survey.status == Survey.Status.DRAFT:
         return None

@@ -73,13 +73,13 @@ class PageForm(forms.Form):
         answers: dict[str, Any],
         known: dict[str, Any],
         *args,
-        survey: Survey | None = None,
+        survey: Survey,
         **kwargs,
     ) -> None:
         self.page = page
         # The questionnaire's pages are shared by the process's requests (flow.Questionnaire):
-        # callers pass their request's survey rather than have `page.survey` loaded onto one.
-        self.survey = survey if survey is not None else page.survey
+        # callers pass their request's survey; `page.survey` would be loaded onto a shared page.
+        self.survey = survey
         self.language = language
         self.answers = answers
         self.known = known

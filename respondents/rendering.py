@@ -7,10 +7,11 @@ the question shows, and the values in its fields: every respondent at the same p
 the same bytes. So each rendering is kept in a bounded per-process memo under exactly
 those inputs (ADR 0012), and a page is assembled from them.
 
-Not kept: a question with an error (its message may quote what was typed, and errors are
-rare), a text answer someone typed (people's words stay out of process memory, and their
-variety would only churn the memo), anything of a draft survey (its questions change
-without a new version).
+Not kept: a question holding any value but its own choices (a text, a number or a date
+someone typed, or the panel knew: people's data stay out of process memory, and their
+variety would only churn the memo), a question with an error (its message may quote
+what was typed), anything a respondent posted (a page posted is only shown again when
+refused), anything of a draft survey (its questions change without a new version).
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ _FRAGMENTS = BoundedMemo("question fragments", maxsize=4096, max_chars=4_000_000
 TEMPLATE = "respondents/question.html"
 # Longer values (a long number, a list of many ticked boxes) are rendered, not kept.
 MAX_KEPT_VALUE = 200
-FREE_TEXT = (Question.Type.TEXT, Question.Type.LONG_TEXT)
+# The questions whose values are their own choices; any other holds what a person typed.
+CHOICES = (Question.Type.SINGLE, Question.Type.MULTIPLE, Question.Type.GRID)
 
 
 def question_html(form: PageForm, question: Question, current: dict[str, Any]) -> SafeString:
@@ -100,17 +102,32 @@ def _unbound_key(
 
 
 def _kept_values(question: Question, values: list[tuple[str, Any]]) -> tuple | None:
-    """Return the fields' values as a key, or None when they are not to be kept."""
+    """Return the fields' values as a key, or None when they are not to be kept.
+
+    Only empty fields and the question's own choices are kept: never a value a person
+    typed (or the panel knew) and never an unknown value someone posted.
+    """
+    choices = None
     kept = []
     for name, value in values:
         if value in (None, "", []):
             value = None
-        elif question.type in FREE_TEXT:
-            return None
+        else:
+            if choices is None:
+                choices = _choice_values(question)
+            items = value if isinstance(value, list) else [value]
+            if not all(isinstance(item, str) and item in choices for item in items):
+                return None
         kept.append((name, type(value).__name__, repr(value)))
     if sum(len(text) for _name, _type, text in kept) > MAX_KEPT_VALUE:
         return None
     return tuple(kept)
+
+
+def _choice_values(question: Question) -> frozenset[str]:
+    if question.type not in CHOICES or question.choice_list is None:
+        return frozenset()
+    return frozenset(choice.value for choice in question.choice_list.choices.all())
 
 
 def render(form: PageForm, question: Question, current: dict[str, Any]) -> SafeString:
@@ -121,7 +138,7 @@ def render(form: PageForm, question: Question, current: dict[str, Any]) -> SafeS
 def fragment_key(form: PageForm, question: Question, current: dict[str, Any]) -> tuple | None:
     """Return everything the question's HTML depends on, or None when it is not kept."""
     version = flow.survey_version(form.survey)
-    if version is None:
+    if version is None or form.is_bound:
         return None
     fields = [form[name] for name in flow.answer_names(question)]
     if any(field.errors for field in fields):

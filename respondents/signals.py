@@ -10,8 +10,9 @@ logger = logging.getLogger(__name__)
 
 # Sent inside the transaction that stores a verdict or an over-quota ending, with
 # `submission`, `event` ("valid", "invalid" or "over_quota") and `survey` (the
-# submission's survey as read in that transaction: its `updated` names its version); a
-# receiver that acts outside the database defers that with transaction.on_commit.
+# submission's survey as the sender read it for this request or task: its `updated`
+# names its version); a receiver that acts outside the database defers that with
+# transaction.on_commit.
 submission_judged = Signal()
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from typing import Any
@@ -25,7 +24,7 @@ from audit import services as audit
 from fieldwork.memo import BoundedMemo
 from respondents import quality, signals, stats
 from respondents.models import QuotaSlot, Submission, Verdict, VerdictOverride
-from respondents.selectors import MEDIAN_CACHE_SECONDS, interview_median
+from respondents.selectors import interview_median
 from surveys.errors import SurveyError
 from surveys.expressions import parse, references
 from surveys.models import Question, Survey
@@ -150,25 +149,10 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-# The running median as this worker last read it, per survey and window of
-# MEDIAN_CACHE_SECONDS: the shared cache already recomputes it once a window, and a
-# median of hundreds of interviews does not move with one more (ADR 0012).
-_MEDIANS = BoundedMemo("running medians for quality control", maxsize=32)
-
-
-def _median(survey: Survey) -> tuple[float, int]:
-    key = (survey.pk, int(time.time() // MEDIAN_CACHE_SECONDS))
-    median = _MEDIANS.get(key)
-    if median is None:
-        median = interview_median(survey)
-        _MEDIANS.set(key, median)
-    return median
-
-
 def _case(submission: Submission, survey: Survey, known: dict[str, Any]) -> quality.Case:
     answers = {**known, **submission.answers}
     checks = _questionnaire_checks(survey)
-    median, sample = _median(survey)
+    median, sample = interview_median(survey)
     return quality.Case(
         answers=answers,
         seconds=submission.seconds or 0.0,
@@ -260,7 +244,9 @@ def _locked(submission_id: int) -> Submission | None:
     """Read a submission with its respondent's known variables, locking the submission."""
     if connection.vendor != "postgresql":
         sql = _LOCK
-        if connection.features.has_select_for_update:
+        if connection.features.has_select_for_update_of:
+            sql += " FOR UPDATE OF s"
+        elif connection.features.has_select_for_update:
             sql += " FOR UPDATE"
         return next(iter(Submission.objects.raw(sql, [submission_id])), None)
     # One call of a function whose statements are planned once per connection; it also
@@ -308,7 +294,8 @@ def submission_validate(submission_id: int, *, force: bool = False) -> Submissio
 
     Does nothing for a submission already judged, unless `force` (re-validation after a
     change of rules). A field manager's override stays in force: the rules' results
-    are recorded beside it.
+    are recorded beside it. On PostgreSQL the submission returned holds the columns
+    validation reads (status, verdicts, answers, times...); any other loads on access.
     """
     with transaction.atomic():
         submission = _locked(submission_id)

@@ -48,7 +48,7 @@ def test_what_the_page_form_accepts_can_be_stored(every_type, page_name):
             items = given_value if isinstance(given_value, list) else [given_value]
             posted.setlist(name, [str(item) for item in items])
         with translation.override("ru"):
-            form = PageForm(page, "ru", answers, {}, posted)
+            form = PageForm(page, "ru", answers, {}, posted, survey=every_type)
             if not form.is_valid():
                 assert form.errors
                 return
@@ -65,6 +65,6 @@ def test_text_that_cannot_be_stored_is_refused_with_a_message(every_type, text):
     page = flow.Questionnaire.load(every_type).page("p_text")
     posted = MultiValueDict({"why": ["because"], "story": [text]})
     with translation.override("en"):
-        form = PageForm(page, "en", {"single": "yes"}, {}, posted)
+        form = PageForm(page, "en", {"single": "yes"}, {}, posted, survey=every_type)
         assert not form.is_valid()
         assert form.errors["story"] == ["The text contains a character that is not allowed."]

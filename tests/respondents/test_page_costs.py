@@ -111,7 +111,11 @@ def test_serving_pages_leaves_the_shared_questionnaire_as_it_was(kazakhstan):
 
 def test_a_typed_text_answer_is_not_kept_in_the_memo(kazakhstan):
     questionnaire = flow.Questionnaire.load(kazakhstan)
-    text = next(q for q in questionnaire.questions() if q.type in rendering.FREE_TEXT)
+    text = next(
+        q
+        for q in questionnaire.questions()
+        if q.type in (Question.Type.TEXT, Question.Type.LONG_TEXT)
+    )
     page = next(p for p in questionnaire.pages if text in p.questions.all())
     form = PageForm(page, "ru", {text.variable: "Иван, ул. Абая 1"}, {}, survey=kazakhstan)
     assert rendering.fragment_key(form, text, form._current()) is None
@@ -261,3 +265,23 @@ def test_a_page_shown_afresh_from_the_memo_builds_no_form(kazakhstan, monkeypatc
 
     monkeypatch.setattr("respondents.forms.PageForm.__init__", no_form)
     assert rendering.page_questions(page, kazakhstan, "ru", {}, {}) == first
+
+
+def test_only_a_question_s_own_choices_are_kept_never_a_typed_or_posted_value(kazakhstan):
+    questionnaire = flow.Questionnaire.load(kazakhstan)
+    age = next(q for q in questionnaire.questions() if q.variable == "age")
+    single = next(q for q in questionnaire.questions() if q.type == Question.Type.SINGLE)
+    choice = single.choice_list.choices.all()[0].value
+    page = next(p for p in questionnaire.pages if age in p.questions.all())
+
+    def key(question, answers, data=None):
+        form = PageForm(page, "ru", answers, {}, data, survey=kazakhstan)
+        return rendering.fragment_key(form, question, form._current())
+
+    assert key(age, {}) is not None  # an empty field: the same for everyone
+    assert key(age, {"age": 41}) is None  # a number the panel knew or a person typed
+    page = next(p for p in questionnaire.pages if single in p.questions.all())
+    assert key(single, {single.variable: choice}) is not None
+    assert key(single, {single.variable: "not-a-choice"}) is None
+    # Whatever is posted (refused pages are the only ones shown again) is rendered afresh.
+    assert key(single, {}, {single.variable: choice, "next": "1"}) is None
