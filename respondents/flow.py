@@ -148,12 +148,12 @@ def page_is_shown(page: Page, answers: Mapping[str, Any], known: Mapping[str, An
     return _page_is_shown(page, evaluator(answers, known))
 
 
-def _page_is_shown(page: Page, answers: Evaluator) -> bool:
+def _page_is_shown(page: Page, current: Evaluator) -> bool:
     # One evaluator (one merged dict of answers) for every condition of the walk.
-    if not answers.holds(page.relevant):
+    if not current.holds(page.relevant):
         return False
     return any(
-        answers.holds(question.relevant) or depends_on_page(question, page)
+        current.holds(question.relevant) or depends_on_page(question, page)
         for question in questions_of(page)
     )
 
