@@ -60,8 +60,10 @@ def respondent_limited(view):
     with two round trips to the cache (`add`, then `incr`): on the project's Redis cache
     both are counted in one (`fieldwork.cache.RedisCache.count_up`), in the same
     counters, under the same keys and windows as django-ratelimit's, refused the same
-    way (its exception, so its middleware shows the 429 page). Any other cache (the
-    embedded default's memory) goes through django-ratelimit's decorators.
+    way (its exception, so its middleware shows the 429 page). One difference: a request
+    refused for its address still counts against its link (the decorators stop at the
+    first limit), which only ever refuses sooner. Any other cache (the embedded
+    default's memory) goes through django-ratelimit's decorators.
     """
     stacked = view
     for group, key, name in reversed(RESPONDENT_LIMITS):
