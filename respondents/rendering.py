@@ -7,15 +7,18 @@ the question shows, and the values in its fields: every respondent at the same p
 the same bytes. So each rendering is kept in a bounded per-process memo under exactly
 those inputs (ADR 0012), and a page is assembled from them.
 
-Not kept: a question holding any value but its own choices (a text, a number or a date
-someone typed, or the panel knew: people's data stay out of process memory, and their
-variety would only churn the memo), a question with an error (its message may quote
-what was typed), anything a respondent posted (a page posted is only shown again when
-refused), anything of a draft survey (its questions change without a new version).
+Kept: empty fields, a choice question holding its own choices, and a number question
+holding a number (an age the panel knew, say): values stored or known, which name no one.
+Not kept: any text or date (people's words and birthdays stay out of process memory, and
+their variety would only churn the memo), a question with an error (its message may
+quote what was typed), anything a respondent posted (a page posted is only shown again
+when refused, and what is posted is not yet checked), anything of a draft survey (its
+questions change without a new version).
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
@@ -38,8 +41,9 @@ _FRAGMENTS = BoundedMemo("question fragments", maxsize=4096, max_chars=4_000_000
 TEMPLATE = "respondents/question.html"
 # Longer values (a long number, a list of many ticked boxes) are rendered, not kept.
 MAX_KEPT_VALUE = 200
-# The questions whose values are their own choices; any other holds what a person typed.
+# The questions whose values are their own choices, and those whose values are numbers.
 CHOICES = (Question.Type.SINGLE, Question.Type.MULTIPLE, Question.Type.GRID)
+NUMBERS = (Question.Type.INTEGER, Question.Type.DECIMAL)
 
 
 def question_html(form: PageForm, question: Question, current: dict[str, Any]) -> SafeString:
@@ -104,14 +108,17 @@ def _unbound_key(
 def _kept_values(question: Question, values: list[tuple[str, Any]]) -> tuple | None:
     """Return the fields' values as a key, or None when they are not to be kept.
 
-    Only empty fields and the question's own choices are kept: never a value a person
-    typed (or the panel knew) and never an unknown value someone posted.
+    Only empty fields, a choice question's own choices and a number question's numbers
+    are kept (see the module's docstring).
     """
     choices = None
     kept = []
     for name, value in values:
         if value in (None, "", []):
             value = None
+        elif question.type in NUMBERS:
+            if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+                return None
         else:
             if choices is None:
                 choices = _choice_values(question)
