@@ -25,7 +25,6 @@ import json
 import math
 import os
 import random
-import secrets
 import shutil
 import signal
 import subprocess
@@ -37,7 +36,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATABASE = "fieldwork_bench_load"
-DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
 BROKER = "redis://127.0.0.1:6379/9"
 CACHE = "redis://127.0.0.1:6379/10"
 SURVEY = "gt2024-kazakhstan"
@@ -58,46 +56,19 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-load-"))
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="bench.load_settings",
-        DEBUG="false",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="127.0.0.1",
-        DATABASE_URL=DATABASE_URL,
-        CELERY_BROKER_URL=BROKER,
-        REDIS_URL=CACHE,
-        # Plain HTTP on loopback: no redirect to HTTPS, cookies sent over http.
-        SECURE_SSL_REDIRECT="false",
-        SESSION_COOKIE_SECURE="false",
-        CSRF_COOKIE_SECURE="false",
-        STATIC_ROOT=str(work / "static"),
-        LOG_LEVEL="WARNING",
-        # Every simulated respondent comes from 127.0.0.1: the per-address limit (meant
-        # for one person or one NAT) would answer 429s. It stays on, counting, just higher.
-        RATE_LIMIT_RESPONDENT_IP="1000000/m",
+    sys.path.insert(0, str(ROOT))
+    from bench.load_setup import configure, fresh_demo
+
+    configure(
+        database=DATABASE,
+        broker=BROKER,
+        cache=CACHE,
+        work=work,
+        allowed_hosts="127.0.0.1",
         WEB_BIND=f"127.0.0.1:{args.port}",
         WEB_CONCURRENCY=str(args.web_workers),
     )
-    sys.path.insert(0, str(ROOT))
-    _recreate_database()
-    import django
-
-    django.setup()
-    import redis
-    from django.core.management import call_command
-
-    for url in (BROKER, CACHE):
-        redis.Redis.from_url(url).flushdb()
-    call_command("migrate", verbosity=0)
-    # The respondent's pages use the project's own files only; compressing the admin's and
-    # the API pages' bundles would add a minute.
-    call_command(
-        "collectstatic",
-        interactive=False,
-        verbosity=0,
-        ignore_patterns=["admin", "rest_framework", "drf_spectacular_sidecar"],
-    )
-    call_command("load_demo", reset=True, verbosity=0)
+    fresh_demo(DATABASE, BROKER, CACHE)
     _create_baseline_table()
     scripts = work / "respondents.json"
     print(f"inviting {args.respondents} panel members and preparing their answers ...")
@@ -338,17 +309,6 @@ def _count_submissions(wait_seconds: float = 60) -> dict:
         "open": survey_submissions.filter(status=Submission.Status.IN_PROGRESS).count(),
         "validated": completed.exclude(verdict=Verdict.PENDING).count(),
     }
-
-
-def _recreate_database() -> None:
-    import psycopg2
-
-    server = psycopg2.connect(dbname="postgres", user="postgres", host="127.0.0.1", port=5432)
-    server.autocommit = True
-    with server.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        cursor.execute(f"CREATE DATABASE {DATABASE}")
-    server.close()
 
 
 def _create_baseline_table() -> None:

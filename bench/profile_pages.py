@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
 import re
-import secrets
 import shutil
 import sys
 import tempfile
@@ -40,39 +38,11 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="profile-pages-"))
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="bench.load_settings",
-        DEBUG="false",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="testserver",
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
-        CELERY_BROKER_URL=BROKER,
-        REDIS_URL=CACHE,
-        SECURE_SSL_REDIRECT="false",
-        SESSION_COOKIE_SECURE="false",
-        CSRF_COOKIE_SECURE="false",
-        STATIC_ROOT=str(work / "static"),
-        LOG_LEVEL="WARNING",
-        RATE_LIMIT_RESPONDENT_IP="1000000/m",
-    )
     sys.path.insert(0, str(ROOT))
-    _recreate_database()
-    import django
+    from bench.load_setup import configure, fresh_demo
 
-    django.setup()
-    import redis
-    from django.core.management import call_command
-
-    for url in (BROKER, CACHE):
-        redis.Redis.from_url(url).flushdb()
-    call_command("migrate", verbosity=0)
-    call_command(
-        "collectstatic",
-        interactive=False,
-        verbosity=0,
-        ignore_patterns=["admin", "rest_framework", "drf_spectacular_sidecar"],
-    )
-    call_command("load_demo", reset=True, verbosity=0)
+    configure(database=DATABASE, broker=BROKER, cache=CACHE, work=work, allowed_hosts="testserver")
+    fresh_demo(DATABASE, BROKER, CACHE)
     from bench.load_completion import prepare_respondents
 
     scripts = prepare_respondents(args.walks + args.warm)
@@ -170,17 +140,6 @@ class _Walker:
                 f"  SQL {sum(self.statements[name]) / len(times):5.2f}"
                 f"  Redis {self.redis_commands[name] / len(times):5.2f} a request"
             )
-
-
-def _recreate_database() -> None:
-    import psycopg2
-
-    server = psycopg2.connect(dbname="postgres", user="postgres", host="127.0.0.1", port=5432)
-    server.autocommit = True
-    with server.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        cursor.execute(f"CREATE DATABASE {DATABASE}")
-    server.close()
 
 
 if __name__ == "__main__":
