@@ -4,10 +4,9 @@ Django's `RedisCacheClient.get_client` wraps its (kept) connection pool in a new
 `redis.Redis` object on every call, and building one costs about as much as the round
 trip to Redis itself (~0.1 ms: it sets up retry, response callbacks and a lock). The
 rate limits use the cache on every respondent request, so this backend keeps one client
-per connection pool, as
-redis-py intends: a client is thread-safe and borrows a connection from its pool per
-command. `incr` runs as one script instead of two commands. Everything else is Django's
-backend, unchanged.
+per connection pool, as redis-py intends: a client is thread-safe and borrows a
+connection from its pool per command. `incr` runs as one script instead of two
+commands. Everything else is Django's backend, unchanged.
 """
 
 from __future__ import annotations

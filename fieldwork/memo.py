@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
+
+from django.core.cache import cache
 
 _MISSING = object()
 _ALL: list[BoundedMemo] = []
@@ -61,6 +63,20 @@ class BoundedMemo:
             ):
                 _key, dropped = self._entries.popitem(last=False)
                 self._chars -= self._size(dropped)
+
+    def through_cache(self, key: str, derive: Callable[[], Any], timeout: int) -> Any:
+        """Return the value under `key`: kept here, else in the shared cache, else derived.
+
+        A value derived is stored in both; one found in the shared cache is kept here.
+        """
+        value = self.get(key)
+        if value is None:
+            value = cache.get(key)
+            if value is None:
+                value = derive()
+                cache.set(key, value, timeout=timeout)
+            self.set(key, value)
+        return value
 
     def clear(self) -> None:
         with self._lock:

@@ -9,7 +9,7 @@ converts it (JSON, dates and times on SQLite and PostgreSQL alike).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -52,6 +52,23 @@ def instance(model: type[M], values: Sequence[Any]) -> M:
             value = converter(value, column, connection)
         converted.append(value)
     return model.from_db(connection.alias, None, converted)
+
+
+def partial_instance(model: type[M], columns: Mapping[str, Any]) -> M:
+    """Return a `model` instance from some of its columns (by attname), as the ORM would.
+
+    The fields not given are deferred: they load on access, as with `only()`.
+    """
+    names, converted = [], []
+    fields = model._meta.concrete_fields
+    for field, (converters, column) in zip(fields, _converters(model, connection.ops), strict=True):
+        if field.attname in columns:
+            value = columns[field.attname]
+            for converter in converters:
+                value = converter(value, column, connection)
+            names.append(field.attname)
+            converted.append(value)
+    return model.from_db(connection.alias, names, converted)
 
 
 def prepared(model: type[Model], name: str, value: Any) -> Any:

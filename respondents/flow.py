@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models import Prefetch
 
 from fieldwork.memo import BoundedMemo
@@ -61,14 +60,9 @@ class Questionnaire:
         version = survey_version(survey)
         if version is None:
             return cls(survey, cls._load_pages(survey))
-        key = f"questionnaire:{version}"
-        pages = _QUESTIONNAIRES.get(key)
-        if pages is None:
-            pages = cache.get(key)
-            if pages is None:
-                pages = cls._load_pages(survey)
-                cache.set(key, pages, timeout=3600)
-            _QUESTIONNAIRES.set(key, pages)
+        pages = _QUESTIONNAIRES.through_cache(
+            f"questionnaire:{version}", lambda: cls._load_pages(survey), timeout=3600
+        )
         return cls(survey, pages)
 
     @staticmethod

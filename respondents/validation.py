@@ -11,16 +11,15 @@ from __future__ import annotations
 import copy
 import json
 import logging
-from collections.abc import Callable
 from contextlib import nullcontext
 from typing import Any
 
-from django.core.cache import cache
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from audit import services as audit
+from fieldwork import plainsql
 from fieldwork.memo import BoundedMemo
 from respondents import quality, signals, stats
 from respondents.models import QuotaSlot, Submission, Verdict, VerdictOverride
@@ -38,19 +37,6 @@ S = QuotaSlot.State
 # a key names one version, which cannot change (ADR 0012), and a worker validating
 # hundreds of submissions a second would otherwise fetch and unpickle both every time.
 _VERSIONS = BoundedMemo("survey versions for quality control", maxsize=32)
-
-
-def _versioned(key: str, derive: Callable[[], Any]) -> Any:
-    """Return the value under `key`: from this process, else the shared cache, else derived."""
-    value = _VERSIONS.get(key)
-    if value is None:
-        value = cache.get(key)
-        if value is None:
-            value = derive()
-            cache.set(key, value, timeout=3600)
-        _VERSIONS.set(key, value)
-    return value
-
 
 # The statements of a validation are written in SQL: it runs once per completed
 # questionnaire on every worker, and building each statement with the ORM cost several
@@ -141,7 +127,7 @@ def _questionnaire_checks(survey: Survey) -> dict[str, Any]:
 
     if survey.status == Survey.Status.DRAFT:
         return derive()
-    return _versioned(key, derive)
+    return _VERSIONS.through_cache(key, derive, timeout=3600)
 
 
 def _json(value: Any) -> Any:
@@ -251,7 +237,7 @@ def _locked(submission_id: int) -> Submission | None:
         return next(iter(Submission.objects.raw(sql, [submission_id])), None)
     # One call of a function whose statements are planned once per connection; it also
     # brings the earlier submissions that the duplicate rule compares (ADR 0013). The
-    # instance is built here: a raw queryset added a third to the read.
+    # instance is built from the row: a raw queryset added a third to the read.
     with connection.cursor() as cursor:
         cursor.execute(_TO_JUDGE, [submission_id])
         row = cursor.fetchone()
@@ -259,17 +245,7 @@ def _locked(submission_id: int) -> Submission | None:
     if row is None:
         return None
     values = dict(zip(names, row, strict=True))
-    fields = [f for f in Submission._meta.concrete_fields if f.attname in values]
-    submission = Submission.from_db(
-        connection.alias,
-        [field.attname for field in fields],
-        [
-            field.from_db_value(values[field.attname], None, connection)
-            if isinstance(field, models.JSONField)
-            else values[field.attname]
-            for field in fields
-        ],
-    )
+    submission = plainsql.partial_instance(Submission, values)
     for name in _BESIDES:
         setattr(submission, name, values[name])
     return submission
@@ -284,7 +260,10 @@ def _survey_of(submission: Submission) -> Survey:
     updated = str(submission.survey_updated).replace(" ", "T")  # text on SQLite
     key = f"qc:survey:{submission.survey_id}:{updated}"
     # A copy: the kept one is shared by every validation this process runs.
-    survey = copy.copy(_versioned(key, lambda: Survey.objects.get(pk=submission.survey_id)))
+    kept = _VERSIONS.through_cache(
+        key, lambda: Survey.objects.get(pk=submission.survey_id), timeout=3600
+    )
+    survey = copy.copy(kept)
     survey.status = submission.survey_status
     return survey
 
