@@ -23,7 +23,7 @@ LIMITS = {
 
 
 @pytest.fixture
-def limits(settings):
+def limits(settings, one_rate_window):
     settings.RATE_LIMITS = dict(LIMITS)
     return settings.RATE_LIMITS
 

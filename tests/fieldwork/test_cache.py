@@ -53,7 +53,7 @@ def test_count_up_counts_several_counters_and_gives_new_ones_their_expiry(redis_
 
 
 @pytest.mark.django_db
-def test_both_respondent_limits_count_in_django_ratelimits_own_counters(settings):
+def test_both_respondent_limits_count_in_django_ratelimits_own_counters(settings, one_rate_window):
     from django.core.cache import cache
     from django.test import RequestFactory
     from django.urls import resolve
