@@ -17,6 +17,16 @@ def need_service(name: str, reason: str) -> None:
     pytest.skip(message)
 
 
+def redis_url_for_tests() -> str:
+    """The Redis database the tests may empty when REDIS_URL is unset (TEST_REDIS_URL)."""
+    return os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/15"
+
+
+def broker_url_for_tests() -> str:
+    """A second Redis database, a broker no session-wide worker listens on (TEST_BROKER_URL)."""
+    return os.environ.get("TEST_BROKER_URL") or "redis://127.0.0.1:6379/5"
+
+
 def table_counts() -> dict[str, list[dict]]:
     """Return every row of every model of the project's apps, to compare before and after."""
     return {

@@ -15,14 +15,14 @@ import pytest
 import redis
 from celery import Celery
 
-from tests.conftest import need_service
+from tests.conftest import need_service, redis_url_for_tests
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
 def redis_url():
-    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
+    url = os.environ.get("REDIS_URL") or redis_url_for_tests()
     try:
         redis.Redis.from_url(url, socket_connect_timeout=2).ping()
     except redis.RedisError as exc:

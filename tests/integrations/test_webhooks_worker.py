@@ -12,7 +12,7 @@ from django.db import connection
 from integrations.models import Delivery
 from respondents.models import Submission
 from surveys.models import QuotaCell
-from tests.conftest import need_service
+from tests.conftest import broker_url_for_tests, need_service
 from tests.integration.conftest import Worker
 from tests.integrations.conftest import make_webhook
 from tests.respondents.conftest import Respondent_, invite
@@ -35,7 +35,7 @@ def broker():
 
     from fieldwork.celery import app
 
-    url = os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/5"
+    url = os.environ.get("CELERY_BROKER_URL") or broker_url_for_tests()
     try:
         redis.Redis.from_url(url, socket_connect_timeout=2).flushdb()
     except redis.RedisError as exc:
