@@ -144,6 +144,7 @@ def prepare_respondents(count: int) -> list[dict]:
     from respondents.services import panel_invite
     from respondents.simulation import CELL_CONDITION, _Answerer, load_distributions
     from surveys.models import Survey
+    from surveys.questionnaire import questionnaire_of
     from surveys.quotas import allocate_largest_remainder
 
     survey = Survey.objects.get(slug=SURVEY)
@@ -166,7 +167,7 @@ def prepare_respondents(count: int) -> list[dict]:
     ]
     rng.shuffle(regions)
     distributions = load_distributions(survey)
-    questionnaire = flow.Questionnaire.load(survey)
+    questionnaire = questionnaire_of(survey)
     members = [
         PanelMember(
             f"load-{number:05d}",
@@ -184,20 +185,20 @@ def prepare_respondents(count: int) -> list[dict]:
     for respondent in respondents:
         known = respondent.known
         language = respondent.preferred_language
-        answerer = _Answerer(rng, distributions, "good")
+        answerer = _Answerer(rng, distributions, "good", known)
         answers: dict = {}
         done: list[str] = []
         pages: dict[str, list[tuple[str, str]]] = {}
-        while (page := flow.resume_page(questionnaire, answers, known, done)) is not None:
-            empty = PageForm(page, language, answers, known, survey=survey)
-            data: MultiValueDict = answerer.page(empty, known)
-            form = PageForm(page, language, answers, known, data, survey=survey)
+        # The answers are prepared without a database, walking as `submission_save_page`
+        # does, so that the load itself measures only the server.
+        while (page := flow.Walk.of(questionnaire, answers, known).resume(done)) is not None:
+            data: MultiValueDict = answerer.page(page, answers, known)
+            form = PageForm(page, language, answers, known, data, questionnaire=questionnaire)
             if not form.is_valid():
                 raise RuntimeError(f"prepared answers refused on {page.name}: {form.errors}")
-            on_page = {n for q in page.questions.all() for n in flow.answer_names(q)}
-            kept = {k: v for k, v in answers.items() if k not in on_page}
+            kept = {k: v for k, v in answers.items() if k not in page.answer_names}
             answers = flow.discard_hidden(questionnaire, {**kept, **form.page_answers}, known)
-            shown = {p.name for p in flow.shown_pages(questionnaire, answers, known)}
+            shown = flow.Walk.of(questionnaire, answers, known).names
             done = [name for name in done if name in shown] + [page.name]
             pages[page.name] = [(k, v) for k in data for v in data.getlist(k)]
         prepared.append({"token": respondent.token, "language": language, "pages": pages})

@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 
 from respondents import flow
 from surveys.expressions import Evaluator, tree_as_data
-from surveys.models import Page, Question, Survey, language_name
+from surveys.models import Survey, language_name
+from surveys.questionnaire import Page, Question, Questionnaire, Type
 
 MAX_TEXT = 1000
 MAX_LONG_TEXT = 5000
@@ -73,34 +74,31 @@ class PageForm(forms.Form):
         answers: dict[str, Any],
         known: dict[str, Any],
         *args,
-        survey: Survey,
+        questionnaire: Questionnaire,
         **kwargs,
     ) -> None:
         self.page = page
-        # The questionnaire's pages are shared by the process's requests (flow.Questionnaire):
-        # callers pass their request's survey; `page.survey` would be loaded onto a shared page.
-        self.survey = survey
+        self.questionnaire = questionnaire
         self.language = language
         self.answers = answers
         self.known = known
-        self._choice_lists: dict[int, list[tuple[str, str]]] = {}
+        self._choice_lists: dict[str, list[tuple[str, str]]] = {}
         kwargs.setdefault("initial", {**known, **answers})
         super().__init__(*args, **kwargs)
-        self.questions = list(flow.questions_of(page))
+        self.questions = list(page.questions)
         for question in self.questions:
             self._add_fields(question)
 
     def text(self, value: dict[str, str]) -> str:
-        return self.survey.text(value, self.language)
+        return self.questionnaire.text(value, self.language)
 
     def _choices(self, question: Question) -> list[tuple[str, str]]:
         # A grid asks once per row and once for its scale: build the list once per form.
-        if question.pk not in self._choice_lists:
-            self._choice_lists[question.pk] = [
-                (choice.value, self.text(choice.label))
-                for choice in question.choice_list.choices.all()
+        if question.variable not in self._choice_lists:
+            self._choice_lists[question.variable] = [
+                (choice.value, self.text(choice.label)) for choice in question.choices
             ]
-        return self._choice_lists[question.pk]
+        return self._choice_lists[question.variable]
 
     def _add_fields(self, question: Question) -> None:
         label = self.text(question.label)
@@ -108,8 +106,8 @@ class PageForm(forms.Form):
         hint = conditional_escape(self.text(question.hint))
         common = {"label": label, "help_text": hint, "required": False}
         kind = question.type
-        if kind == Question.Type.GRID:
-            for row in question.rows.all():
+        if kind == Type.GRID:
+            for row in question.rows:
                 self.fields[row.variable] = forms.ChoiceField(
                     label=self.text(row.label),
                     required=False,
@@ -117,17 +115,17 @@ class PageForm(forms.Form):
                     widget=forms.RadioSelect,
                 )
             return
-        if kind == Question.Type.NOTE:
+        if kind == Type.NOTE:
             return
-        if kind == Question.Type.SINGLE:
+        if kind == Type.SINGLE:
             field = forms.ChoiceField(
                 choices=self._choices(question), widget=forms.RadioSelect, **common
             )
-        elif kind == Question.Type.MULTIPLE:
+        elif kind == Type.MULTIPLE:
             field = forms.MultipleChoiceField(
                 choices=self._choices(question), widget=forms.CheckboxSelectMultiple, **common
             )
-        elif kind == Question.Type.INTEGER:
+        elif kind == Type.INTEGER:
             low, high = _whole(question.min_value), _whole(question.max_value)
             field = forms.IntegerField(
                 # Without bounds of its own, a number still has to fit where answers go:
@@ -137,7 +135,7 @@ class PageForm(forms.Form):
                 widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
                 **common,
             )
-        elif kind == Question.Type.DECIMAL:
+        elif kind == Type.DECIMAL:
             field = forms.DecimalField(
                 min_value=question.min_value,
                 max_value=question.max_value,
@@ -146,9 +144,9 @@ class PageForm(forms.Form):
                 widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
                 **common,
             )
-        elif kind == Question.Type.DATE:
+        elif kind == Type.DATE:
             field = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
-        elif kind == Question.Type.LONG_TEXT:
+        elif kind == Type.LONG_TEXT:
             field = NoNulCharField(
                 max_length=MAX_LONG_TEXT, widget=forms.Textarea(attrs={"rows": 4}), **common
             )
@@ -175,10 +173,10 @@ class PageForm(forms.Form):
             "shown": self.is_shown(question, current),
             "required": question.required,
         }
-        if question.type == Question.Type.GRID:
+        if question.type == Type.GRID:
             block["scale"] = self._choices(question)
-            block["rows"] = [self[row.variable] for row in question.rows.all()]
-        elif question.type != Question.Type.NOTE:
+            block["rows"] = [self[row.variable] for row in question.rows]
+        elif question.type != Type.NOTE:
             block["field"] = self[question.variable]
         return block
 
@@ -205,7 +203,7 @@ class PageForm(forms.Form):
         answers = {k: v for k, v in self.answers.items() if k not in self.fields}
         result: dict[str, Any] = {}
         for question in self.questions:
-            names = flow.answer_names(question)
+            names = question.answer_names
             if not names:
                 continue
             if not flow.is_relevant(question, answers, self.known):
@@ -229,7 +227,7 @@ class PageForm(forms.Form):
         return cleaned
 
     def _check(self, question: Question, name: str, value: Any, answers: dict) -> bool:
-        if question.type == Question.Type.MULTIPLE:
+        if question.type == Type.MULTIPLE:
             count = len(value)
             low, high = question.min_choices, question.max_choices
             if low is not None and count < low:

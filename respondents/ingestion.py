@@ -19,21 +19,15 @@ from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 
-from respondents import flow, services
-from respondents.forms import PageForm
+from respondents import flow, pages, services
 from respondents.models import Respondent, Submission
 from respondents.panel import PanelMember
-from surveys.models import Page, Question, Survey
+from surveys.models import Survey
+from surveys.questionnaire import Page, Question, Questionnaire, Type, questionnaire_of
 
 # How far in the future an interview's end may lie: a tablet's clock may run fast.
 CLOCK_SKEW = datetime.timedelta(minutes=10)
-STRING_TYPES = (
-    Question.Type.SINGLE,
-    Question.Type.GRID,
-    Question.Type.TEXT,
-    Question.Type.LONG_TEXT,
-    Question.Type.DATE,
-)
+STRING_TYPES = (Type.SINGLE, Type.GRID, Type.TEXT, Type.LONG_TEXT, Type.DATE)
 
 
 @dataclass(frozen=True)
@@ -88,12 +82,12 @@ def answer_type_error(question: Question, value: Any) -> str | None:
     if question.type in STRING_TYPES:
         if not isinstance(value, str):
             return _("expected a string, got %(got)s") % {"got": got}
-    elif question.type == Question.Type.MULTIPLE:
+    elif question.type == Type.MULTIPLE:
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             return _("expected an array of strings (choice values), got %(got)s") % {"got": got}
-    elif question.type == Question.Type.INTEGER and got != "integer":
+    elif question.type == Type.INTEGER and got != "integer":
         return _("expected an integer, got %(got)s") % {"got": got}
-    elif question.type == Question.Type.DECIMAL and got not in ("integer", "number", "string"):
+    elif question.type == Type.DECIMAL and got not in ("integer", "number", "string"):
         return _("expected a number, got %(got)s") % {"got": got}
     return None
 
@@ -105,8 +99,8 @@ def _is_given(value: Any) -> bool:
 def _form_data(page: Page, answers: Mapping[str, Any], known: Mapping[str, Any]) -> MultiValueDict:
     """Return the page's answers as the web form would post them."""
     data = MultiValueDict()
-    for question in page.questions.all():
-        for name in flow.answer_names(question):
+    for question in page.questions:
+        for name in question.answer_names:
             value = answers.get(name, known.get(name))
             if value is None:
                 continue
@@ -118,7 +112,7 @@ def _form_data(page: Page, answers: Mapping[str, Any], known: Mapping[str, Any])
 
 
 def _check_document(
-    survey: Survey, questionnaire: flow.Questionnaire, interview: Interview
+    survey: Survey, questionnaire: Questionnaire, interview: Interview
 ) -> dict[str, list[str]]:
     """Return what is wrong with the interview before any page is walked."""
     errors: dict[str, list[str]] = {}
@@ -139,13 +133,8 @@ def _check_document(
         moment = getattr(interview, name)
         if moment and moment > timezone.now() + CLOCK_SKEW:
             errors[name] = [_("is in the future")]
-    questions = {
-        name: question
-        for question in questionnaire.questions()
-        for name in flow.answer_names(question)
-    }
     for name, value in interview.answers.items():
-        question = questions.get(name)
+        question = questionnaire.question_of(name)
         if question is None:
             errors[f"answers.{name}"] = [
                 _("survey '%(slug)s' has no question with this variable name")
@@ -207,17 +196,11 @@ def submission_ingest(survey: Survey, interview: Interview) -> Submission:
             },
             conflict=True,
         )
-    questionnaire = flow.Questionnaire.load(survey)
+    questionnaire = questionnaire_of(survey)
     errors = _check_document(survey, questionnaire, interview)
     if errors:
         raise IngestionError(errors)
     answers = dict(interview.answers)
-    position = {
-        name: index
-        for index, page in enumerate(questionnaire.pages)
-        for question in page.questions.all()
-        for name in flow.answer_names(question)
-    }
     with transaction.atomic():
         respondent = _respondent(survey, interview)
         known = respondent.known
@@ -227,58 +210,41 @@ def submission_ingest(survey: Survey, interview: Interview) -> Submission:
         if interview.started:
             Submission.objects.filter(pk=submission.pk).update(started=interview.started)
         per_page = _seconds_per_page(questionnaire, interview, answers, known)
-        walked: list[int] = []
-        for _step in range(len(questionnaire.pages) + 1):
-            if not submission.is_open:
-                break
-            page = flow.resume_page(questionnaire, submission.answers, known, submission.pages_done)
-            if page is None:
-                submission = services.submission_complete(submission)
-                break
-            form = PageForm(
-                page,
-                submission.language,
-                submission.answers,
-                known,
-                _form_data(page, answers, known),
-                survey=survey,
-            )
-            form.is_valid()
+        submission, outcomes = pages.submission_answer_pages(
+            submission,
+            questionnaire,
+            lambda _submission, page: (_form_data(page, answers, known), per_page),
+        )
+        for outcome in outcomes:
+            # The page submitted is the form's (the outcome's page is where to go next).
+            form = outcome.form
             for name, messages in form.errors.items():
                 errors["answers" if name == "__all__" else f"answers.{name}"] = list(messages)
-            for question in page.questions.all():
-                for name in flow.answer_names(question):
-                    if (
-                        _is_given(answers.get(name))
-                        and name not in form.page_answers
-                        and name not in form.errors
-                    ):
-                        errors[f"answers.{name}"] = [_hidden_message(question, page)]
-            if errors:
-                raise IngestionError(errors)
-            walked.append(questionnaire.pages.index(page))
-            if per_page is not None:
-                Submission.objects.filter(pk=submission.pk).update(
-                    page_shown=timezone.now() - datetime.timedelta(seconds=per_page)
-                )
-            submission = services.submission_save_page(
-                submission, questionnaire, page.name, form.page_answers
-            )
-        else:
-            raise RuntimeError(f"submission {submission.pk} did not end after every page")
+            # An answer the page form dropped was to a question hidden by skip logic.
+            for question in form.page.questions:
+                for name in question.answer_names:
+                    given = _is_given(answers.get(name))
+                    if given and name not in form.page_answers and name not in form.errors:
+                        errors[f"answers.{name}"] = [_hidden_message(question, form.page)]
+        if errors:
+            raise IngestionError(errors)
         # An answer to a question the walk never showed was hidden by skip logic (unless
         # the interview ended before reaching it, by screening or a full quota cell).
+        walked = [questionnaire.pages.index(outcome.form.page) for outcome in outcomes]
         reached = (
             len(questionnaire.pages)
-            if submission.status == "completed"
+            if submission.status == Submission.Status.COMPLETED
             else max(walked, default=-1)
         )
         stored = set(submission.answers)
         for name, value in answers.items():
-            if _is_given(value) and name not in stored and position[name] <= reached:
-                page = questionnaire.pages[position[name]]
-                question = next(q for q in page.questions.all() if name in flow.answer_names(q))
-                errors[f"answers.{name}"] = [_hidden_message(question, page)]
+            if (
+                _is_given(value)
+                and name not in stored
+                and questionnaire.page_index_of(name) <= reached
+            ):
+                page = questionnaire.pages[questionnaire.page_index_of(name)]
+                errors[f"answers.{name}"] = [_hidden_message(questionnaire.question_of(name), page)]
         if errors:
             raise IngestionError(errors)
     submission.refresh_from_db()
@@ -295,7 +261,7 @@ def _hidden_message(question: Question, page: Page) -> str:
 
 
 def _seconds_per_page(
-    questionnaire: flow.Questionnaire,
+    questionnaire: Questionnaire,
     interview: Interview,
     answers: Mapping[str, Any],
     known: Mapping[str, Any],
@@ -307,7 +273,7 @@ def _seconds_per_page(
     """
     if not (interview.started and interview.ended):
         return None
-    pages = flow.shown_pages(
+    shown = flow.Walk.of(
         questionnaire, flow.discard_hidden(questionnaire, answers, known), known
-    )
-    return (interview.ended - interview.started).total_seconds() / max(len(pages), 1)
+    ).shown
+    return (interview.ended - interview.started).total_seconds() / max(len(shown), 1)

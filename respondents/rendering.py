@@ -28,11 +28,11 @@ from django.utils.safestring import SafeString
 
 from fieldwork.memo import BoundedMemo
 from respondents import flow
-from surveys.models import Question
+from surveys.questionnaire import Page, Question, Questionnaire, Type, version_key
 
 if TYPE_CHECKING:
     from respondents.forms import LanguageForm, PageForm
-    from surveys.models import Page, Survey
+    from surveys.models import Survey
 
 # A questionnaire of ~60 questions in two or three languages, each question in a few
 # states (empty, or holding one of its choices), fits many times over. A fragment is ~3
@@ -42,8 +42,8 @@ TEMPLATE = "respondents/question.html"
 # Longer values (a long number, a list of many ticked boxes) are rendered, not kept.
 MAX_KEPT_VALUE = 200
 # The questions whose values are their own choices, and those whose values are numbers.
-CHOICES = (Question.Type.SINGLE, Question.Type.MULTIPLE, Question.Type.GRID)
-NUMBERS = (Question.Type.INTEGER, Question.Type.DECIMAL)
+CHOICES = (Type.SINGLE, Type.MULTIPLE, Type.GRID)
+NUMBERS = (Type.INTEGER, Type.DECIMAL)
 
 
 def question_html(form: PageForm, question: Question, current: dict[str, Any]) -> SafeString:
@@ -64,7 +64,11 @@ def question_html(form: PageForm, question: Question, current: dict[str, Any]) -
 
 
 def page_questions(
-    page: Page, survey: Survey, language: str, answers: dict[str, Any], known: dict[str, Any]
+    page: Page,
+    questionnaire: Questionnaire,
+    language: str,
+    answers: dict[str, Any],
+    known: dict[str, Any],
 ) -> list[SafeString]:
     """Return the questions of a page shown afresh (no answers posted), as HTML, in order.
 
@@ -80,12 +84,14 @@ def page_questions(
     form = None
     shown = flow.evaluator(answers, known)  # PageForm._current() of an unbound form
     html = []
-    for question in flow.questions_of(page):
-        key = _unbound_key(survey, language, question, initial, shown.holds(question.relevant))
+    for question in page.questions:
+        key = _unbound_key(
+            questionnaire, language, question, initial, shown.holds(question.relevant)
+        )
         fragment = _FRAGMENTS.get(key) if key is not None else None
         if fragment is None:
             if form is None:
-                form = PageForm(page, language, answers, known, survey=survey)
+                form = PageForm(page, language, answers, known, questionnaire=questionnaire)
             fragment = render(form, question, form._current())
             if key is not None:
                 _FRAGMENTS.set(key, fragment)
@@ -94,15 +100,25 @@ def page_questions(
 
 
 def _unbound_key(
-    survey: Survey, language: str, question: Question, initial: dict[str, Any], shown: bool
+    questionnaire: Questionnaire,
+    language: str,
+    question: Question,
+    initial: dict[str, Any],
+    shown: bool,
 ) -> tuple | None:
-    values = _kept_values(
-        question, [(name, initial.get(name)) for name in flow.answer_names(question)]
-    )
-    version = flow.survey_version(survey)
+    values = _kept_values(question, [(name, initial.get(name)) for name in question.answer_names])
+    version = questionnaire.version
     if values is None or version is None:
         return None
-    return ("unbound", version, language, translation.get_language(), question.pk, shown, values)
+    return (
+        "unbound",
+        version,
+        language,
+        translation.get_language(),
+        question.variable,
+        shown,
+        values,
+    )
 
 
 def _kept_values(question: Question, values: list[tuple[str, Any]]) -> tuple | None:
@@ -132,9 +148,9 @@ def _kept_values(question: Question, values: list[tuple[str, Any]]) -> tuple | N
 
 
 def _choice_values(question: Question) -> frozenset[str]:
-    if question.type not in CHOICES or question.choice_list is None:
+    if question.type not in CHOICES:
         return frozenset()
-    return frozenset(choice.value for choice in question.choice_list.choices.all())
+    return frozenset(question.choice_values)
 
 
 def render(form: PageForm, question: Question, current: dict[str, Any]) -> SafeString:
@@ -144,10 +160,10 @@ def render(form: PageForm, question: Question, current: dict[str, Any]) -> SafeS
 
 def fragment_key(form: PageForm, question: Question, current: dict[str, Any]) -> tuple | None:
     """Return everything the question's HTML depends on, or None when it is not kept."""
-    version = flow.survey_version(form.survey)
+    version = form.questionnaire.version
     if version is None or form.is_bound:
         return None
-    fields = [form[name] for name in flow.answer_names(question)]
+    fields = [form[name] for name in question.answer_names]
     if any(field.errors for field in fields):
         return None
     values = _kept_values(question, [(field.name, field.value()) for field in fields])
@@ -159,7 +175,7 @@ def fragment_key(form: PageForm, question: Question, current: dict[str, Any]) ->
         # The interface language the fragment is rendered in (the survey's language when
         # the view renders it), should any template of the pack translate a word.
         translation.get_language(),
-        question.pk,
+        question.variable,
         form.is_shown(question, current),
         values,
     )
@@ -172,7 +188,7 @@ def language_choice_html(form: LanguageForm, survey: Survey) -> SafeString:
     label) and the language preselected; a choice with an error is rendered afresh.
     """
     field = form["language"]
-    version = flow.survey_version(survey)
+    version = version_key(survey)
     if version is None or field.errors:
         return as_crispy_field(field)
     key = ("language choice", version, translation.get_language(), repr(field.value()))

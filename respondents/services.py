@@ -25,6 +25,7 @@ from respondents.tokens import new_token
 from surveys.definition import CONTROL_CHARACTERS
 from surveys.expressions import Evaluator
 from surveys.models import QuotaCell, Survey
+from surveys.questionnaire import Page, Questionnaire
 
 logger = logging.getLogger(__name__)
 
@@ -195,14 +196,20 @@ def full_cell(survey: Survey, answers: Mapping[str, Any]) -> str | None:
 
 def submission_save_page(
     submission: Submission,
-    questionnaire: flow.Questionnaire,
+    questionnaire: Questionnaire,
     page_name: str,
     page_answers: Mapping[str, Any],
-) -> Submission:
+    *,
+    seconds: float | None = None,
+) -> tuple[Submission, flow.Walk]:
     """Store a validated page of answers, then screen the respondent and check quotas.
 
     Answers to questions that the new answers hide are discarded. Ends the submission
-    as screened out, over quota or completed when that is where it now stands.
+    as screened out, over quota or completed when that is where it now stands. Returns
+    the submission as it now stands and the walk of its answers as stored.
+
+    The page's time is what passed since it was shown, or `seconds` when the caller
+    knows better (an interview answered elsewhere, a simulated respondent).
     """
     # What the panel knew of the respondent cannot change once they started (panel_invite
     # leaves a started respondent alone), so the copy in hand serves.
@@ -214,21 +221,20 @@ def submission_save_page(
         locked.respondent = submission.respondent
         locked.survey = submission.survey
         if not locked.is_open:
-            return locked
+            return locked, flow.Walk.of(questionnaire, locked.answers, known)
         page = questionnaire.page(page_name)
         # The page's answers replace what it held before: an answer cleared is gone.
-        on_page = (
-            {n for q in flow.questions_of(page) for n in flow.answer_names(q)} if page else set()
-        )
+        on_page = set(page.answer_names) if page else set()
         kept = {name: value for name, value in locked.answers.items() if name not in on_page}
         answers = flow.discard_hidden(questionnaire, {**kept, **page_answers}, known)
-        shown = {p.name for p in flow.shown_pages(questionnaire, answers, known)}
+        walk = flow.Walk.of(questionnaire, answers, known)
         # A page that no longer shows has lost its answers: it is no longer done.
-        locked.pages_done = [name for name in locked.pages_done if name in shown]
+        locked.pages_done = [name for name in locked.pages_done if name in walk.names]
         if page_name not in locked.pages_done:
             locked.pages_done = [*locked.pages_done, page_name]
-        if locked.page_shown:
+        if seconds is None and locked.page_shown:
             seconds = (timezone.now() - locked.page_shown).total_seconds()
+        if seconds is not None:
             locked.page_seconds = {
                 **locked.page_seconds,
                 page_name: round(locked.page_seconds.get(page_name, 0) + seconds, 1),
@@ -238,12 +244,12 @@ def submission_save_page(
         _store_page(locked)
 
     if page is not None and not is_eligible(page, answers):
-        return _terminated(locked, Submission.Status.SCREENED_OUT)
+        return _terminated(locked, Submission.Status.SCREENED_OUT), walk
     if full_cell(locked.survey, {**known, **answers}) is not None:
-        return _terminated(locked, Submission.Status.OVER_QUOTA)
-    if flow.resume_page(questionnaire, answers, known, locked.pages_done) is None:
-        return submission_complete(locked)
-    return locked
+        return _terminated(locked, Submission.Status.OVER_QUOTA), walk
+    if walk.resume(locked.pages_done) is None:
+        return submission_complete(locked), walk
+    return locked, walk
 
 
 def _locked(submission_id: int) -> Submission:
@@ -288,12 +294,12 @@ def _terminated(submission: Submission, status: str) -> Submission:
     return submission
 
 
-def is_eligible(page, answers: Mapping[str, Any]) -> bool:
+def is_eligible(page: Page, answers: Mapping[str, Any]) -> bool:
     """Return whether the page's screening questions let the respondent go on."""
     evaluator = Evaluator(answers)
     return all(
         evaluator.holds(question.screening, current=answers[question.variable])
-        for question in flow.questions_of(page)
+        for question in page.questions
         if question.screening and question.variable in answers
     )
 

@@ -23,11 +23,11 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
-from respondents import flow, services
-from respondents.forms import PageForm
+from respondents import flow, pages, services
 from respondents.models import Respondent, Submission
 from respondents.panel import PanelMember
-from surveys.models import Question, Survey
+from surveys.models import Survey
+from surveys.questionnaire import Page, Question, Type, questionnaire_of
 
 ANSWERS_FILE = Path(settings.BASE_DIR) / "demo" / "gt2024" / "answers.json"
 USER_AGENTS = (
@@ -63,10 +63,19 @@ def load_distributions(survey: Survey) -> dict[str, dict]:
 
 
 class _Answerer:
-    def __init__(self, rng: random.Random, distributions: dict, behaviour: str) -> None:
+    """A synthetic respondent answering page after page (`pages.PageAnswer`)."""
+
+    def __init__(
+        self, rng: random.Random, distributions: dict, behaviour: str, known: dict[str, Any]
+    ) -> None:
         self.rng = rng
         self.distributions = distributions
         self.behaviour = behaviour
+        self.known = known
+
+    def __call__(self, submission: Submission, page: Page) -> tuple[MultiValueDict, float]:
+        data = self.page(page, submission.answers, self.known)
+        return data, _page_seconds(self.rng, self.behaviour, len(page.questions))
 
     def _weights(self, name: str, values: list[str]) -> list[float]:
         weights = self.distributions.get(name, {}).get("weights", {})
@@ -98,31 +107,27 @@ class _Answerer:
         texts = self.distributions.get(name, {}).get("texts") or ["—"]
         return self.rng.choice(texts)
 
-    def page(self, form: PageForm, known: dict[str, Any]) -> MultiValueDict:
+    def page(self, page: Page, answers: dict[str, Any], known: dict[str, Any]) -> MultiValueDict:
         """Return the page's answers as a browser would post them."""
         data = MultiValueDict()
-        answers = dict(form.answers)
-        for question in form.questions:
+        answers = dict(answers)
+        for question in page.questions:
             if not flow.is_relevant(question, answers, known):
                 continue
-            values = (
-                [c.value for c in question.choice_list.choices.all()]
-                if question.choice_list
-                else []
-            )
+            values = list(question.choice_values)
             kind = question.type
-            if kind == Question.Type.NOTE:
+            if kind == Type.NOTE:
                 continue
             if question.variable in known:
                 value = known[question.variable]
             elif question.attention_check:
                 value = self._attention(question, values, answers)
-            elif kind == Question.Type.SINGLE:
+            elif kind == Type.SINGLE:
                 value = self.single(question.variable, values)
-            elif kind == Question.Type.MULTIPLE:
+            elif kind == Type.MULTIPLE:
                 value = self.multiple(question, values)
-            elif kind == Question.Type.GRID:
-                rows = [row.variable for row in question.rows.all()]
+            elif kind == Type.GRID:
+                rows = [row.variable for row in question.rows]
                 if self.behaviour == "straightliner":
                     same = values[0]
                     picks = dict.fromkeys(rows, same)
@@ -132,11 +137,11 @@ class _Answerer:
                     data.setlist(row, [pick])
                     answers[row] = pick
                 continue
-            elif kind in (Question.Type.INTEGER, Question.Type.DECIMAL):
+            elif kind in (Type.INTEGER, Type.DECIMAL):
                 value = self.rng.randint(
                     int(question.min_value or 0), int(question.max_value or 99)
                 )
-            elif kind == Question.Type.DATE:
+            elif kind == Type.DATE:
                 value = (
                     timezone.localdate() - timedelta(days=self.rng.randint(0, 365))
                 ).isoformat()
@@ -168,7 +173,7 @@ def simulate_fieldwork(
     """Send `respondents` synthetic panel members through `survey`; return what happened."""
     rng = random.Random(seed)
     distributions = load_distributions(survey)
-    questionnaire = flow.Questionnaire.load(survey)
+    questionnaire = questionnaire_of(survey)
     geography = _geography(survey)
     start = Respondent.objects.filter(survey=survey, panel_id__startswith="sim-").count()
     outcome = Outcome()
@@ -218,27 +223,12 @@ def simulate_fieldwork(
         submission = services.submission_start(
             respondent, respondent.preferred_language, user_agent=agent, ip=ip
         )
-        answerer = _Answerer(rng, distributions, behaviour)
-        for _ in range(len(questionnaire.pages) + 1):
-            if not submission.is_open:
-                break
-            page = flow.resume_page(questionnaire, submission.answers, known, submission.pages_done)
-            if page is None:
-                submission = services.submission_complete(submission)
-                break
-            empty = PageForm(page, submission.language, submission.answers, known, survey=survey)
-            data = answerer.page(empty, known)
-            form = PageForm(
-                page, submission.language, submission.answers, known, data, survey=survey
-            )
-            if not form.is_valid():
-                raise RuntimeError(f"simulated answers were refused on {page.name}: {form.errors}")
-            seconds = _page_seconds(rng, behaviour, len(form.questions))
-            Submission.objects.filter(pk=submission.pk).update(
-                page_shown=timezone.now() - timedelta(seconds=seconds)
-            )
-            submission = services.submission_save_page(
-                submission, questionnaire, page.name, form.page_answers
+        answerer = _Answerer(rng, distributions, behaviour, known)
+        submission, steps = pages.submission_answer_pages(submission, questionnaire, answerer)
+        if steps and steps[-1].next is pages.Next.REFUSED:
+            refused = steps[-1]
+            raise RuntimeError(
+                f"simulated answers were refused on {refused.page.name}: {refused.form.errors}"
             )
         outcome.statuses[submission.status] += 1
     return outcome

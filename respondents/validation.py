@@ -26,7 +26,8 @@ from respondents.models import QuotaSlot, Submission, Verdict, VerdictOverride
 from respondents.selectors import interview_median
 from surveys.errors import SurveyError
 from surveys.expressions import parse, references
-from surveys.models import Question, Survey
+from surveys.models import Survey
+from surveys.questionnaire import Type, cache_key, questionnaire_of
 
 logger = logging.getLogger(__name__)
 
@@ -92,29 +93,23 @@ def _apply_verdict(submission_id: int, verdict: str) -> None:
 
 
 def _questionnaire_checks(survey: Survey) -> dict[str, Any]:
-    """Return what the rules need from the questionnaire, cached while it cannot change.
+    """Return what the rules need from the questionnaire, kept per questionnaire version.
 
-    A live survey's questionnaire is frozen, and the key carries its last change, so
-    every worker can keep this instead of reading it per submission. A draft's questions
-    change without the survey's row changing, so a draft's are read every time.
+    A draft's questions change without its version moving, so a draft's are derived
+    every time (`cache_key` is None).
     """
-    key = f"qc:questionnaire:{survey.pk}:{survey.updated.timestamp()}"
 
     def derive() -> dict[str, Any]:
-        questions = list(Question.objects.filter(survey=survey).prefetch_related("rows"))
-        checks = {
+        questions = list(questionnaire_of(survey).questions())
+        return {
             "grids": [
-                (q.variable, [r.variable for r in q.rows.all()])
+                (q.variable, [row.variable for row in q.rows])
                 for q in questions
-                if q.type == Question.Type.GRID
+                if q.type == Type.GRID
             ],
             "attention": {q.variable: q.attention_check for q in questions if q.attention_check},
             "screening": {q.variable: q.screening for q in questions if q.screening},
-            "open": [
-                q.variable
-                for q in questions
-                if q.type in (Question.Type.TEXT, Question.Type.LONG_TEXT)
-            ],
+            "open": [q.variable for q in questions if q.type in (Type.TEXT, Type.LONG_TEXT)],
             # Who a person is, as far as answers tell: screening answers, sex, and the
             # answers the quota cells split on (region, city).
             "demographic": sorted(
@@ -123,9 +118,9 @@ def _questionnaire_checks(survey: Survey) -> dict[str, Any]:
                 | set().union(*(references(parse(c.condition)) for c in survey.quota_cells.all()))
             ),
         }
-        return checks
 
-    if survey.status == Survey.Status.DRAFT:
+    key = cache_key(survey, "qc-checks")
+    if key is None:
         return derive()
     return _VERSIONS.through_cache(key, derive, timeout=3600)
 

@@ -10,11 +10,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from fieldwork.network import client_ip
 from integrations.providers import exit_url
-from respondents import flow, rendering, selectors, services
-from respondents.forms import LanguageForm, PageForm
+from respondents import pages, rendering, selectors, services
+from respondents.forms import LanguageForm
 from respondents.models import Respondent, Submission
 from respondents.tokens import is_well_formed
 from surveys.models import Survey
+from surveys.questionnaire import Questionnaire, questionnaire_of
 
 OPEN_COOKIE = "fieldwork_open_{}"
 OPEN_COOKIE_AGE = 365 * 24 * 3600
@@ -87,6 +88,15 @@ def entry(request: HttpRequest, token: str) -> HttpResponse:
     return _render(request, "respondents/welcome.html", preferred, {"survey": survey, "form": form})
 
 
+def _follow(request, token: str, outcome: pages.PageOutcome) -> HttpResponse:
+    """Send the respondent where a page service's outcome says, when it is not a page."""
+    if outcome.ended:
+        return _end_page(request, outcome.submission)
+    if outcome.page is None:
+        return redirect("respondents:resume", token=token)
+    return redirect("respondents:page", token=token, page=outcome.page.name)
+
+
 @never_cache
 def resume(request: HttpRequest, token: str) -> HttpResponse:
     """Send the respondent to the first page they have not answered."""
@@ -94,16 +104,9 @@ def resume(request: HttpRequest, token: str) -> HttpResponse:
     submission = selectors.submission_of(respondent)
     if submission is None:
         return redirect("respondents:entry", token=token)
-    if not submission.is_open:
-        return _end_page(request, submission)
-    questionnaire = flow.Questionnaire.load(respondent.survey)
-    page = flow.resume_page(
-        questionnaire, submission.answers, respondent.known, submission.pages_done
+    return _follow(
+        request, token, pages.submission_resume(submission, questionnaire_of(respondent.survey))
     )
-    if page is None:
-        submission = services.submission_complete(submission)
-        return _end_page(request, submission)
-    return redirect("respondents:page", token=token, page=page.name)
 
 
 @never_cache
@@ -114,82 +117,49 @@ def page(request: HttpRequest, token: str, page: str) -> HttpResponse:
     submission = selectors.submission_of(respondent)
     if submission is None:
         return redirect("respondents:entry", token=token)
-    if not submission.is_open:
-        return _end_page(request, submission)
-    questionnaire = flow.Questionnaire.load(respondent.survey)
-    current = questionnaire.page(page)
-    known = respondent.known
-    answers = submission.answers
-    reachable = flow.resume_page(questionnaire, answers, known, submission.pages_done)
-    shown = [p.name for p in flow.shown_pages(questionnaire, answers, known)]
-    if (
-        current is None
-        or current.name not in shown
-        or (reachable is not None and shown.index(current.name) > shown.index(reachable.name))
-    ):
-        # Not a page this respondent can be on: hidden, or past the first page still
-        # waiting for answers.
-        return redirect("respondents:resume", token=token)
-
-    if request.method == "POST" and "back" in request.POST:
-        previous = flow.neighbour_page(questionnaire, answers, known, current, -1)
-        return redirect("respondents:page", token=token, page=(previous or current).name)
-
+    questionnaire = questionnaire_of(respondent.survey)
     with translation.override(submission.language):
         if request.method == "POST":
-            form = PageForm(
-                current,
-                submission.language,
-                answers,
-                known,
-                request.POST or None,
-                survey=submission.survey,
+            outcome = pages.submission_page_submit(
+                submission, questionnaire, page, request.POST, back="back" in request.POST
             )
-            if form.is_valid():
-                submission = services.submission_save_page(
-                    submission, questionnaire, current.name, form.page_answers
-                )
-                if not submission.is_open:
-                    return _end_page(request, submission)
-                following = flow.neighbour_page(
-                    questionnaire, submission.answers, known, current, +1
-                )
-                target = following or flow.resume_page(
-                    questionnaire, submission.answers, known, submission.pages_done
-                )
-                if target is None:
-                    return redirect("respondents:resume", token=token)
-                return redirect("respondents:page", token=token, page=target.name)
-            questions, has_errors = form.rendered_questions(), bool(form.errors)
         else:
-            form = None
-            services.submission_show_page(submission)
-            # Nothing posted: the questions come from the process's memo, and the page
-            # form is built only to render one not kept yet.
-            questions = rendering.page_questions(
-                current, submission.survey, submission.language, answers, known
-            )
-            has_errors = False
-        return _render(
-            request,
-            "respondents/page.html",
-            submission.language,
-            {
-                "survey": submission.survey,
-                "submission": submission,
-                "page": current,
-                "page_title": submission.survey.text(current.title, submission.language),
-                "form": form,  # the answers refused, when they were
-                "questions": questions,
-                "has_errors": has_errors,
-                "progress": flow.progress(questionnaire, answers, known, current),
-                "is_first": flow.neighbour_page(questionnaire, answers, known, current, -1) is None,
-                "answers": {**known, **answers},
-                "language_form": LanguageForm(
-                    submission.survey, initial={"language": submission.language}
-                ),
-            },
-        )
+            outcome = pages.submission_page_show(submission, questionnaire, page)
+        if outcome.next not in (pages.Next.SHOW, pages.Next.REFUSED):
+            return _follow(request, token, outcome)
+        return _render_page(request, outcome, questionnaire)
+
+
+def _render_page(
+    request: HttpRequest, outcome: pages.PageOutcome, questionnaire: Questionnaire
+) -> HttpResponse:
+    """Render a page to answer: afresh, or with the answers refused and why."""
+    submission, current, walk, form = outcome.submission, outcome.page, outcome.walk, outcome.form
+    language, known, answers = submission.language, walk.known, walk.answers
+    if form is not None:
+        questions = form.rendered_questions()
+    else:
+        # Nothing posted: the questions come from the process's memo, and the page
+        # form is built only to render one not kept yet.
+        questions = rendering.page_questions(current, questionnaire, language, answers, known)
+    return _render(
+        request,
+        "respondents/page.html",
+        language,
+        {
+            "survey": submission.survey,
+            "submission": submission,
+            "page": current,
+            "page_title": questionnaire.text(current.title, language),
+            "form": form,  # the answers refused, when they were
+            "questions": questions,
+            "has_errors": form is not None,
+            "progress": walk.progress(current),
+            "is_first": walk.neighbour(current, -1) is None,
+            "answers": {**known, **answers},
+            "language_form": LanguageForm(submission.survey, initial={"language": language}),
+        },
+    )
 
 
 @require_POST

@@ -19,6 +19,7 @@ from surveys.models import (
     WeightingTarget,
 )
 from surveys.selectors import survey_publish_errors, translation_completeness
+from surveys.services import survey_questionnaire_changed
 
 
 def _survey_of(obj) -> Survey | None:
@@ -203,6 +204,9 @@ class SurveyAdmin(LanguagesMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        if change and form.has_changed():
+            # Its title, languages, status or what quality control reads may have changed.
+            survey_questionnaire_changed(obj)
         _audit_fields(request, form, {"status": audit.Action.SURVEY_STATUS})
 
     def save_formset(self, request, form, formset, change):

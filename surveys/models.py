@@ -70,6 +70,10 @@ class Survey(models.Model):
         default=False,
         help_text=_("Let anyone with the survey's open link take part, once per browser."),
     )
+    # Moved by the services that change what respondents are asked or what is derived from
+    # it (import, status, quota cells, the fields quality control reads): every cache of
+    # the questionnaire is keyed on it (`surveys.questionnaire.cache_key`). ADR 0015.
+    questionnaire_version = models.PositiveIntegerField(default=1, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

@@ -117,6 +117,7 @@ def survey_apply_definition(
     ).delete()
     ChoiceList.objects.filter(survey=survey).exclude(name__in=list(lists)).delete()
     _check_quota_conditions(survey, definition)
+    survey_questionnaire_changed(survey)
     audit.record(
         audit.Action.QUESTIONNAIRE_IMPORT,
         user=user,
@@ -230,6 +231,8 @@ def quota_cells_define(survey: Survey, cells: Iterable[QuotaCellSpec]) -> list[Q
         )
         saved.append(quota_cell)
     QuotaCell.objects.filter(survey=survey).exclude(name__in=[c.name for c in cells]).delete()
+    # Quality control derives who a person is from the cells' conditions.
+    survey_questionnaire_changed(survey)
     return saved
 
 
@@ -258,6 +261,18 @@ def quota_cells_by_answer(
     ]
 
 
+def survey_questionnaire_changed(survey: Survey) -> None:
+    """Move the survey's questionnaire version, leaving behind every cache derived from it.
+
+    Called by the services that change what respondents are asked or what is derived
+    from it; nothing else moves the version (ADR 0015).
+    """
+    Survey.objects.filter(pk=survey.pk).update(
+        questionnaire_version=F("questionnaire_version") + 1, updated=timezone.now()
+    )
+    survey.refresh_from_db(fields=["questionnaire_version", "updated"])
+
+
 def survey_set_status(survey: Survey, status: str, *, user=None) -> Survey:
     """Move `survey` to `status` (draft, live or closed).
 
@@ -271,13 +286,14 @@ def survey_set_status(survey: Survey, status: str, *, user=None) -> Survey:
         if errors:
             raise SurveyError(errors)
     with transaction.atomic():
-        # `updated` moves too: caches of the questionnaire are keyed on it.
         changed = (
             Survey.objects.filter(pk=survey.pk)
             .exclude(status=status)
             .update(status=status, updated=timezone.now())
         )
         if changed:
+            # Going live or back to draft changes what may be kept of the questionnaire.
+            survey_questionnaire_changed(survey)
             audit.record(
                 audit.Action.SURVEY_STATUS,
                 user=user,

@@ -14,8 +14,8 @@ from django.db import transaction
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from respondents import flow
 from surveys.models import Question, Survey
+from surveys.questionnaire import Questionnaire
 from surveys.services import survey_import_xlsform, survey_set_status
 
 EN, RU = "label::English (en)", "label::Russian (ru)"
@@ -88,7 +88,7 @@ def valid_values(question: Question, name: str) -> st.SearchStrategy:
     """Return a strategy for values a browser could post for one answer of `question`."""
     kind = question.type
     if kind in (Question.Type.SINGLE, Question.Type.GRID, Question.Type.MULTIPLE):
-        values = [choice.value for choice in question.choice_list.choices.all()]
+        values = [choice.value for choice in question.choices]
         if kind == Question.Type.MULTIPLE:
             return st.lists(st.sampled_from(values), min_size=1, max_size=3, unique=True)
         return st.sampled_from(values)
@@ -132,7 +132,7 @@ def is_storable_answer(question: Question, value: Any) -> bool:
     """Return whether `value` is something the page form may have stored for `question`."""
     kind = question.type
     if kind in (Question.Type.SINGLE, Question.Type.GRID, Question.Type.MULTIPLE):
-        values = {choice.value for choice in question.choice_list.choices.all()}
+        values = {choice.value for choice in question.choices}
         if kind == Question.Type.MULTIPLE:
             return (
                 isinstance(value, list)
@@ -168,10 +168,10 @@ def _in_range(question: Question, number: Decimal) -> bool:
     )
 
 
-def page_questions(questionnaire: flow.Questionnaire, page_name: str) -> dict[str, Question]:
+def page_questions(questionnaire: Questionnaire, page_name: str) -> dict[str, Question]:
     """Return the page's answer names, each with its question."""
     page = questionnaire.page(page_name)
-    return {name: q for q in page.questions.all() for name in flow.answer_names(q)}
+    return {name: q for q in page.questions for name in q.answer_names}
 
 
 class rolled_back:

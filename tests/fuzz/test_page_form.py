@@ -14,8 +14,8 @@ from django.utils.datastructures import MultiValueDict
 from hypothesis import given
 from hypothesis import strategies as st
 
-from respondents import flow
 from respondents.forms import PageForm
+from surveys.questionnaire import questionnaire_of
 from tests.fuzz.conftest import FUZZ, is_storable_answer, page_questions, valid_values
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ any_text = st.lists(
 
 @pytest.mark.parametrize("page_name", ["p_choice", "p_numbers", "p_text"])
 def test_what_the_page_form_accepts_can_be_stored(every_type, page_name):
-    questionnaire = flow.Questionnaire.load(every_type)
+    questionnaire = questionnaire_of(every_type)
     page = questionnaire.page(page_name)
     questions = page_questions(questionnaire, page_name)
 
@@ -48,7 +48,9 @@ def test_what_the_page_form_accepts_can_be_stored(every_type, page_name):
             items = given_value if isinstance(given_value, list) else [given_value]
             posted.setlist(name, [str(item) for item in items])
         with translation.override("ru"):
-            form = PageForm(page, "ru", answers, {}, posted, survey=every_type)
+            form = PageForm(
+                page, "ru", answers, {}, posted, questionnaire=questionnaire_of(every_type)
+            )
             if not form.is_valid():
                 assert form.errors
                 return
@@ -62,9 +64,11 @@ def test_what_the_page_form_accepts_can_be_stored(every_type, page_name):
 
 @pytest.mark.parametrize("text", ["\ud800", "a\udfffb", "a\x00b"])
 def test_text_that_cannot_be_stored_is_refused_with_a_message(every_type, text):
-    page = flow.Questionnaire.load(every_type).page("p_text")
+    page = questionnaire_of(every_type).page("p_text")
     posted = MultiValueDict({"why": ["because"], "story": [text]})
     with translation.override("en"):
-        form = PageForm(page, "en", {"single": "yes"}, {}, posted, survey=every_type)
+        form = PageForm(
+            page, "en", {"single": "yes"}, {}, posted, questionnaire=questionnaire_of(every_type)
+        )
         assert not form.is_valid()
         assert form.errors["story"] == ["The text contains a character that is not allowed."]

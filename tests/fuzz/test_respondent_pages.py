@@ -18,9 +18,9 @@ from django.utils.html import escape
 from hypothesis import given
 from hypothesis import strategies as st
 
-from respondents import flow
 from respondents.models import Submission
 from surveys.models import Survey
+from surveys.questionnaire import questionnaire_of
 from tests.conftest import table_counts
 from tests.fuzz.conftest import (
     FUZZ,
@@ -64,7 +64,7 @@ def snapshot(token: str) -> tuple:
 
 def fuzz_page(person: Respondent_, page_name: str) -> None:
     """Post hypothesis' values to one page and check what the respondent and database see."""
-    questionnaire = flow.Questionnaire.load(person.respondent.survey)
+    questionnaire = questionnaire_of(person.respondent.survey)
     questions = page_questions(questionnaire, page_name)
     url = f"/s/{person.token}/p/{page_name}/"
     fields = st.fixed_dictionaries({name: field_values(q, name) for name, q in questions.items()})

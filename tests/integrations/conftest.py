@@ -17,9 +17,9 @@ from django.core.management import call_command
 from django.test import Client
 
 from integrations.models import Provider, Webhook
-from respondents import flow
 from respondents.models import Respondent
 from surveys.models import Survey
+from surveys.questionnaire import questionnaire_of
 from tests.respondents.conftest import default_answer
 
 SECRET = "shared-with-the-provider-0123456789"
@@ -132,13 +132,13 @@ class Walker:
 
     def answer_page(self, survey: Survey, **answers):
         """Answer the current page (defaults where `answers` says nothing) and go on."""
-        page = flow.Questionnaire.load(survey).page(self.page)
+        page = questionnaire_of(survey).page(self.page)
         # What the provider pre-filled shows as the initial answer: a person keeps it.
         known = Respondent.objects.get(token=self.token).known
         answers = {**known, **answers}
         data: dict = {"next": "1"}
-        for question in page.questions.all():
-            for name in flow.answer_names(question):
+        for question in page.questions:
+            for name in question.answer_names:
                 value = answers[name] if name in answers else default_answer(question)
                 if value is not None:
                     data[name] = value

@@ -4,11 +4,11 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from respondents import flow
 from respondents.models import Respondent, Submission
 from respondents.panel import PanelMember
 from respondents.services import panel_invite
 from surveys.models import Question, Survey
+from surveys.questionnaire import questionnaire_of
 
 
 @pytest.fixture
@@ -35,9 +35,9 @@ def invite(survey, panel_id="p1", language="", **known) -> Respondent:
 def default_answer(question: Question):
     """A plausible valid answer: the first choice, a mid-range number, some text."""
     if question.type in (Question.Type.SINGLE, Question.Type.GRID):
-        return question.choice_list.choices.all()[0].value
+        return question.choices[0].value
     if question.type == Question.Type.MULTIPLE:
-        return [question.choice_list.choices.all()[0].value]
+        return [question.choices[0].value]
     if question.type == Question.Type.INTEGER:
         return 35
     if question.type == Question.Type.DECIMAL:
@@ -70,11 +70,11 @@ class Respondent_:
         return match.group(1) if match else None
 
     def page_data(self, page_name: str, answers: dict) -> dict:
-        questionnaire = flow.Questionnaire.load(self.respondent.survey)
+        questionnaire = questionnaire_of(self.respondent.survey)
         page = questionnaire.page(page_name)
         data: dict = {"next": "1"}
-        for question in page.questions.all():
-            for name in flow.answer_names(question):
+        for question in page.questions:
+            for name in question.answer_names:
                 if name in answers:
                     value = answers[name]
                 elif name in self.respondent.known:

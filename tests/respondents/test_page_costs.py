@@ -1,10 +1,11 @@
 """What a respondent's page costs, and that making it cheap changed nothing they see.
 
 Questions are rendered once per process and state (respondents.rendering), the
-questionnaire is kept unpickled per process (flow.Questionnaire.load), and a page reads
+questionnaire is kept unpickled per process (surveys.questionnaire), and a page reads
 its respondent, survey and submission in one statement.
 """
 
+import dataclasses
 import pickle
 import re
 
@@ -14,10 +15,11 @@ from django.utils import translation
 
 from fieldwork import memo
 from fieldwork.memo import BoundedMemo
-from respondents import flow, rendering, selectors
+from respondents import rendering, selectors
 from respondents.forms import PageForm
 from respondents.models import Respondent, Submission
 from surveys.models import Question, Survey
+from surveys.questionnaire import questionnaire_of, version_key
 from surveys.services import survey_set_status
 from tests.respondents.conftest import Respondent_, invite
 
@@ -35,10 +37,10 @@ def _page_html(person: Respondent_, page: str) -> str:
 
 def _forms(survey: Survey, known: dict, answers: dict):
     """Yield an unbound page form for every page of `survey` in each of its languages."""
-    questionnaire = flow.Questionnaire.load(survey)
+    questionnaire = questionnaire_of(survey)
     for language in survey.languages:
         for page in questionnaire.pages:
-            yield language, PageForm(page, language, answers, known, survey=survey)
+            yield language, PageForm(page, language, answers, known, questionnaire=questionnaire)
 
 
 def test_a_question_from_the_memo_is_byte_identical_to_a_fresh_crispy_render(kazakhstan):
@@ -101,32 +103,36 @@ def test_a_new_survey_version_is_not_served_stale_questions(kazakhstan):
 
 def test_serving_pages_leaves_the_shared_questionnaire_as_it_was(kazakhstan):
     survey = Survey.objects.get(pk=kazakhstan.pk)
-    before = pickle.dumps(flow.Questionnaire.load(survey).pages)
+    before = pickle.dumps(questionnaire_of(survey))
     Respondent_(invite(kazakhstan, region="almaty_city")).finish("kk", age=30)
-    shared = flow.Questionnaire.load(survey).pages
-    assert shared is flow.Questionnaire.load(Survey.objects.get(pk=kazakhstan.pk)).pages
-    # Nothing (a survey loaded through page.survey, say) was cached onto the shared copy.
+    shared = questionnaire_of(survey)
+    assert shared is questionnaire_of(Survey.objects.get(pk=kazakhstan.pk))
     assert pickle.dumps(shared) == before
+    # A frozen value: no request can patch it for the next one.
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        shared.pages[0].questions[0].required = False
 
 
 def test_a_typed_text_answer_is_not_kept_in_the_memo(kazakhstan):
-    questionnaire = flow.Questionnaire.load(kazakhstan)
+    questionnaire = questionnaire_of(kazakhstan)
     text = next(
         q
         for q in questionnaire.questions()
         if q.type in (Question.Type.TEXT, Question.Type.LONG_TEXT)
     )
-    page = next(p for p in questionnaire.pages if text in p.questions.all())
-    form = PageForm(page, "ru", {text.variable: "Иван, ул. Абая 1"}, {}, survey=kazakhstan)
+    page = next(p for p in questionnaire.pages if text in p.questions)
+    form = PageForm(
+        page, "ru", {text.variable: "Иван, ул. Абая 1"}, {}, questionnaire=questionnaire
+    )
     assert rendering.fragment_key(form, text, form._current()) is None
-    empty = PageForm(page, "ru", {}, {}, survey=kazakhstan)
+    empty = PageForm(page, "ru", {}, {}, questionnaire=questionnaire)
     assert rendering.fragment_key(empty, text, empty._current()) is not None
 
 
 def test_a_draft_survey_is_never_kept(kazakhstan):
     survey_set_status(kazakhstan, Survey.Status.DRAFT)
     kazakhstan.refresh_from_db()
-    assert flow.survey_version(kazakhstan) is None
+    assert version_key(kazakhstan) is None
     for _language, form in _forms(kazakhstan, {}, {}):
         for question in form.questions:
             assert rendering.fragment_key(form, question, form._current()) is None
@@ -242,46 +248,50 @@ def test_a_second_start_racing_the_first_gets_the_same_submission(kazakhstan):
 def test_a_page_shown_afresh_is_what_its_page_form_renders(kazakhstan):
     known = {"region": "almaty_city", "age": 34, "gender": "female"}
     answers = {"education": "higher", "impress": ["growth"], "proj_khorgos": "1"}
-    questionnaire = flow.Questionnaire.load(kazakhstan)
+    questionnaire = questionnaire_of(kazakhstan)
     for language in kazakhstan.languages:
         with translation.override(language):
             for page in questionnaire.pages:
-                form = PageForm(page, language, answers, known, survey=kazakhstan)
+                form = PageForm(page, language, answers, known, questionnaire=questionnaire)
                 fresh = [rendering.render(form, q, form._current()) for q in form.questions]
                 memo.clear_all()
-                assert rendering.page_questions(page, kazakhstan, language, answers, known) == fresh
+                assert (
+                    rendering.page_questions(page, questionnaire, language, answers, known) == fresh
+                )
                 # Now from the memo, without a form; and the form's own way agrees.
-                assert rendering.page_questions(page, kazakhstan, language, answers, known) == fresh
+                assert (
+                    rendering.page_questions(page, questionnaire, language, answers, known) == fresh
+                )
                 assert form.rendered_questions() == fresh
 
 
 def test_a_page_shown_afresh_from_the_memo_builds_no_form(kazakhstan, monkeypatch):
-    questionnaire = flow.Questionnaire.load(kazakhstan)
+    questionnaire = questionnaire_of(kazakhstan)
     page = questionnaire.pages[1]
-    first = rendering.page_questions(page, kazakhstan, "ru", {}, {})
+    first = rendering.page_questions(page, questionnaire, "ru", {}, {})
 
     def no_form(*args, **kwargs):
         raise AssertionError("a page form was built")
 
     monkeypatch.setattr("respondents.forms.PageForm.__init__", no_form)
-    assert rendering.page_questions(page, kazakhstan, "ru", {}, {}) == first
+    assert rendering.page_questions(page, questionnaire, "ru", {}, {}) == first
 
 
 def test_only_choices_and_numbers_are_kept_never_text_or_a_posted_value(kazakhstan):
-    questionnaire = flow.Questionnaire.load(kazakhstan)
+    questionnaire = questionnaire_of(kazakhstan)
     age = next(q for q in questionnaire.questions() if q.variable == "age")
     single = next(q for q in questionnaire.questions() if q.type == Question.Type.SINGLE)
-    choice = single.choice_list.choices.all()[0].value
-    page = next(p for p in questionnaire.pages if age in p.questions.all())
+    choice = single.choices[0].value
+    page = next(p for p in questionnaire.pages if age in p.questions)
 
     def key(question, answers, data=None):
-        form = PageForm(page, "ru", answers, {}, data, survey=kazakhstan)
+        form = PageForm(page, "ru", answers, {}, data, questionnaire=questionnaire)
         return rendering.fragment_key(form, question, form._current())
 
     assert key(age, {}) is not None  # an empty field: the same for everyone
     assert key(age, {"age": 41}) is not None  # a number, as stored or as the panel knew it
     assert key(age, {"age": "forty-one"}) is None  # not a number: never kept
-    page = next(p for p in questionnaire.pages if single in p.questions.all())
+    page = next(p for p in questionnaire.pages if single in p.questions)
     assert key(single, {single.variable: choice}) is not None
     assert key(single, {single.variable: "not-a-choice"}) is None
     # Whatever is posted (refused pages are the only ones shown again) is rendered afresh.

@@ -1,0 +1,159 @@
+"""The page services: where a respondent goes next, show a page, submit a page.
+
+Every way of answering a questionnaire goes through these: the respondent's browser
+(`respondents.views`), the REST API's ingestion, the fieldwork simulation, and the modes
+still to come (preview, test links, OpenRosa). Each returns a `PageOutcome` saying what
+happened (show this page, go to that page, the submission ended, the page was refused),
+and the caller only adapts it: a view renders or redirects, the ingestion collects the
+errors. A rule written here holds for every mode (ADR 0016).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from respondents import services
+from respondents.flow import Walk
+from respondents.forms import PageForm
+from respondents.models import Submission
+from surveys.questionnaire import Page, Questionnaire
+
+
+class Next(enum.Enum):
+    SHOW = "show"  # show `page`
+    GO = "go"  # go to `page` (a redirect, for a browser)
+    ENDED = "ended"  # the submission has ended: show its end
+    REFUSED = "refused"  # the page's answers were refused: `form` holds why
+
+
+@dataclass(frozen=True)
+class PageOutcome:
+    """What a page service did. To go to no page (`page` None) is to resume: go to the
+    first page not answered, or complete (`submission_resume`)."""
+
+    next: Next
+    submission: Submission
+    page: Page | None = None
+    walk: Walk | None = None
+    # The page form, bound to what was submitted (its errors, or the answers it accepted).
+    form: PageForm | None = None
+
+    @property
+    def ended(self) -> bool:
+        return self.next is Next.ENDED
+
+
+def _ended(submission: Submission) -> PageOutcome:
+    return PageOutcome(Next.ENDED, submission)
+
+
+def submission_resume(submission: Submission, questionnaire: Questionnaire) -> PageOutcome:
+    """Go to the first page the respondent has not answered; complete when there is none."""
+    if not submission.is_open:
+        return _ended(submission)
+    walk = Walk.of(questionnaire, submission.answers, submission.respondent.known)
+    page = walk.resume(submission.pages_done)
+    if page is None:
+        return _ended(services.submission_complete(submission))
+    return PageOutcome(Next.GO, submission, page, walk)
+
+
+def _placed(
+    submission: Submission, questionnaire: Questionnaire, page_name: str
+) -> tuple[Page | None, Walk]:
+    """Return the page if the respondent may be on it now, and the walk of their answers."""
+    walk = Walk.of(questionnaire, submission.answers, submission.respondent.known)
+    page = questionnaire.page(page_name)
+    return (page if walk.may_show(page, submission.pages_done) else None), walk
+
+
+def submission_page_show(
+    submission: Submission, questionnaire: Questionnaire, page_name: str
+) -> PageOutcome:
+    """Show page `page_name`, noting when, if the respondent may be on it.
+
+    A page hidden by skip logic, or past the first page still waiting for answers, is not
+    theirs: they go where they should resume instead (an outcome to go to no page).
+    """
+    if not submission.is_open:
+        return _ended(submission)
+    page, walk = _placed(submission, questionnaire, page_name)
+    if page is None:
+        return PageOutcome(Next.GO, submission, None, walk)
+    services.submission_show_page(submission)
+    return PageOutcome(Next.SHOW, submission, page, walk)
+
+
+def submission_page_submit(
+    submission: Submission,
+    questionnaire: Questionnaire,
+    page_name: str,
+    data: Mapping[str, Any],
+    *,
+    back: bool = False,
+    seconds: float | None = None,
+) -> PageOutcome:
+    """Submit page `page_name` with `data` (a form post, or what stands for one).
+
+    Refused answers store nothing. Accepted ones are stored (`submission_save_page`:
+    screening, quotas, completion); the outcome then goes to the next page shown, or
+    says how the submission ended. `back` goes to the previous page, storing nothing.
+    """
+    if not submission.is_open:
+        return _ended(submission)
+    page, walk = _placed(submission, questionnaire, page_name)
+    if page is None:
+        return PageOutcome(Next.GO, submission, None, walk)
+    if back:
+        return PageOutcome(Next.GO, submission, walk.neighbour(page, -1) or page, walk)
+    form = PageForm(
+        page,
+        submission.language,
+        submission.answers,
+        submission.respondent.known,
+        data,
+        questionnaire=questionnaire,
+    )
+    if not form.is_valid():
+        return PageOutcome(Next.REFUSED, submission, page, walk, form)
+    submission, walk = services.submission_save_page(
+        submission, questionnaire, page.name, form.page_answers, seconds=seconds
+    )
+    if not submission.is_open:
+        return PageOutcome(Next.ENDED, submission, page, walk, form)
+    following = walk.neighbour(page, +1) or walk.resume(submission.pages_done)
+    return PageOutcome(Next.GO, submission, following, walk, form)
+
+
+# What a respondent who is not a browser posts on a page: the data, and the seconds the
+# page took (None: from when it was shown).
+PageAnswer = Callable[[Submission, Page], tuple[Mapping[str, Any], float | None]]
+
+
+def submission_answer_pages(
+    submission: Submission, questionnaire: Questionnaire, answer: PageAnswer
+) -> tuple[Submission, list[PageOutcome]]:
+    """Answer page after page with `answer` until the submission ends or a page is refused.
+
+    The loop of a respondent who answers every page in one go (an interview answered
+    elsewhere, a simulated respondent). Returns the submission as it then stands and the
+    outcome of each page submitted, the last one refused if a page was.
+    """
+    outcomes: list[PageOutcome] = []
+    # Each page submitted is done or refused, so the loop ends within one pass.
+    for _step in range(len(questionnaire.pages) + 1):
+        step = submission_resume(submission, questionnaire)
+        if step.ended:
+            return step.submission, outcomes
+        data, seconds = answer(step.submission, step.page)
+        outcome = submission_page_submit(
+            step.submission, questionnaire, step.page.name, data, seconds=seconds
+        )
+        outcomes.append(outcome)
+        submission = outcome.submission
+        if outcome.next is Next.REFUSED or outcome.ended:
+            return submission, outcomes
+    raise RuntimeError(f"submission {submission.pk} did not end after every page")
