@@ -10,8 +10,13 @@ class IntegrationsConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from integrations.models import Webhook
+        from integrations.providers import exit_url
         from integrations.webhooks import deliveries_create, survey_changed
+        from respondents import exits
         from respondents.signals import submission_judged
+
+        # A provider's respondent goes back to the provider when their submission ends.
+        exits.register(exit_url)
 
         # respondents announces verdicts; it never imports this app.
         submission_judged.connect(deliveries_create, dispatch_uid="integrations.webhooks")

@@ -7,6 +7,7 @@ from django.utils.translation import ngettext
 from respondents.models import Respondent, Submission, Verdict, VerdictOverride
 from respondents.tasks import revalidate_enqueue
 from respondents.validation import submission_override
+from surveys.admin import SurveyAdmin
 from surveys.errors import SurveyError
 
 
@@ -107,3 +108,21 @@ class SubmissionAdmin(admin.ModelAdmin):
             )
             % {"n": count},
         )
+
+
+@admin.action(description=_("Run quality control again over every completed submission"))
+def revalidate(modeladmin, request, queryset):
+    """A survey's button for quality control, which belongs here, not to surveys."""
+    count = revalidate_enqueue(Submission.objects.filter(survey__in=queryset))
+    modeladmin.message_user(
+        request,
+        ngettext(
+            "%(n)d submission sent to quality control.",
+            "%(n)d submissions sent to quality control.",
+            count,
+        )
+        % {"n": count},
+    )
+
+
+SurveyAdmin.actions = [*SurveyAdmin.actions, revalidate]

@@ -9,8 +9,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fieldwork.network import client_ip
-from integrations.providers import exit_url
 from respondents import pages, rendering, selectors, services
+from respondents.exits import exit_url
 from respondents.forms import LanguageForm
 from respondents.models import Respondent, Submission
 from respondents.tokens import is_well_formed

@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.db.models import Count, Sum
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from audit import services as audit
 from surveys.forms import TranslatedModelForm
@@ -200,7 +199,9 @@ class SurveyAdmin(LanguagesMixin, admin.ModelAdmin):
         (_("History"), {"fields": ("created", "updated")}),
     )
     inlines = [QuotaCellInline]
-    actions = ["revalidate"]
+    # Quality control's action is added by respondents (respondents/admin.py): surveys
+    # knows nobody above it.
+    actions: list = []
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -214,23 +215,6 @@ class SurveyAdmin(LanguagesMixin, admin.ModelAdmin):
         for cell_form in formset.forms:
             if isinstance(cell_form.instance, QuotaCell) and not cell_form.errors:
                 _audit_fields(request, cell_form, {"target": audit.Action.QUOTA_TARGET})
-
-    @admin.action(description=_("Run quality control again over every completed submission"))
-    def revalidate(self, request, queryset):
-        # Quality control belongs to respondents; this is only its button on a survey.
-        from respondents.models import Submission
-        from respondents.tasks import revalidate_enqueue
-
-        count = revalidate_enqueue(Submission.objects.filter(survey__in=queryset))
-        self.message_user(
-            request,
-            ngettext(
-                "%(n)d submission sent to quality control.",
-                "%(n)d submissions sent to quality control.",
-                count,
-            )
-            % {"n": count},
-        )
 
     def get_queryset(self, request):
         return (
@@ -408,7 +392,8 @@ class WeightingSchemeAdmin(admin.ModelAdmin):
     )
     readonly_fields = ("ran", "converged", "iterations", "max_error", "weighted", "last_report")
     inlines = [WeightingMarginInline]
-    actions = ["rake_now"]
+    # Raking's action is added by reports (reports/admin.py).
+    actions: list = []
 
     @admin.display(description=_("margins"))
     def margin_list(self, scheme):
@@ -417,34 +402,6 @@ class WeightingSchemeAdmin(admin.ModelAdmin):
     @admin.display(description=_("report"))
     def last_report(self, scheme):
         return format_html("<pre>{}</pre>", scheme.report)
-
-    @admin.action(
-        description=_("Rake the valid submissions to these margins and store weights"),
-        permissions=["change"],
-    )
-    def rake_now(self, request, queryset):
-        # The raking itself belongs to reports; this is only its button.
-        from django.contrib import messages
-
-        from reports.weighting import rake
-        from surveys.errors import SurveyError
-
-        for scheme in queryset.select_related("survey"):
-            try:
-                report = rake(scheme.survey)
-            except SurveyError as exc:
-                self.message_user(
-                    request,
-                    _("%(survey)s cannot be weighted: %(errors)s")
-                    % {"survey": scheme.survey.slug, "errors": "; ".join(exc.errors)},
-                    messages.ERROR,
-                )
-                continue
-            self.message_user(
-                request,
-                " ".join(report.lines()),
-                messages.SUCCESS if report.converged else messages.ERROR,
-            )
 
 
 class WeightingTargetInline(admin.TabularInline):
