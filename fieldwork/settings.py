@@ -242,6 +242,9 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "memory://localhost/"
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "") or None
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
+# The queue tasks go to and workers take them from (a broker can serve several
+# installations, or a test run, each with its own queue).
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "") or "celery"
 # Workers keep their database connection between tasks, like web processes between
 # requests (fieldwork/celery.py closes broken or old ones); Celery closes it anyway every
 # 2 x this many tasks.
@@ -369,6 +372,8 @@ if REDIS_URL:
         "default": {
             "BACKEND": "fieldwork.cache.RedisCache",
             "LOCATION": REDIS_URL,
+            # Keys of several installations (or a test run) sharing one Redis keep apart.
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", ""),
             # A cache that stops answering must fail a request quickly, not hang it.
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }

@@ -1,9 +1,23 @@
 import csv
 import os
+import uuid
 from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.conf import settings
+
+# This run's own names on whatever Redis the settings point at: its cache keys carry this
+# prefix and its tasks go to a queue of this name, so the suite empties only what it wrote,
+# never a Redis database that a developer's machine may be using. The worker processes the
+# tests start inherit both through the environment.
+RUN_NAME = f"fieldwork-test-{uuid.uuid4().hex[:12]}"
+os.environ["CACHE_KEY_PREFIX"] = RUN_NAME
+os.environ["CELERY_TASK_DEFAULT_QUEUE"] = RUN_NAME
+# pytest-django read the settings before this module: give them the run's names too,
+# before anything has opened the cache or sent a task.
+settings.CACHES["default"]["KEY_PREFIX"] = RUN_NAME
+settings.CELERY_TASK_DEFAULT_QUEUE = RUN_NAME
 
 # Real XLSForms written by others (pyxform test data, BSD 2-clause; see its README).
 SHARED_FORMS = Path(__file__).resolve().parent / "data" / "xlsforms"
@@ -63,17 +77,41 @@ def make_form(tmp_path):
     return write
 
 
+def empty_own_cache() -> None:
+    """Delete this run's cache entries: on Redis only the keys under the run's prefix."""
+    from django.core.cache import cache
+    from django.core.cache.backends.redis import RedisCache
+
+    if not isinstance(cache, RedisCache):
+        cache.clear()  # a memory cache of this process only
+        return
+    if cache.key_prefix != RUN_NAME:
+        pytest.fail(f"the cache's keys are not prefixed with this run's name ({RUN_NAME})")
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(match=f"{RUN_NAME}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+def empty_own_queue(broker_url: str) -> None:
+    """Delete the messages waiting in this run's task queue on a Redis broker, nothing else."""
+    import redis
+
+    client = redis.Redis.from_url(broker_url, socket_connect_timeout=2)
+    keys = list(client.scan_iter(match=f"{RUN_NAME}*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Each test starts with empty caches and memos: ids are reused after a rollback."""
-    from django.core.cache import cache
-
     from fieldwork import memo
 
-    cache.clear()
+    empty_own_cache()
     memo.clear_all()
     yield
-    cache.clear()
+    empty_own_cache()
     memo.clear_all()
 
 
@@ -86,3 +124,43 @@ def eager_tasks():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = eager
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Say which fast paths and real services this run exercised, and which it could not.
+
+    The embedded defaults (SQLite, memory cache, tasks in process) skip the paths that
+    only exist on the real stack; .ci/run's second pass runs them.
+    """
+    from django.db import connection
+
+    on_postgresql = connection.vendor == "postgresql"
+    redis_cache = bool(settings.REDIS_URL)
+    broker = not settings.CELERY_TASK_ALWAYS_EAGER
+    paths = [
+        (
+            "validation recorded by two PostgreSQL functions (ADR 0013)",
+            on_postgresql,
+            "SQLite records statement by statement",
+        ),
+        (
+            "page-shown time committed asynchronously, row locks (ADR 0014)",
+            on_postgresql,
+            "SQLite has neither",
+        ),
+        (
+            "shared Redis cache: questionnaires, rate limits in one round trip",
+            redis_cache,
+            "REDIS_URL unset: a memory cache per process",
+        ),
+        (
+            "tasks through a real broker to worker processes",
+            broker and on_postgresql,
+            "tasks run in process; workers need PostgreSQL",
+        ),
+    ]
+    terminalreporter.write_sep("-", "fast paths and real services")
+    for name, ran, why_not in paths:
+        terminalreporter.write_line(f"{'ran    ' if ran else 'skipped'}  {name}")
+        if not ran:
+            terminalreporter.write_line(f"         ({why_not})")

@@ -28,6 +28,7 @@ from respondents.stats import recount
 from respondents.tasks import sweep_pending
 from respondents.tokens import new_token
 from surveys.models import QuotaCell, Survey
+from tests.conftest import empty_own_queue
 from tests.integration.conftest import Worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -74,10 +75,10 @@ def use_broker(url: str) -> None:
 
 @pytest.fixture
 def broker(redis_url):
-    """The machine's Redis as broker, emptied of earlier tests' messages."""
+    """The machine's Redis as broker, this run's queue emptied of earlier tests' messages."""
     previous = os.environ.get("CELERY_BROKER_URL")
     url = previous or redis_url
-    redis.Redis.from_url(url).flushdb()
+    empty_own_queue(url)
     use_broker(url)
     yield url
     restore_broker(previous)

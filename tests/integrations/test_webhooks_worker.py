@@ -12,7 +12,7 @@ from django.db import connection
 from integrations.models import Delivery
 from respondents.models import Submission
 from surveys.models import QuotaCell
-from tests.conftest import broker_url_for_tests, need_service
+from tests.conftest import broker_url_for_tests, empty_own_queue, need_service
 from tests.integration.conftest import Worker
 from tests.integrations.conftest import make_webhook
 from tests.respondents.conftest import Respondent_, invite
@@ -37,7 +37,7 @@ def broker():
 
     url = os.environ.get("CELERY_BROKER_URL") or broker_url_for_tests()
     try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).flushdb()
+        empty_own_queue(url)
     except redis.RedisError as exc:
         need_service("Redis", f"{url}: {exc}")
     previous = (app.conf.broker_url, app.conf.task_always_eager)
