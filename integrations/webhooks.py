@@ -76,7 +76,7 @@ WANTED_WINDOW_SECONDS = 300
 
 def events_wanted(survey: Survey) -> frozenset[str]:
     """The events some active webhook of the survey (as of its version in hand) wants."""
-    key = (survey.pk, survey.updated, int(time.time() // WANTED_WINDOW_SECONDS))
+    key = (survey.pk, survey.questionnaire_version, int(time.time() // WANTED_WINDOW_SECONDS))
     wanted = _WANTED.get(key)
     if wanted is None:
         wanted = frozenset(
@@ -91,7 +91,11 @@ def events_wanted(survey: Survey) -> frozenset[str]:
 
 def survey_changed(sender=None, *, instance: Webhook, **kwargs) -> None:
     """A webhook added, changed or removed changes its survey: move the survey's version."""
-    Survey.objects.filter(pk=instance.survey_id).update(updated=timezone.now())
+    # Validation keeps the survey's row per version (respondents.validation._survey_of),
+    # so the version must move for the next verdict to see the change.
+    Survey.objects.filter(pk=instance.survey_id).update(
+        questionnaire_version=F("questionnaire_version") + 1, updated=timezone.now()
+    )
 
 
 def deliveries_create(

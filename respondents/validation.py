@@ -9,9 +9,12 @@ transaction, so running a validation twice moves nothing the second time.
 from __future__ import annotations
 
 import copy
+import enum
 import json
 import logging
+import os
 from contextlib import nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
@@ -30,6 +33,10 @@ from surveys.models import Survey
 from surveys.questionnaire import Type, cache_key, questionnaire_of
 
 logger = logging.getLogger(__name__)
+
+# "0" records every verdict statement by statement on PostgreSQL too: only for measuring
+# what the functions save (bench/validation_throughput.py, ADR 0017).
+_FUNCTIONS = os.environ.get("VALIDATION_FUNCTIONS", "1") != "0"
 
 S = QuotaSlot.State
 
@@ -130,8 +137,9 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _case(submission: Submission, survey: Survey, known: dict[str, Any]) -> quality.Case:
-    answers = {**known, **submission.answers}
+def _case(judged: _ToJudge, survey: Survey) -> quality.Case:
+    submission = judged.submission
+    answers = {**judged.known, **submission.answers}
     checks = _questionnaire_checks(survey)
     median, sample = interview_median(survey)
     return quality.Case(
@@ -144,7 +152,7 @@ def _case(submission: Submission, survey: Survey, known: dict[str, Any]) -> qual
         attention_checks=checks["attention"],
         screening=checks["screening"],
         open_answers=checks["open"],
-        duplicate_of=_duplicate_of(submission, answers, checks["demographic"]),
+        duplicate_of=_duplicate_of(judged, answers, checks["demographic"]),
     )
 
 
@@ -157,7 +165,7 @@ _EARLIER = """
 _KNOWN = "SELECT known FROM respondents_respondent WHERE id = %s"
 
 
-def _duplicate_of(submission: Submission, answers: dict[str, Any], demographic) -> int | None:
+def _duplicate_of(judged: _ToJudge, answers: dict[str, Any], demographic) -> int | None:
     """Return an earlier valid-or-pending submission from the same person, if any.
 
     A panel id is unique within a survey (a database constraint), so the same person
@@ -165,7 +173,8 @@ def _duplicate_of(submission: Submission, answers: dict[str, Any], demographic) 
     screening questions and gender): two people sharing a home connection differ in age
     or sex, and one person on two devices is not caught.
     """
-    for other_id, theirs in _earlier(submission):
+    earlier = judged.earlier if judged.earlier is not None else _earlier(judged.submission)
+    for other_id, theirs in earlier:
         if all(theirs.get(name) == answers.get(name) for name in demographic):
             return other_id
     return None
@@ -174,16 +183,11 @@ def _duplicate_of(submission: Submission, answers: dict[str, Any], demographic) 
 def _earlier(submission: Submission) -> list[tuple[int, dict[str, Any]]]:
     """Earlier submissions from the same address and browser, with what they answered.
 
-    On PostgreSQL the locked read brought them already (`earlier`); elsewhere they are
-    read here. Usually there are none: one submission per address and browser.
+    Read when the locked read did not bring them. Usually there are none: one submission
+    per address and browser.
     """
     if not submission.ip_hash:
         return []
-    if hasattr(submission, "earlier"):
-        return [
-            (other_id, {**_json(known), **_json(answers)})
-            for other_id, known, answers in submission.earlier or []
-        ]
     params = [
         submission.survey_id,
         submission.ip_hash,
@@ -203,7 +207,7 @@ def _earlier(submission: Submission) -> list[tuple[int, dict[str, Any]]]:
 
 _LOCK = """
     SELECT s.*, r.known AS respondent_known, sv.status AS survey_status,
-        sv.updated AS survey_updated
+        sv.questionnaire_version AS survey_version
     FROM respondents_submission s
     JOIN respondents_respondent r ON r.id = s.respondent_id
     JOIN surveys_survey sv ON sv.id = s.survey_id
@@ -214,22 +218,39 @@ _JUDGE = """
         validated = %s
     WHERE id = %s
 """
-
-
 _TO_JUDGE = "SELECT * FROM respondents_submission_to_judge(%s)"
-# What the PostgreSQL read brings besides the submission's own columns.
-_BESIDES = ("respondent_known", "survey_status", "survey_updated", "earlier")
 
 
-def _locked(submission_id: int) -> Submission | None:
-    """Read a submission with its respondent's known variables, locking the submission."""
-    if connection.vendor != "postgresql":
+@dataclass
+class _ToJudge:
+    """A submission read and locked for judging, with what judging needs besides."""
+
+    submission: Submission
+    known: dict[str, Any]
+    survey_status: str
+    survey_version: int
+    # The earlier submissions from the same address and browser as (id, their answers),
+    # when the read brought them (the PostgreSQL function does); None: not read yet.
+    earlier: list[tuple[int, dict[str, Any]]] | None = None
+
+
+def _locked(submission_id: int) -> _ToJudge | None:
+    """Read a submission with what judging needs, locking the submission's row."""
+    if connection.vendor != "postgresql" or not _FUNCTIONS:
         sql = _LOCK
         if connection.features.has_select_for_update_of:
             sql += " FOR UPDATE OF s"
         elif connection.features.has_select_for_update:
             sql += " FOR UPDATE"
-        return next(iter(Submission.objects.raw(sql, [submission_id])), None)
+        submission = next(iter(Submission.objects.raw(sql, [submission_id])), None)
+        if submission is None:
+            return None
+        return _ToJudge(
+            submission,
+            _json(submission.respondent_known),
+            submission.survey_status,
+            submission.survey_version,
+        )
     # One call of a function whose statements are planned once per connection; it also
     # brings the earlier submissions that the duplicate rule compares (ADR 0013). The
     # instance is built from the row: a raw queryset added a third to the read.
@@ -240,26 +261,32 @@ def _locked(submission_id: int) -> Submission | None:
     if row is None:
         return None
     values = dict(zip(names, row, strict=True))
-    submission = plainsql.partial_instance(Submission, values)
-    for name in _BESIDES:
-        setattr(submission, name, values[name])
-    return submission
-
-
-def _survey_of(submission: Submission) -> Survey:
-    """The submission's survey, cached while its row is unchanged; its status read fresh.
-
-    A survey that closes itself does so by a plain UPDATE that leaves `updated` alone, so
-    the status comes from the locked read, and everything else from the cache.
-    """
-    updated = str(submission.survey_updated).replace(" ", "T")  # text on SQLite
-    key = f"qc:survey:{submission.survey_id}:{updated}"
-    # A copy: the kept one is shared by every validation this process runs.
-    kept = _VERSIONS.through_cache(
-        key, lambda: Survey.objects.get(pk=submission.survey_id), timeout=3600
+    earlier = [
+        (other_id, {**_json(known), **_json(answers)})
+        for other_id, known, answers in values["earlier"] or []
+    ]
+    return _ToJudge(
+        plainsql.partial_instance(Submission, values),
+        _json(values["respondent_known"]),
+        values["survey_status"],
+        values["survey_version"],
+        earlier if values["ip_hash"] else [],
     )
+
+
+def _survey_of(judged: _ToJudge) -> Survey:
+    """The submission's survey, kept per survey version; its status read fresh.
+
+    Everything quality control reads of the survey's row (speeder threshold, sample
+    target) moves its version when it changes (`survey_questionnaire_changed`); a survey
+    that closes itself does so by a plain UPDATE, so the status comes from the locked read.
+    """
+    survey_id = judged.submission.survey_id
+    key = f"qc-survey:{survey_id}:v{judged.survey_version}"
+    # A copy: the kept one is shared by every validation this process runs.
+    kept = _VERSIONS.through_cache(key, lambda: Survey.objects.get(pk=survey_id), timeout=3600)
     survey = copy.copy(kept)
-    survey.status = submission.survey_status
+    survey.status = judged.survey_status
     return survey
 
 
@@ -272,33 +299,35 @@ def submission_validate(submission_id: int, *, force: bool = False) -> Submissio
     validation reads (status, verdicts, answers, times...); any other loads on access.
     """
     with transaction.atomic():
-        submission = _locked(submission_id)
-        if submission is None or submission.status != Submission.Status.COMPLETED:
+        judged = _locked(submission_id)
+        if judged is None:
+            return None
+        submission = judged.submission
+        if submission.status != Submission.Status.COMPLETED:
             return submission
         if submission.verdict != Verdict.PENDING and not force:
             return submission
-        survey = _survey_of(submission)
-        known = _json(submission.respondent_known)
-        valid, results = quality.run_rules(_case(submission, survey, known))
+        survey = _survey_of(judged)
+        valid, results = quality.run_rules(_case(judged, survey))
         qc_verdict = Verdict.VALID if valid else Verdict.INVALID
         previous = submission.verdict
         validated = timezone.now()
-        recorded = None
+        recorded = Recorded.GENERAL
         if not force and not submission.overridden:
             recorded = _record_in_one_call(submission, survey, qc_verdict, results, validated)
-        if recorded is not None:
-            verdict = qc_verdict
-        else:
+        if recorded is Recorded.GENERAL:
             verdict = _record(submission, survey, qc_verdict, results, validated)
+        else:
+            verdict = qc_verdict
         submission.qc_verdict = qc_verdict
         submission.qc_results = results
         submission.verdict = verdict
         submission.validated = validated
         if verdict != previous:
             signals.judged(submission, verdict, survey)
-        if recorded is None and verdict == Verdict.VALID:
+        if recorded is Recorded.GENERAL and verdict == Verdict.VALID:
             survey_close_if_complete(survey)
-        elif recorded:
+        elif recorded is Recorded.CLOSED:
             _log_closed(survey)
     return submission
 
@@ -340,18 +369,25 @@ def _record(
 _RECORD_VERDICT = "SELECT respondents_record_verdict(" + ", ".join(["%s"] * 13) + ")"
 
 
+class Recorded(enum.Enum):
+    """What the one-call recording did (`respondents_record_verdict`'s answer)."""
+
+    GENERAL = "general"  # nothing: the general path (`_record`) must record the verdict
+    RECORDED = "recorded"
+    CLOSED = "closed"  # recorded, and the survey closed at its target
+
+
 def _record_in_one_call(
     submission: Submission, survey: Survey, verdict: str, results: dict, validated
-) -> int | None:
-    """Store a first verdict with one call of a PostgreSQL function (ADR 0013).
+) -> Recorded:
+    """Store a first verdict with one call of a PostgreSQL function (ADR 0013, 0017).
 
     The function does what `_record` and `survey_close_if_complete` do, in the database,
     for the usual case: a verdict of the rules, every slot still reserved, every count
-    row there. Return how many surveys it closed (0 or 1), or None when it wrote
-    nothing and `_record` must do it (and always on other databases).
+    row there. Anything else, and any other database, is left to the general path.
     """
-    if connection.vendor != "postgresql":
-        return None
+    if connection.vendor != "postgresql" or not _FUNCTIONS:
+        return Recorded.GENERAL
     changes = stats.verdict_changes(submission.verdict, verdict)
     day_valid = stats.day_valid_change(submission, submission.verdict, verdict)
     live = survey.status == Survey.Status.LIVE
@@ -374,8 +410,7 @@ def _record_in_one_call(
                 survey.sample_target if live and survey.sample_target else 0,
             ],
         )
-        closed = cursor.fetchone()[0]
-    return None if closed < 0 else closed
+        return Recorded(cursor.fetchone()[0])
 
 
 def submission_override(submission: Submission, verdict: str, reason: str, user=None) -> None:

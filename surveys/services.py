@@ -273,6 +273,27 @@ def survey_questionnaire_changed(survey: Survey) -> None:
     survey.refresh_from_db(fields=["questionnaire_version", "updated"])
 
 
+@transaction.atomic
+def survey_set_sample_target(survey: Survey, target: int, *, user=None) -> Survey:
+    """Set how many valid questionnaires the survey wants; validation closes it there."""
+    if target < 0:
+        raise SurveyError(["the sample target cannot be negative"])
+    previous = survey.sample_target
+    Survey.objects.filter(pk=survey.pk).update(sample_target=target)
+    survey.sample_target = target
+    if previous != target:
+        # Quality control keeps the survey's row per version: the new target must reach it.
+        survey_questionnaire_changed(survey)
+        audit.record(
+            audit.Action.QUOTA_TARGET,
+            user=user,
+            survey=survey,
+            target=survey.slug,
+            details={"sample_target": {"from": previous, "to": target}},
+        )
+    return survey
+
+
 def survey_set_status(survey: Survey, status: str, *, user=None) -> Survey:
     """Move `survey` to `status` (draft, live or closed).
 
