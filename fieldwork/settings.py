@@ -402,6 +402,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "fieldwork.network.client_ip"
 AXES_VERBOSE = False
 RATELIMIT_ENABLE = envbool("RATELIMIT_ENABLE", "true")
+# A cache that cannot count (Redis unreachable: fieldwork.cache then counts in the
+# process's memory, and anything it still raises) lets the request through.
+RATELIMIT_FAIL_OPEN = True
 # django-ratelimit lists only django-redis as "supported"; Django's own RedisCache counts
 # with Redis INCR, which is just as atomic. Its error for a per-process cache (E003) would
 # stop every command of a deployment without REDIS_URL; fieldwork.W001 warns of it in
