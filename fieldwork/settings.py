@@ -108,6 +108,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "fieldwork.request_id.RequestIdMiddleware",
+    # Runs a view once more when its database connection was dropped under it and that
+    # cannot do anything twice (fieldwork/reconnect.py).
+    "fieldwork.reconnect.ReconnectMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Production serves collectstatic's output from the web processes; with DEBUG,
     # runserver serves the files from their folders and there is no STATIC_ROOT to serve.
@@ -152,6 +155,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        # A connection kept from an earlier request is checked (SELECT 1) before the
+        # request's first query, and replaced when the database dropped it meanwhile.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
