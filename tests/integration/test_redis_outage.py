@@ -6,6 +6,7 @@ on that Redis; validation after the outage is what a worker does with the sweepe
 message, run here, so this runs on SQLite as well as PostgreSQL.
 """
 
+import os
 import time
 from types import SimpleNamespace
 
@@ -36,6 +37,9 @@ def kazakhstan():
 @pytest.fixture
 def redis_for_all(private_redis, settings, monkeypatch):
     """This process's cache and broker on the test's own Redis, as in production."""
+    # Read before the settings change: Celery reads its configuration lazily from them.
+    previous = os.environ.get("CELERY_BROKER_URL")
+    eager = celery_app.conf.task_always_eager
     settings.CACHES = {
         "default": {
             "BACKEND": "fieldwork.cache.RedisCache",
@@ -52,14 +56,13 @@ def redis_for_all(private_redis, settings, monkeypatch):
     # One rate-limit window for the whole test (see tests/fieldwork/conftest.py).
     now = time.time()
     monkeypatch.setattr(django_ratelimit.core, "time", SimpleNamespace(time=lambda: now))
-    previous, eager = celery_app.conf.broker_url, celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False
     use_broker(private_redis.url)
     try:
         yield private_redis
     finally:
         celery_app.conf.task_always_eager = eager
-        restore_broker(None if previous.startswith("memory://") else previous)
+        restore_broker(previous)
         fieldwork.cache._down_until.clear()
 
 
