@@ -42,8 +42,10 @@ def _link(group: str, request: HttpRequest) -> str:
     return f"{link}:{client_ip(request)}" if "token" not in kwargs else link
 
 
-def _username(group: str, request: HttpRequest) -> str:
-    return (request.POST.get("username") or "").strip().lower()
+def _username_and_ip(group: str, request: HttpRequest) -> str:
+    """A login's user name with its address: never the user name alone, which anyone
+    could exhaust to keep its owner out."""
+    return f"{(request.POST.get('username') or '').strip().lower()}@{client_ip(request)}"
 
 
 # The respondent's limits: (django-ratelimit group, key function, name in RATE_LIMITS).
@@ -93,8 +95,8 @@ def respondent_limited(view):
 
 
 def login_limited(view):
-    """Limit login attempts (posts) per address and per user name."""
-    view = ratelimit(group="login-user", key=_username, rate=_rate("login_user"), method="POST")(
-        view
-    )
+    """Limit login attempts (posts) per address and per (user name, address) pair."""
+    view = ratelimit(
+        group="login-pair", key=_username_and_ip, rate=_rate("login_pair"), method="POST"
+    )(view)
     return ratelimit(group="login-ip", key=_ip, rate=_rate("login_ip"), method="POST")(view)

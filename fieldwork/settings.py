@@ -82,6 +82,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 INSTALLED_APPS = [
+    # The project's own checks (fieldwork/checks.py); it has no models.
+    "fieldwork",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -106,6 +108,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "fieldwork.request_id.RequestIdMiddleware",
+    # Runs a view once more when its database connection was dropped under it and that
+    # cannot do anything twice (fieldwork/reconnect.py).
+    "fieldwork.reconnect.ReconnectMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Production serves collectstatic's output from the web processes; with DEBUG,
     # runserver serves the files from their folders and there is no STATIC_ROOT to serve.
@@ -150,6 +155,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        # A connection kept from an earlier request is checked (SELECT 1) before the
+        # request's first query, and replaced when the database dropped it meanwhile.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -382,8 +390,8 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Abuse. Logins: after LOGIN_FAILURE_LIMIT failed attempts for one user name from one
-# address, that pair is locked out for LOGIN_LOCKOUT_MINUTES (django-axes), and login
-# posts are rate-limited per address and per user name. Respondent pages are limited
+# address, that pair is locked out (django-axes, with a back-off below), and login
+# posts are rate-limited per address and per (user name, address) pair. Respondent pages are limited
 # per address (generously: a whole office or a mobile carrier can share one) and per
 # link. Counters live in the cache, so every web node must share one (REDIS_URL).
 AUTHENTICATION_BACKENDS = [
@@ -391,23 +399,36 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
-AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+# The lock-out of a pair backs off slowly (fieldwork/lockout.py): LOGIN_LOCKOUT, doubled
+# for every LOGIN_BACKOFF_FAILURES failures of the user name from every address, at most
+# LOGIN_LOCKOUT_MAX. Each attempt's record expires with its own cool-off.
+LOGIN_LOCKOUT = datetime.timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+LOGIN_LOCKOUT_MAX = datetime.timedelta(hours=int(os.environ.get("LOGIN_LOCKOUT_MAX_HOURS", "24")))
+LOGIN_BACKOFF_FAILURES = int(os.environ.get("LOGIN_BACKOFF_FAILURES", "20"))
+AXES_COOLOFF_TIME = "fieldwork.lockout.cool_off"
+AXES_USE_ATTEMPT_EXPIRATION = True
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_CALLABLE = "fieldwork.views.locked_out"
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "fieldwork.network.client_ip"
 AXES_VERBOSE = False
 RATELIMIT_ENABLE = envbool("RATELIMIT_ENABLE", "true")
+# A cache that cannot count (Redis unreachable: fieldwork.cache then counts in the
+# process's memory, and anything it still raises) lets the request through.
+RATELIMIT_FAIL_OPEN = True
 # django-ratelimit lists only django-redis as "supported"; Django's own RedisCache counts
-# with Redis INCR, which is just as atomic.
-SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
-if not REDIS_URL:
-    # One process on the embedded defaults: its own memory counts the rate limits right.
-    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
+# with Redis INCR, which is just as atomic. Its error for a per-process cache (E003) would
+# stop every command of a deployment without REDIS_URL; fieldwork.W001 warns of it in
+# `check --deploy` instead (fieldwork/checks.py), and development is quiet.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001", "django_ratelimit.E003"]
 RATELIMIT_VIEW = "fieldwork.views.too_many_requests"
 RATE_LIMITS = {
     "login_ip": os.environ.get("RATE_LIMIT_LOGIN_IP", "30/m"),
-    "login_user": os.environ.get("RATE_LIMIT_LOGIN_USER", "10/m"),
+    # Per (user name, address) pair: a limit per user name alone would let anyone keep
+    # its owner out. RATE_LIMIT_LOGIN_USER is its earlier name.
+    "login_pair": os.environ.get(
+        "RATE_LIMIT_LOGIN_PAIR", os.environ.get("RATE_LIMIT_LOGIN_USER", "10/m")
+    ),
     "respondent_ip": os.environ.get("RATE_LIMIT_RESPONDENT_IP", "600/m"),
     "respondent_link": os.environ.get("RATE_LIMIT_RESPONDENT_LINK", "120/m"),
 }

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+
+from fieldwork.lockout import cool_off
 
 
 def too_many_requests(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -16,7 +17,7 @@ def too_many_requests(request: HttpRequest, exception: Exception | None = None) 
 
 def locked_out(request: HttpRequest, credentials: dict | None = None, *args) -> HttpResponse:
     """The page django-axes shows once a user name is locked out on an address."""
-    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    minutes = max(1, int(cool_off(request).total_seconds() // 60))
     response = render(request, "registration/locked_out.html", {"minutes": minutes}, status=429)
     response["Retry-After"] = str(minutes * 60)
     return response

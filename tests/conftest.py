@@ -1,5 +1,9 @@
 import csv
 import os
+import shutil
+import socket
+import subprocess
+import time
 import uuid
 from pathlib import Path
 
@@ -39,6 +43,74 @@ def redis_url_for_tests() -> str:
 def broker_url_for_tests() -> str:
     """A second Redis database, a broker no session-wide worker listens on (TEST_BROKER_URL)."""
     return os.environ.get("TEST_BROKER_URL") or "redis://127.0.0.1:6379/5"
+
+
+class PrivateRedis:
+    """A redis-server of the test's own, on a free loopback port, to stop and start again.
+
+    Nothing is saved to disk; the machine's Redis is never touched.
+    """
+
+    def __init__(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not self.answers():
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                self.stop()
+                pytest.fail(f"the private Redis on port {self.port} did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def answers(self) -> bool:
+        import redis
+
+        try:
+            return redis.Redis(port=self.port, socket_connect_timeout=0.5).ping()
+        except redis.RedisError:
+            return False
+
+
+@pytest.fixture
+def private_redis():
+    """A Redis of this test's own (redis-server must be installed), stopped at the end."""
+    if shutil.which("redis-server") is None:
+        need_service("redis-server", "not installed (apt-get install redis-server)")
+    server = PrivateRedis()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def table_counts() -> dict[str, list[dict]]:

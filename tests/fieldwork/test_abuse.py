@@ -1,9 +1,13 @@
 """Abuse: rate limits on respondents' links and logins, lock-out after failed logins,
 and questionnaire text that cannot run script in anyone's browser."""
 
+from datetime import timedelta
+
 import pytest
+from axes.models import AccessAttempt, AccessAttemptExpiration
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.db.models import F
 from django.test import Client
 from django.urls import reverse
 
@@ -16,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 LIMITS = {
     "login_ip": "100/m",
-    "login_user": "100/m",
+    "login_pair": "100/m",
     "respondent_ip": "1000/m",
     "respondent_link": "1000/m",
 }
@@ -69,16 +73,92 @@ def test_guessing_tokens_is_limited_too(kazakhstan, limits):
     assert codes == [404, 404, 404, 429, 429]
 
 
-def test_login_posts_are_limited_per_user_name(db, limits):
-    limits["login_user"] = "3/m"
+def test_login_posts_are_limited_per_user_name_and_address(db, limits):
+    limits["login_pair"] = "3/m"
     User.objects.create_user("ana", password="right-password-1")
+    client = Client(REMOTE_ADDR="192.0.2.7")
     codes = [
-        Client(REMOTE_ADDR=f"192.0.2.{i}")
-        .post("/accounts/login/", {"username": "ana", "password": f"wrong-{i}"})
-        .status_code
+        client.post("/accounts/login/", {"username": "ana", "password": f"wrong-{i}"}).status_code
         for i in range(4)
     ]
     assert codes == [200, 200, 200, 429]
+    # The same user name from another address is another pair.
+    owner = Client(REMOTE_ADDR="192.0.2.8")
+    ok = owner.post("/accounts/login/", {"username": "ana", "password": "right-password-1"})
+    assert ok.status_code == 302 and "_auth_user_id" in owner.session
+
+
+def test_wrong_passwords_from_rotating_addresses_do_not_keep_the_owner_out(db, settings):
+    # The limits as deployed: eleven wrong passwords a minute from rotating addresses
+    # used to exhaust the per-user-name limit (10 a minute) and lock the owner out.
+    User.objects.create_user("ana", password="right-password-1")
+    for i in range(40):
+        Client(REMOTE_ADDR=f"198.51.100.{i % 8}").post(
+            "/accounts/login/", {"username": "ana", "password": f"guess-{i}"}
+        )
+    owner = Client(REMOTE_ADDR="203.0.113.9")
+    ok = owner.post("/accounts/login/", {"username": "ana", "password": "right-password-1"})
+    assert ok.status_code == 302 and "_auth_user_id" in owner.session
+
+
+def shift_login_records(minutes: int) -> None:
+    """Move every failed-login record `minutes` into the past, as if time had passed."""
+    AccessAttempt.objects.update(attempt_time=F("attempt_time") - timedelta(minutes=minutes))
+    AccessAttemptExpiration.objects.update(expires_at=F("expires_at") - timedelta(minutes=minutes))
+
+
+def lock_out(username: str, address: str, limit: int) -> None:
+    client = Client(REMOTE_ADDR=address)
+    for i in range(limit):
+        client.post("/accounts/login/", {"username": username, "password": f"no-{i}"})
+
+
+def test_the_lock_out_backs_off_for_a_user_name_attacked_from_many_addresses(db, limits, settings):
+    settings.LOGIN_BACKOFF_FAILURES = 10
+    User.objects.create_user("ana", password="right-password-1")
+    User.objects.create_user("bob", password="right-password-2")
+    limit = settings.AXES_FAILURE_LIMIT
+    # bob mistyped from one address; ana is attacked from four (20 failures: two
+    # doublings of the 15 minutes).
+    lock_out("bob", "192.0.2.50", limit)
+    for address in ("198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4"):
+        lock_out("ana", address, limit)
+    attacker = Client(REMOTE_ADDR="198.51.100.1")
+    page = attacker.post("/accounts/login/", {"username": "ana", "password": "right-password-1"})
+    assert page.status_code == 429
+    assert "Try again in 60 minutes" in page.content.decode()
+
+    shift_login_records(20)
+    # bob's 15 minutes are over; ana's attacker is still held, even with the password ...
+    bob = Client(REMOTE_ADDR="192.0.2.50")
+    assert (
+        bob.post(
+            "/accounts/login/", {"username": "bob", "password": "right-password-2"}
+        ).status_code
+        == 302
+    )
+    held = attacker.post("/accounts/login/", {"username": "ana", "password": "right-password-1"})
+    assert held.status_code == 429 and "_auth_user_id" not in attacker.session
+    # ... while ana herself, on an address that never failed, gets in.
+    owner = Client(REMOTE_ADDR="203.0.113.9")
+    ok = owner.post("/accounts/login/", {"username": "ana", "password": "right-password-1"})
+    assert ok.status_code == 302
+
+    # A try during a lock-out starts it again: an hour after the last one, it is over.
+    shift_login_records(61)
+    again = attacker.post("/accounts/login/", {"username": "ana", "password": "wrong-again"})
+    assert again.status_code == 200
+
+
+def test_the_back_off_stops_at_its_longest_lock_out(db, limits, settings):
+    settings.LOGIN_BACKOFF_FAILURES = 1  # five failures: 15 minutes doubled five times
+    settings.LOGIN_LOCKOUT_MAX = timedelta(hours=2)
+    User.objects.create_user("ana", password="right-password-1")
+    lock_out("ana", "198.51.100.1", settings.AXES_FAILURE_LIMIT)
+    page = Client(REMOTE_ADDR="198.51.100.1").post(
+        "/accounts/login/", {"username": "ana", "password": "x"}
+    )
+    assert "Try again in 120 minutes" in page.content.decode()
 
 
 def test_five_wrong_passwords_lock_the_account_on_that_address(db, limits, settings):

@@ -1,10 +1,14 @@
-"""The project's Redis cache backend behaves as Django's, in fewer round trips."""
+"""The project's Redis cache backend behaves as Django's, in fewer round trips, and stands
+in for Redis with the process's memory while Redis is out."""
 
+import logging
 import os
 import uuid
 
 import pytest
+import redis
 
+import fieldwork.cache
 from fieldwork.cache import RedisCache
 
 
@@ -77,3 +81,68 @@ def test_both_respondent_limits_count_in_django_ratelimits_own_counters(settings
     with pytest.raises(Ratelimited):
         view(request, token="t" * 43)
     assert request.limited
+
+
+# While Redis is out: the backend stands in with the process's memory (fieldwork.cache).
+
+
+@pytest.fixture
+def outage_cache(private_redis, monkeypatch):
+    """The project's Redis cache on a Redis of the test's own, with a clock to move."""
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(fieldwork.cache.time, "monotonic", lambda: clock["now"])
+    cache = RedisCache(private_redis.url, {"OPTIONS": {"socket_connect_timeout": 1}})
+    cache.clock = clock
+    yield cache
+    fieldwork.cache._down_until.pop(cache._location, None)
+    cache._fallback.clear()
+
+
+def test_an_unreachable_redis_is_a_miss_and_writes_stay_in_the_process(
+    outage_cache, private_redis, caplog
+):
+    outage_cache.set("questionnaire", "from redis")
+    private_redis.stop()
+    with caplog.at_level(logging.WARNING, logger="fieldwork.cache"):
+        assert outage_cache.get("questionnaire") is None  # derived again by the caller
+        outage_cache.set("questionnaire", "derived here")
+        assert outage_cache.get("questionnaire") == "derived here"
+        assert outage_cache.add("other", 1) and outage_cache.incr("other") == 2
+        outage_cache.delete_many(["other"])
+        outage_cache.clear()
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1  # once per outage, not once per operation
+    assert "Redis cache unreachable" in warnings[0].getMessage()
+
+
+def test_count_up_counts_in_the_process_while_redis_is_out(outage_cache, private_redis):
+    assert outage_cache.count_up({"ip": 60, "link": 60}) == {"ip": 1, "link": 1}
+    private_redis.stop()
+    assert outage_cache.count_up({"ip": 60, "link": 60}) == {"ip": 1, "link": 1}
+    assert outage_cache.count_up({"ip": 60}) == {"ip": 2}
+
+
+def test_redis_is_left_alone_for_a_while_then_used_again(outage_cache, private_redis, caplog):
+    outage_cache.set("kept", "in redis")
+    private_redis.stop()
+    assert outage_cache.get("kept") is None
+    outage_cache.set("kept", "in memory")
+    private_redis.start()  # empty: the test's Redis saves nothing
+    outage_cache.set("kept", "in redis again")  # Redis is not tried yet: memory
+    assert outage_cache.get("kept") == "in redis again"
+    outage_cache.clock["now"] += fieldwork.cache.RETRY_SECONDS
+    with caplog.at_level(logging.WARNING, logger="fieldwork.cache"):
+        assert outage_cache.get("kept") is None  # Redis again, which never had it
+    assert "answers again" in caplog.text
+    outage_cache.set("kept", "shared")
+    assert outage_cache.get("kept") == "shared"
+    assert outage_cache._fallback.get("kept") is None  # the stand-in was emptied
+
+
+def test_the_probe_asks_redis_itself(outage_cache, private_redis):
+    outage_cache.probe()
+    private_redis.stop()
+    with pytest.raises(redis.exceptions.ConnectionError):
+        outage_cache.probe()
+    outage_cache.set("works", "anyway")  # while the probe says what is down
+    assert outage_cache.get("works") == "anyway"

@@ -94,6 +94,23 @@ def test_check_deploy_names_what_a_weaker_environment_misses():
     assert "security.W004" in result.stderr  # no HSTS
 
 
+def test_check_deploy_warns_when_production_has_no_shared_cache_for_the_rate_limits():
+    without_redis = {k: v for k, v in PRODUCTION.items() if k != "REDIS_URL"}
+    result = check_deploy(without_redis)
+    assert result.returncode != 0
+    assert "fieldwork.W001" in result.stderr
+    assert "REDIS_URL is not set" in result.stderr
+    # A warning, not django-ratelimit's error: the deployment's commands still run.
+    plain = run(["manage.py", "check"], without_redis)
+    assert plain.returncode == 0, plain.stderr
+    assert "django_ratelimit.E003" not in plain.stdout + plain.stderr
+
+
+def test_the_embedded_default_does_not_warn_of_its_own_memory_cache():
+    result = check_deploy({"DEBUG": "true"})
+    assert "fieldwork.W001" not in result.stdout + result.stderr
+
+
 @pytest.mark.parametrize(
     "key",
     [
