@@ -18,6 +18,7 @@ from django.utils.crypto import salted_hmac
 
 from fieldwork import plainsql
 from respondents import flow, signals, stats
+from respondents.known import screened_out_by
 from respondents.models import QuotaSlot, Respondent, Submission
 from respondents.panel import PanelMember
 from respondents.tasks import enqueue_validation
@@ -95,7 +96,8 @@ def submission_start(
     """Start (or return the already started) submission of `respondent`.
 
     A respondent whom the panel already places in a full quota cell ends at once as
-    over quota: there is no point asking them thirty questions first.
+    over quota, and one whose known answers fail screening as screened out: there is
+    no point asking them thirty questions first.
     """
     survey = respondent.survey
     if language not in survey.languages:
@@ -125,6 +127,10 @@ def submission_start(
         submission, created = Submission.objects.get(respondent=respondent), False
     if created and full_cell(survey, respondent.known) is not None:
         submission_terminate(submission, Submission.Status.OVER_QUOTA)
+        submission.refresh_from_db()
+    elif created and screened_out_by(survey, respondent.known):
+        # Known answers that fail screening (an age of 16) end the interview at the link.
+        submission_terminate(submission, Submission.Status.SCREENED_OUT)
         submission.refresh_from_db()
     return submission
 
