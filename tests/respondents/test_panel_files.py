@@ -1,8 +1,6 @@
 """Panel files: bad bytes named by line, known answers checked as the page checks them,
 ineligible members listed and ended at their link, a links file safe to open (14.6, 15.6)."""
 
-import csv
-
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -74,9 +72,7 @@ def test_a_known_answer_must_meet_the_question_constraint(china, tmp_path):
     )
 
 
-def test_members_failing_screening_are_listed_and_end_at_their_link(
-    kazakhstan, tmp_path, capsys
-):
+def test_members_failing_screening_are_listed_and_end_at_their_link(kazakhstan, tmp_path, capsys):
     panel = write(tmp_path, "panel_id,region,age\nyoung,astana,16\nok,astana,34\nold,,75\n")
     links = {row["panel_id"]: row["link"] for row in invite(tmp_path, panel)}
     out = capsys.readouterr().out
