@@ -29,6 +29,7 @@ import json
 import os
 import random
 import resource
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -82,7 +83,16 @@ def main() -> None:
 
 
 def _environment(work: Path, postgres: str | None) -> dict:
-    environment = dict(os.environ, DJANGO_SETTINGS_MODULE="fieldwork.settings")
+    # As in production, DEBUG off: with it on, Django keeps every statement it runs.
+    environment = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="fieldwork.settings",
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1",
+        LOG_LEVEL="ERROR",
+        MEDIA_ROOT=str(work / "media"),
+    )
     environment.pop("CELERY_BROKER_URL", None)
     if postgres:
         _drop(postgres)

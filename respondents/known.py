@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 import re
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -161,17 +162,18 @@ def _plain(number) -> str:
     return format(Decimal(number).normalize(), "f")
 
 
-def _reads(text: str) -> set[str] | None:
+@lru_cache(maxsize=1024)
+def _reads(text: str) -> frozenset[str] | None:
     """Return the answers an expression reads (None when it does not parse)."""
     if not text:
-        return set()
+        return frozenset()
     try:
-        return references(parse(text))
+        return frozenset(references(parse(text)))
     except ExpressionError:
         return None
 
 
-def _decidable(reads: set[str] | None, known: dict[str, Any], variable: str) -> bool:
+def _decidable(reads: frozenset[str] | None, known: dict[str, Any], variable: str) -> bool:
     return reads is not None and reads <= set(known) | {variable}
 
 

@@ -45,12 +45,8 @@ def panel_invite(survey: Survey, members: Iterable[PanelMember]) -> tuple[list[R
     them is updated only while they have not started.
     """
     members = list(members)
-    existing = {
-        r.panel_id: r
-        for r in Respondent.objects.filter(
-            survey=survey, panel_id__in=[m.panel_id for m in members]
-        ).select_related("submission")
-    }
+    ids = [m.panel_id for m in members]
+    existing = {r.panel_id: r for r in _panel_members(survey, ids).select_related("submission")}
     new = [
         Respondent(
             survey=survey,
@@ -72,13 +68,21 @@ def panel_invite(survey: Survey, members: Iterable[PanelMember]) -> tuple[list[R
             respondent.preferred_language = member.language
             respondent.known = member.known
             respondent.save(update_fields=["preferred_language", "known"])
-    by_id = {
-        r.panel_id: r
-        for r in Respondent.objects.filter(
-            survey=survey, panel_id__in=[m.panel_id for m in members]
-        )
-    }
+    by_id = {r.panel_id: r for r in _panel_members(survey, ids)}
     return [by_id[m.panel_id] for m in members], len(new)
+
+
+def _panel_members(survey: Survey, panel_ids: list[str]):
+    """Return the survey's respondents of these panel ids, found by their unique index.
+
+    The index holds non-empty ids only: saying so lets SQLite use it (otherwise every
+    batch of an invitation scanned the survey's respondents); no ordering to sort by.
+    """
+    return (
+        Respondent.objects.filter(survey=survey, panel_id__in=panel_ids)
+        .exclude(panel_id="")
+        .order_by()
+    )
 
 
 @transaction.atomic
