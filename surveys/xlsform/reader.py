@@ -176,7 +176,9 @@ class _Reader:
             fieldwork_end=end,
         )
         if len(definition.version) > 50:
-            self.errors.append("settings: version is longer than 50 characters")
+            self.errors.append(
+                "settings sheet, row 2, column 'version': version is longer than 50 characters"
+            )
         self._note_ignored_columns(raw.survey or [])
         # Every check runs whatever the others found, so that one report lists every
         # problem (an expression error too, beside a missing translation).
@@ -338,7 +340,8 @@ class _Reader:
         code = self.language_by_header.get(header) or language_code(header)
         if code not in self.languages:
             self.errors.append(
-                f"settings: default_language '{header}' is not one of the form's languages"
+                f"settings sheet, row 2, column 'default_language': '{header}' is not one of "
+                "the form's languages"
             )
             return self.languages[0]
         return code
@@ -420,7 +423,8 @@ class _Reader:
             except ValueError:
                 target = 0
                 self.errors.append(
-                    f"settings: sample_target '{raw_target}' is not a whole number of "
+                    f"settings sheet, row 2, column 'sample_target': sample_target '{raw_target}' "
+                    "is not a whole number of "
                     "questionnaires"
                 )
         dates = []
@@ -429,11 +433,17 @@ class _Reader:
             try:
                 dates.append(datetime.date.fromisoformat(raw_date) if raw_date else None)
             except ValueError:
-                self.errors.append(f"settings: {key} '{raw_date}' is not a date (YYYY-MM-DD)")
+                self.errors.append(
+                    f"settings sheet, row 2, column '{key}': {key} '{raw_date}' is not a date "
+                    "(YYYY-MM-DD)"
+                )
                 dates.append(None)
         start, end = dates
         if start and end and end < start:
-            self.errors.append("settings: fieldwork_end is before fieldwork_start")
+            self.errors.append(
+                "settings sheet, row 2, column 'fieldwork_end': fieldwork_end is before "
+                "fieldwork_start"
+            )
         return target, start, end
 
     # Pages and questions ------------------------------------------------------------
@@ -528,7 +538,9 @@ class _Reader:
             return None
         appearance = str(element.get("control", {}).get("appearance", "") or "").strip()
         if len(appearance) > MAX_APPEARANCE:
-            self.errors.append(f"{where}: appearance is longer than {MAX_APPEARANCE} characters")
+            self.errors.append(
+                f"{where}, column 'appearance': longer than {MAX_APPEARANCE} characters"
+            )
             appearance = ""
         if qtype == "text" and "multiline" in appearance.split():
             qtype = "long_text"
@@ -592,8 +604,8 @@ class _Reader:
             for attribute in ("relevant", "constraint"):
                 if _bind(row, attribute):
                     self.errors.append(
-                        f"{self._where(row['name'])}: a grid row cannot have its own "
-                        f"{attribute}; put it on the grid's group"
+                        f"{self._where(row['name'])}, column '{attribute}': a grid row cannot "
+                        f"have its own {attribute}; put it on the grid's group"
                     )
         choice_list = self._use_list(rows[0], where)
         if choice_list is None:
@@ -626,8 +638,8 @@ class _Reader:
             return True
         if value and value not in FALSE_VALUES:
             self.errors.append(
-                f"{where}: required '{value}' is not supported; use yes or no "
-                "(a condition belongs in relevant or constraint)"
+                f"{where}, column 'required': required '{value}' is not supported; use yes "
+                "or no (a condition belongs in relevant or constraint)"
             )
         return False
 
@@ -661,11 +673,12 @@ class _Reader:
             if not value.is_finite():
                 raise InvalidOperation
         except InvalidOperation:
-            self.errors.append(f"{where}: {key} '{raw}' is not a number")
+            self.errors.append(f"{where}, column '{key}': {key} '{raw}' is not a number")
             return None
         if abs(value) >= MAX_RANGE or value != value.quantize(Decimal("0.000001")):
             self.errors.append(
-                f"{where}: {key} '{raw}' must be below 10^14 with at most 6 decimals"
+                f"{where}, column '{key}': {key} '{raw}' must be below 10^14 with at most 6 "
+                "decimals"
             )
             return None
         return value
@@ -675,7 +688,7 @@ class _Reader:
         if value is None:
             return None
         if value != value.to_integral_value() or value < 0:
-            self.errors.append(f"{where}: {key} must be a whole number of choices")
+            self.errors.append(f"{where}, column '{key}': must be a whole number of choices")
             return None
         return int(value)
 
@@ -734,8 +747,8 @@ class _Reader:
         for kind, name, row in names:
             if len(name) > MAX_NAME or not NAME.match(name):
                 self.errors.append(
-                    f"{_at(row, name)}: the {kind} name must be at most {MAX_NAME} letters, "
-                    "digits, '_', '-' or '.', starting with a letter or '_'"
+                    f"{_at(row, name)}, column 'name': the {kind} name must be at most "
+                    f"{MAX_NAME} letters, digits, '_', '-' or '.', starting with a letter or '_'"
                 )
         for choice_list in definition.choice_lists:
             if len(choice_list.name) > MAX_NAME:
@@ -757,19 +770,21 @@ class _Reader:
                 where = _at(row, name)
                 if name in seen:
                     self.errors.append(
-                        f"{where}: the name '{name}' is already used at {seen[name]}"
+                        f"{where}, column 'name': the name '{name}' is already used at {seen[name]}"
                     )
                 seen.setdefault(name, where)
             if question.type in ("integer", "decimal"):
                 low, high = question.min_value, question.max_value
                 if low is not None and high is not None and low > high:
                     self.errors.append(
-                        f"{_at(question.row, question.variable)}: min_value > max_value"
+                        f"{_at(question.row, question.variable)}, columns 'min_value', "
+                        "'max_value': min_value > max_value"
                     )
             low, high = question.min_choices, question.max_choices
             if low is not None and high is not None and low > high:
                 self.errors.append(
-                    f"{_at(question.row, question.variable)}: min_choices > max_choices"
+                    f"{_at(question.row, question.variable)}, columns 'min_choices', "
+                    "'max_choices': min_choices > max_choices"
                 )
 
     def _drop_dependants(self, definition: SurveyDefinition) -> SurveyDefinition:

@@ -116,3 +116,14 @@ def test_the_limits_are_translated(make_form, monkeypatch):
     with translation.override("ru"):
         (error,) = errors_of(path)
     assert "байт" in error
+
+
+def test_problems_in_the_survey_and_settings_sheets_name_their_columns(make_form):
+    rows = survey_rows(
+        {"type": "integer", "name": "n", KK: "Сан", RU: "Число", "min_value": "many"},
+        {"type": "text", "name": "t", KK: "Мәтін", RU: "Текст", "required": "maybe"},
+    )
+    errors = errors_of(make_form(rows, YESNO, {**SETTINGS, "fieldwork_start": "soon"}))
+    assert any(e.startswith("survey sheet, row 5 (n), column 'min_value'") for e in errors)
+    assert any(e.startswith("survey sheet, row 6 (t), column 'required'") for e in errors)
+    assert any(e.startswith("settings sheet, row 2, column 'fieldwork_start'") for e in errors)
