@@ -181,12 +181,6 @@ class IngestionSerializer(StrictSerializer):
     ended = serializers.DateTimeField(
         required=False, help_text="When it ended: with started, the interview's length."
     )
-    idempotency_key = serializers.CharField(
-        max_length=200,
-        required=False,
-        help_text="The client's key for this interview, if not sent as the Idempotency-Key "
-        "header: sending the same interview again with it stores nothing new.",
-    )
 
 
 class VerdictSerializer(StrictSerializer):

@@ -53,5 +53,6 @@ urlpatterns = [
         name="export-file",
     ),
     # Anything else under /api/ is a JSON 404, not the site's HTML page.
-    re_path(r"^(?P<path>.*)$", not_found, name="not-found"),
+    # ([\s\S], not '.', which stops at a newline: '/api/v1/surveys/a%0A/' is a 404 too.)
+    re_path(r"^(?P<path>[\s\S]*)$", not_found, name="not-found"),
 ]

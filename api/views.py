@@ -112,12 +112,14 @@ class QuotaList(generics.GenericAPIView):
         )
 
 
+MAX_KEY = 200
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    {"type": "string", "minLength": 1, "maxLength": MAX_KEY, "pattern": r"\S"},
     OpenApiParameter.HEADER,
-    description="The client's key for this interview (or the field idempotency_key): the "
-    "same key again returns the submission it stored (200); with other content, a 409.",
+    required=True,
+    description="The client's key for this interview (a UUID it makes): the same key again "
+    "returns the submission it stored (200) and stores nothing; with other content, a 409.",
 )
 
 
@@ -190,29 +192,23 @@ class SubmissionList(generics.GenericAPIView):
         body = s.IngestionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        header = request.headers.get("Idempotency-Key", "").strip()
-        field = data.get("idempotency_key", "").strip()
-        if header and field and header != field:
-            raise exceptions.ValidationError(
-                {"idempotency_key": [_("differs from the Idempotency-Key header; send one key")]}
-            )
-        key = header or field
+        key = request.headers.get("Idempotency-Key", "").strip()
         if not key:
             raise exceptions.ValidationError(
                 {
-                    "idempotency_key": [
+                    "Idempotency-Key": [
                         _(
                             "is required: send an Idempotency-Key header (a UUID the client "
-                            "makes for this interview) or this field"
+                            "makes for this interview)"
                         )
                     ]
                 }
             )
-        if len(key) > 200:
+        if len(key) > MAX_KEY:
             raise exceptions.ValidationError(
-                {"idempotency_key": [_("is longer than 200 characters")]}
+                {"Idempotency-Key": [_("is longer than 200 characters")]}
             )
-        content = {k: v for k, v in request.data.items() if k != "idempotency_key"}
+        content = dict(request.data.items())
         interview = Interview(
             language=data["language"],
             answers=data["answers"],
@@ -388,13 +384,17 @@ class AnyAccept(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
+# What a finished export's file is sent as, by format (without parameters such as charset).
+FILE_TYPES = sorted({media.split(";")[0] for media in export_jobs.CONTENT_TYPES.values()})
+
+
 class ExportFile(generics.GenericAPIView):
     content_negotiation_class = AnyAccept
 
     @extend_schema(
         summary="An export's file, once ready",
         responses={
-            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            **{(200, media): OpenApiTypes.BINARY for media in FILE_TYPES},
             **errors(401, 403, 404, 409),
         },
     )

@@ -18,12 +18,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 
+from fieldwork.formulas import neutralise
 from integrations import signing
 from integrations.models import Outcome, Provider, ProviderRespondent
-from reports.exports import neutralise
 from respondents import stats
+from respondents.known import KnownAnswers  # known answers checked as the page checks them
 from respondents.models import Respondent, Submission, Verdict
-from respondents.panel import _known_value  # the panel file's check of a known answer
 from respondents.tokens import new_token
 
 logger = logging.getLogger(__name__)
@@ -77,25 +77,18 @@ def _prefilled(provider: Provider, params: dict[str, str]) -> dict:
     wanted = {param: name for param, name in provider.prefill.items() if params.get(param)}
     if not wanted:
         return {}
-    questions = {
-        q.variable: q
-        for q in provider.survey.questions.filter(variable__in=wanted.values())
-        .select_related("choice_list")
-        .prefetch_related("choice_list__choices")
-    }
-    known = {}
+    checker = KnownAnswers(provider.survey, list(wanted.values()))
+    raw = {}
     for param, name in wanted.items():
-        question = questions.get(name)
-        if question is None:
+        if name not in checker.questions:
             logger.warning("provider %s pre-fills %s, which is not a question", provider.pk, name)
             continue
-        choices = (
-            {c.value for c in question.choice_list.choices.all()} if question.choice_list else set()
-        )
-        try:
-            known[name] = _known_value(question, params[param], choices)
-        except ValueError as exc:
-            raise EntryRefused("bad_value", f"{param} '{params[param]}' {exc}") from None
+        raw.setdefault(name, params[param])
+    known, refused = checker.check(raw)
+    if refused:
+        name, reason = refused[0]
+        param = next(param for param, variable in wanted.items() if variable == name)
+        raise EntryRefused("bad_value", f"{param} '{params[param]}' {reason}")
     return known
 
 

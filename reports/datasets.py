@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from reports import variable_names
 from respondents.models import QuotaSlot, Submission, Verdict
 from surveys.expressions import Evaluator, parse, references
 from surveys.models import Question, QuotaCell, Survey
@@ -57,12 +58,6 @@ class Column:
         return "nominal"
 
 
-def _name(text: str) -> str:
-    """Return a variable name every package accepts: letters, digits and '_'."""
-    name = re.sub(r"[^A-Za-z0-9_]", "_", text)
-    return name if re.match(r"[A-Za-z]", name) else f"v_{name}"
-
-
 def _codes(question: Question) -> dict[str, Any]:
     """Return the code of each choice: the value itself when all values are integers."""
     values = [choice.value for choice in question.choice_list.choices.all()]
@@ -93,7 +88,7 @@ def columns(
             if kind == Question.Type.SINGLE:
                 result.append(
                     Column(
-                        _name(question.variable),
+                        question.variable,
                         text(question.label),
                         "single",
                         question,
@@ -107,7 +102,7 @@ def columns(
                 for row in question.rows.all():
                     result.append(
                         Column(
-                            _name(row.variable),
+                            row.variable,
                             f"{text(question.label)} — {text(row.label)}",
                             "single",
                             question,
@@ -121,7 +116,7 @@ def columns(
             for choice in question.choice_list.choices.all():
                 result.append(
                     Column(
-                        _name(f"{question.variable}_{choice.value}"),
+                        f"{question.variable}_{choice.value}",
                         f"{text(question.label)} — {text(choice.label)}",
                         "option",
                         question,
@@ -133,13 +128,21 @@ def columns(
             kind = "text" if kind == Question.Type.LONG_TEXT else kind
             result.append(
                 Column(
-                    _name(question.variable),
+                    question.variable,
                     text(question.label),
                     kind,
                     question,
                     question.variable,
                 )
             )
+    # Every column's final name, unique and apart from the metadata's (reports.variable_names).
+    names = variable_names.unique_names(
+        [col.name for col in result],
+        METADATA + IDENTIFIERS,
+        generated=[col.kind == "option" for col in result],
+    )
+    for col, name in zip(result, names, strict=True):
+        col.name = name
     for name in METADATA + (IDENTIFIERS if identifiers else ()):
         result.append(Column(name, name.replace("_", " "), "meta"))
     return result

@@ -1,7 +1,8 @@
 """Writing datasets: CSV, XLSX, SPSS .sav and the codebook.
 
 CSV and XLSX stream row by row; no cell that a spreadsheet would run as a formula leaves
-this module unneutralised (OWASP: a leading = + - @ tab or carriage return gets a quote).
+this module unneutralised (fieldwork.formulas: a leading = + - @, their fullwidth forms, a
+tab or a carriage return gets a quote).
 """
 
 from __future__ import annotations
@@ -16,19 +17,12 @@ from typing import Any
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from fieldwork.formulas import neutralise
 from reports import datasets
 from reports.datasets import MISSING_CODES, NOT_ASKED, SKIPPED, Column
 from surveys.models import Survey, language_name
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MAX_ROWS = 1_048_576  # including the header row
-
-
-def neutralise(value: Any) -> Any:
-    """Return a text that a spreadsheet will show rather than run."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 # How CSV and XLSX want datasets.rows' values: missing answers empty, formulas neutralised.

@@ -29,6 +29,9 @@ MAX_LONG_TEXT = 5000
 UNPAIRED_SURROGATE = re.compile("[\ud800-\udfff]")
 # The largest whole number an answer may hold: what a decimal question holds too.
 MAX_WHOLE = 10**14 - 1
+# From this many choices on, a list is searchable: a single choice becomes a select with a
+# search box, a multiple choice's boxes get one (static/respondents/form.js).
+SEARCHABLE_FROM = 30
 
 
 class LanguageForm(forms.Form):
@@ -118,12 +121,20 @@ class PageForm(forms.Form):
         if kind == Type.NOTE:
             return
         if kind == Type.SINGLE:
-            field = forms.ChoiceField(
-                choices=self._choices(question), widget=forms.RadioSelect, **common
-            )
+            choices = self._choices(question)
+            if len(choices) >= SEARCHABLE_FROM:
+                field = forms.ChoiceField(
+                    choices=[("", "—"), *choices],
+                    widget=forms.Select(attrs=_searchable()),
+                    **common,
+                )
+            else:
+                field = forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
         elif kind == Type.MULTIPLE:
+            choices = self._choices(question)
+            attrs = _searchable() if len(choices) >= SEARCHABLE_FROM else None
             field = forms.MultipleChoiceField(
-                choices=self._choices(question), widget=forms.CheckboxSelectMultiple, **common
+                choices=choices, widget=forms.CheckboxSelectMultiple(attrs=attrs), **common
             )
         elif kind == Type.INTEGER:
             low, high = _whole(question.min_value), _whole(question.max_value)
@@ -245,6 +256,11 @@ class PageForm(forms.Form):
                 self.add_error(name, message)
                 return False
         return True
+
+
+def _searchable() -> dict[str, str]:
+    """Return the attributes that give a long list its search box (form.js)."""
+    return {"data-searchable": "true", "data-search-label": _("Search the list")}
 
 
 def _whole(value: Decimal | None) -> int | None:

@@ -18,6 +18,7 @@ from django.utils.crypto import salted_hmac
 
 from fieldwork import plainsql
 from respondents import flow, signals, stats
+from respondents.known import screened_out_by
 from respondents.models import QuotaSlot, Respondent, Submission
 from respondents.panel import PanelMember
 from respondents.tasks import enqueue_validation
@@ -45,12 +46,8 @@ def panel_invite(survey: Survey, members: Iterable[PanelMember]) -> tuple[list[R
     them is updated only while they have not started.
     """
     members = list(members)
-    existing = {
-        r.panel_id: r
-        for r in Respondent.objects.filter(
-            survey=survey, panel_id__in=[m.panel_id for m in members]
-        ).select_related("submission")
-    }
+    ids = [m.panel_id for m in members]
+    existing = {r.panel_id: r for r in _panel_members(survey, ids).select_related("submission")}
     new = [
         Respondent(
             survey=survey,
@@ -72,13 +69,21 @@ def panel_invite(survey: Survey, members: Iterable[PanelMember]) -> tuple[list[R
             respondent.preferred_language = member.language
             respondent.known = member.known
             respondent.save(update_fields=["preferred_language", "known"])
-    by_id = {
-        r.panel_id: r
-        for r in Respondent.objects.filter(
-            survey=survey, panel_id__in=[m.panel_id for m in members]
-        )
-    }
+    by_id = {r.panel_id: r for r in _panel_members(survey, ids)}
     return [by_id[m.panel_id] for m in members], len(new)
+
+
+def _panel_members(survey: Survey, panel_ids: list[str]):
+    """Return the survey's respondents of these panel ids, found by their unique index.
+
+    The index holds non-empty ids only: saying so lets SQLite use it (otherwise every
+    batch of an invitation scanned the survey's respondents); no ordering to sort by.
+    """
+    return (
+        Respondent.objects.filter(survey=survey, panel_id__in=panel_ids)
+        .exclude(panel_id="")
+        .order_by()
+    )
 
 
 @transaction.atomic
@@ -96,7 +101,8 @@ def submission_start(
     """Start (or return the already started) submission of `respondent`.
 
     A respondent whom the panel already places in a full quota cell ends at once as
-    over quota: there is no point asking them thirty questions first.
+    over quota, and one whose known answers fail screening as screened out: there is
+    no point asking them thirty questions first.
     """
     survey = respondent.survey
     if language not in survey.languages:
@@ -126,6 +132,10 @@ def submission_start(
         submission, created = Submission.objects.get(respondent=respondent), False
     if created and full_cell(survey, respondent.known) is not None:
         submission_terminate(submission, Submission.Status.OVER_QUOTA)
+        submission.refresh_from_db()
+    elif created and screened_out_by(survey, respondent.known):
+        # Known answers that fail screening (an age of 16) end the interview at the link.
+        submission_terminate(submission, Submission.Status.SCREENED_OUT)
         submission.refresh_from_db()
     return submission
 

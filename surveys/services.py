@@ -27,6 +27,8 @@ from surveys.xlsform.reader import read_xlsform
 # Positions are unique per survey; during an update every row first moves above this
 # offset so that reordering never collides with a row that has not moved yet.
 _REORDER_OFFSET = 1_000_000
+# Rows per statement when choices are written in bulk (SQLite allows 32,766 parameters).
+BULK_BATCH = 1000
 
 
 @dataclass
@@ -131,18 +133,42 @@ def survey_apply_definition(
 def _apply_choice_lists(
     survey: Survey, definitions: Iterable[ChoiceListDef]
 ) -> dict[str, ChoiceList]:
+    """Make each list hold its choices, in a few statements per list whatever its length.
+
+    Choices are written in bulk (a list may hold thousands): those that left the list
+    are deleted, those whose position or label changed updated, the new ones inserted.
+    """
     lists = {}
     for list_definition in definitions:
         choice_list, _ = ChoiceList.objects.get_or_create(survey=survey, name=list_definition.name)
-        for position, choice in enumerate(list_definition.choices):
-            Choice.objects.update_or_create(
-                choice_list=choice_list,
-                value=choice.value,
-                defaults={"position": position, "label": choice.label},
-            )
-        Choice.objects.filter(choice_list=choice_list).exclude(
-            value__in=[choice.value for choice in list_definition.choices]
-        ).delete()
+        wanted = {choice.value for choice in list_definition.choices}
+        existing, gone = {}, []
+        for choice in Choice.objects.filter(choice_list=choice_list).only(
+            "pk", "value", "position", "label"
+        ):
+            if choice.value in wanted:
+                existing[choice.value] = choice
+            else:
+                gone.append(choice.pk)
+        for start in range(0, len(gone), BULK_BATCH):
+            Choice.objects.filter(pk__in=gone[start : start + BULK_BATCH]).delete()
+        changed, new = [], []
+        for position, definition in enumerate(list_definition.choices):
+            choice = existing.get(definition.value)
+            if choice is None:
+                new.append(
+                    Choice(
+                        choice_list=choice_list,
+                        value=definition.value,
+                        position=position,
+                        label=definition.label,
+                    )
+                )
+            elif (choice.position, choice.label) != (position, definition.label):
+                choice.position, choice.label = position, definition.label
+                changed.append(choice)
+        Choice.objects.bulk_update(changed, ["position", "label"], batch_size=BULK_BATCH)
+        Choice.objects.bulk_create(new, batch_size=BULK_BATCH)
         lists[list_definition.name] = choice_list
     return lists
 

@@ -131,6 +131,53 @@
     });
   }
 
+  // A long list (30 choices or more) gets a search box: a single choice is a select
+  // whose options narrow to those matching, a multiple choice's boxes hide likewise.
+  function normal(text) { return text.toLocaleLowerCase().normalize("NFKC").trim(); }
+  function searchBox(label, before) {
+    var box = document.createElement("input");
+    box.type = "search";
+    box.className = "form-control mb-2";
+    box.placeholder = label;
+    box.setAttribute("aria-label", label);
+    box.setAttribute("data-search", "");  // not an answer: no name, never posted
+    before.parentNode.insertBefore(box, before);
+    box.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") event.preventDefault();  // searching is not "Next"
+    });
+    return box;
+  }
+  form.querySelectorAll("select[data-searchable]").forEach(function (select) {
+    var options = Array.prototype.slice.call(select.options);
+    var box = searchBox(select.getAttribute("data-search-label") || "", select);
+    box.addEventListener("input", function (event) {
+      event.stopPropagation();
+      var wanted = normal(box.value);
+      var chosen = select.value;
+      select.replaceChildren.apply(select, options.filter(function (option) {
+        return option.value === "" || option.value === chosen ||
+          normal(option.textContent).indexOf(wanted) !== -1;
+      }));
+      select.value = chosen;
+    });
+  });
+  blocks.forEach(function (block) {
+    var boxes = block.querySelectorAll("input[type=checkbox][data-searchable]");
+    if (!boxes.length) return;
+    var first = boxes[0].closest(".form-check");
+    var box = searchBox(boxes[0].getAttribute("data-search-label") || "", first);
+    box.addEventListener("input", function (event) {
+      event.stopPropagation();
+      var wanted = normal(box.value);
+      boxes.forEach(function (input) {
+        var item = input.closest(".form-check");
+        var label = item.querySelector("label");
+        item.hidden = !input.checked && wanted !== "" &&
+          normal(label ? label.textContent : "").indexOf(wanted) === -1;
+      });
+    });
+  });
+
   form.addEventListener("change", refresh);
   form.addEventListener("input", refresh);
   refresh();

@@ -21,6 +21,7 @@ import contextlib
 import copy
 import datetime
 import re
+import zipfile
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -31,6 +32,8 @@ from pyxform.errors import PyXFormError
 from pyxform.xls2json import workbook_to_json
 from pyxform.xls2json_backends import get_xlsform
 
+from fieldwork.formulas import restore
+from surveys import limits
 from surveys.definition import (
     CONTROL_CHARACTERS,
     ChoiceDef,
@@ -127,6 +130,9 @@ class _Reader:
         self.languages: list[str] = []
         self.used_lists: dict[str, list[dict]] = {}
         self.list_rows: dict[str, int] = {}
+        self.choice_rows: dict[tuple[str, str], int] = {}
+        self.columns: dict[str, list[str]] = {}
+        self.bad_languages: set[str] = set()
 
     # Entry point ------------------------------------------------------------------
 
@@ -140,14 +146,17 @@ class _Reader:
                 fallback_form_name=self.path.stem,
                 warnings=[],
             )
-        except PyXFormError as exc:
-            raise XLSFormError([_one_line(str(exc))]) from None
+        except PyXFormError as exc:  # with what the cells' own checks found
+            raise XLSFormError([*self.errors, _one_line(str(exc))]) from None
         except Exception as exc:  # pyxform raises bare exceptions on some malformed sheets
             raise XLSFormError(
-                [f"{self.path.name}: the form could not be read: {_one_line(str(exc))}"]
+                [
+                    *self.errors,
+                    f"{self.path.name}: the form could not be read: {_one_line(str(exc))}",
+                ]
             ) from None
 
-        self._index_rows(raw.survey or [])
+        self._index_rows(raw)
         self._read_languages(raw, form)
         settings = (raw.settings or [{}])[0] if raw.settings else {}
         default_language = self._default_language(settings)
@@ -167,20 +176,21 @@ class _Reader:
             fieldwork_end=end,
         )
         if len(definition.version) > 50:
-            self.errors.append("settings: version is longer than 50 characters")
+            self.errors.append(
+                "settings sheet, row 2, column 'version': version is longer than 50 characters"
+            )
         self._note_ignored_columns(raw.survey or [])
-        if not self.errors:
-            self._check_variables(definition)
-        if not self.errors:
-            definition = self._drop_dependants(definition)
-        if not self.errors and not definition.pages:
+        # Every check runs whatever the others found, so that one report lists every
+        # problem (an expression error too, beside a missing translation).
+        self._check_variables(definition)
+        definition = self._drop_dependants(definition)
+        if not definition.pages:
             self.errors.append(
                 f"{self.path.name}: the form has no questions this system can import"
             )
-        if not self.errors:
-            self._check_expressions(definition)
+        self._check_expressions(definition)
         if self.errors:
-            raise XLSFormError(self.errors)
+            raise XLSFormError(list(dict.fromkeys(self.errors)))
         return ReadResult(definition, self.skipped, self.notes)
 
     def _load_workbook(self):
@@ -190,6 +200,7 @@ class _Reader:
             raise XLSFormError(
                 [f"{self.path.name}: not an XLSForm; expected a .xlsx, .xls or .csv file"]
             )
+        self._check_size()
         try:
             workbook = get_xlsform(str(self.path))
         except Exception as exc:  # zip, xlrd, csv and decoding errors all mean "not a form"
@@ -201,17 +212,57 @@ class _Reader:
             ) from None
         if not workbook.survey:
             raise XLSFormError([f"{self.path.name}: the form has no survey sheet, or it is empty"])
-        _check_cells(workbook)
+        too_long = [
+            limits.too_many_rows(sheet, len(getattr(workbook, sheet) or []))
+            for sheet in SHEETS
+            if len(getattr(workbook, sheet) or []) > limits.MAX_SHEET_ROWS
+        ]
+        if too_long:
+            raise XLSFormError(too_long)
+        if self.path.suffix.lower() == ".csv":
+            _restore_formulas(workbook)
+        self.errors.extend(_check_cells(workbook))
         return workbook
+
+    def _check_size(self) -> None:
+        """Refuse a file too large to read, or an .xlsx that unpacks to too much."""
+        size = self.path.stat().st_size
+        if size > limits.MAX_FILE_BYTES:
+            raise XLSFormError([limits.file_too_large(self.path.name, size)])
+        if self.path.suffix.lower() != ".xlsx":
+            return
+        try:
+            with zipfile.ZipFile(self.path) as archive:
+                unpacked = sum(member.file_size for member in archive.infolist())
+        except (zipfile.BadZipFile, OSError):
+            return  # get_xlsform says what is wrong with it
+        if unpacked > limits.MAX_UNPACKED_BYTES:
+            raise XLSFormError([limits.unpacked_too_large(self.path.name, unpacked)])
 
     # Rows and languages -------------------------------------------------------------
 
-    def _index_rows(self, survey_rows: list[dict]) -> None:
-        """Remember the spreadsheet row of each name: the header is row 1."""
-        for index, row in enumerate(survey_rows):
+    def _index_rows(self, raw) -> None:
+        """Remember the spreadsheet row of each name and choice: the header is row 1."""
+        for index, row in enumerate(raw.survey or []):
             name = str(row.get("name", "") or "").strip()
             if name and name not in self.rows:
                 self.rows[name] = index + 2
+        for index, row in enumerate(raw.choices or []):
+            key = (
+                str(row.get("list_name", "") or "").strip(),
+                str(row.get("name", "") or "").strip(),
+            )
+            self.choice_rows.setdefault(key, index + 2)
+        self.columns = {
+            sheet: list(
+                dict.fromkeys(
+                    column
+                    for header in getattr(raw, f"{sheet}_header", None) or []
+                    for column in header
+                )
+            )
+            for sheet in SHEETS
+        }
 
     def _where(self, name: str) -> str:
         return _at(self.rows.get(name, 0), name)
@@ -239,18 +290,40 @@ class _Reader:
         collect(form.get("choices", {}))
         for header in headers:
             language = header.strip()
-            if language in self.language_by_header or language == "default":
+            if (
+                language in self.language_by_header
+                or language in self.bad_languages
+                or language == "default"
+            ):
                 continue
             code = language_code(language)
             if code is None:
+                self.bad_languages.add(language)
                 self.errors.append(
-                    f"language '{header}' in a column header: name the language as "
-                    "'Name (code)', for example 'Kazakh (kk)'"
+                    f"{self._language_columns(language)}: language '{header}' in a column "
+                    "header: name the language as 'Name (code)', for example 'Kazakh (kk)'"
                 )
                 continue
             self.language_by_header[language] = code
             if code not in self.languages:
                 self.languages.append(code)
+
+    def _column(self, what: str, code: str) -> str:
+        """Return the column holding `what` in language `code`: 'label::Russian (ru)'."""
+        header = _header_of(self.language_by_header, code)
+        return what if header == code and len(self.languages) == 1 else f"{what}::{header}"
+
+    def _language_columns(self, language: str) -> str:
+        """Return where the columns of one language are: "survey sheet, column '...'"."""
+        places = []
+        for sheet, columns in self.columns.items():
+            named = [c for c in columns if c.partition("::")[2].strip() == language]
+            if named:
+                places.append(
+                    f"{sheet} sheet, column{'s' if len(named) > 1 else ''} "
+                    + ", ".join(f"'{c}'" for c in named)
+                )
+        return "; ".join(places) or f"the column headers ending '::{language}'"
 
     def _default_language(self, settings: dict) -> str:
         header = str(settings.get("default_language", "") or "").strip()
@@ -267,7 +340,8 @@ class _Reader:
         code = self.language_by_header.get(header) or language_code(header)
         if code not in self.languages:
             self.errors.append(
-                f"settings: default_language '{header}' is not one of the form's languages"
+                f"settings sheet, row 2, column 'default_language': '{header}' is not one of "
+                "the form's languages"
             )
             return self.languages[0]
         return code
@@ -294,18 +368,25 @@ class _Reader:
             if code is None and len(self.languages) == 1 and header == "default":
                 code = self.languages[0]
             if code is None:
-                self.errors.append(f"{where}: {what} has a column without a language")
+                if header.strip() not in self.bad_languages:  # reported once, with its columns
+                    self.errors.append(
+                        f"{where}, column '{what}::{header}': {what} has a column without a "
+                        "language"
+                    )
                 continue
             if CONTROL_CHARACTERS.search(text):
-                self.errors.append(f"{where}: {what} contains a control character")
+                self.errors.append(
+                    f"{where}, column '{what}::{header}': {what} contains a control character"
+                )
                 continue
             texts[code] = text
         if texts or required:
             missing = [code for code in self.languages if code not in texts]
             if missing:
+                columns = ", ".join(f"'{self._column(what, code)}'" for code in missing)
                 self.errors.append(
-                    f"{where}: {what} has no text in "
-                    + ", ".join(_language_label(code) for code in missing)
+                    f"{where}, column{'s' if len(missing) > 1 else ''} {columns}: {what} has "
+                    "no text in " + ", ".join(_language_label(code) for code in missing)
                 )
         return texts
 
@@ -342,7 +423,8 @@ class _Reader:
             except ValueError:
                 target = 0
                 self.errors.append(
-                    f"settings: sample_target '{raw_target}' is not a whole number of "
+                    f"settings sheet, row 2, column 'sample_target': sample_target '{raw_target}' "
+                    "is not a whole number of "
                     "questionnaires"
                 )
         dates = []
@@ -351,11 +433,17 @@ class _Reader:
             try:
                 dates.append(datetime.date.fromisoformat(raw_date) if raw_date else None)
             except ValueError:
-                self.errors.append(f"settings: {key} '{raw_date}' is not a date (YYYY-MM-DD)")
+                self.errors.append(
+                    f"settings sheet, row 2, column '{key}': {key} '{raw_date}' is not a date "
+                    "(YYYY-MM-DD)"
+                )
                 dates.append(None)
         start, end = dates
         if start and end and end < start:
-            self.errors.append("settings: fieldwork_end is before fieldwork_start")
+            self.errors.append(
+                "settings sheet, row 2, column 'fieldwork_end': fieldwork_end is before "
+                "fieldwork_start"
+            )
         return target, start, end
 
     # Pages and questions ------------------------------------------------------------
@@ -397,6 +485,10 @@ class _Reader:
             else:
                 loose.extend(self._questions([child], relevant=""))
         flush_loose()
+        for page in pages:
+            answers = sum(len(q.rows) if q.rows else q.type != "note" for q in page.questions)
+            if answers > limits.MAX_ANSWERS_PER_PAGE:
+                self.errors.append(limits.page_too_long(_at(page.row, page.name), answers))
         return pages
 
     def _questions(self, children: list[dict], relevant: str) -> list[QuestionDef]:
@@ -446,7 +538,9 @@ class _Reader:
             return None
         appearance = str(element.get("control", {}).get("appearance", "") or "").strip()
         if len(appearance) > MAX_APPEARANCE:
-            self.errors.append(f"{where}: appearance is longer than {MAX_APPEARANCE} characters")
+            self.errors.append(
+                f"{where}, column 'appearance': longer than {MAX_APPEARANCE} characters"
+            )
             appearance = ""
         if qtype == "text" and "multiline" in appearance.split():
             qtype = "long_text"
@@ -510,8 +604,8 @@ class _Reader:
             for attribute in ("relevant", "constraint"):
                 if _bind(row, attribute):
                     self.errors.append(
-                        f"{self._where(row['name'])}: a grid row cannot have its own "
-                        f"{attribute}; put it on the grid's group"
+                        f"{self._where(row['name'])}, column '{attribute}': a grid row cannot "
+                        f"have its own {attribute}; put it on the grid's group"
                     )
         choice_list = self._use_list(rows[0], where)
         if choice_list is None:
@@ -544,8 +638,8 @@ class _Reader:
             return True
         if value and value not in FALSE_VALUES:
             self.errors.append(
-                f"{where}: required '{value}' is not supported; use yes or no "
-                "(a condition belongs in relevant or constraint)"
+                f"{where}, column 'required': required '{value}' is not supported; use yes "
+                "or no (a condition belongs in relevant or constraint)"
             )
         return False
 
@@ -579,11 +673,12 @@ class _Reader:
             if not value.is_finite():
                 raise InvalidOperation
         except InvalidOperation:
-            self.errors.append(f"{where}: {key} '{raw}' is not a number")
+            self.errors.append(f"{where}, column '{key}': {key} '{raw}' is not a number")
             return None
         if abs(value) >= MAX_RANGE or value != value.quantize(Decimal("0.000001")):
             self.errors.append(
-                f"{where}: {key} '{raw}' must be below 10^14 with at most 6 decimals"
+                f"{where}, column '{key}': {key} '{raw}' must be below 10^14 with at most 6 "
+                "decimals"
             )
             return None
         return value
@@ -593,7 +688,7 @@ class _Reader:
         if value is None:
             return None
         if value != value.to_integral_value() or value < 0:
-            self.errors.append(f"{where}: {key} must be a whole number of choices")
+            self.errors.append(f"{where}, column '{key}': must be a whole number of choices")
             return None
         return int(value)
 
@@ -603,10 +698,18 @@ class _Reader:
             where = f"choice list '{name}'"
             seen: set[str] = set()
             items = []
-            for choice in all_lists.get(name, choices):
+            listed = all_lists.get(name, choices)
+            if len(listed) > limits.MAX_CHOICES_PER_LIST:
+                self.errors.append(limits.too_many_choices(name, len(listed)))
+                continue
+            for choice in listed:
                 value = str(choice.get("name", "")).strip()
+                row = self.choice_rows.get((name, value))
+                at = f"choices sheet, row {row}" if row else "choices sheet"
                 if value in seen:
-                    self.errors.append(f"{where}: the value '{value}' appears twice")
+                    self.errors.append(
+                        f"{at} ({where}), column 'name': the value '{value}' appears twice"
+                    )
                     continue
                 seen.add(value)
                 items.append(
@@ -615,7 +718,7 @@ class _Reader:
                         label=self.translations(
                             choice.get("label"),
                             "label",
-                            f"{where}, choice '{value}'",
+                            f"{at} ({where}, choice '{value}')",
                             required=True,
                         ),
                     )
@@ -644,8 +747,8 @@ class _Reader:
         for kind, name, row in names:
             if len(name) > MAX_NAME or not NAME.match(name):
                 self.errors.append(
-                    f"{_at(row, name)}: the {kind} name must be at most {MAX_NAME} letters, "
-                    "digits, '_', '-' or '.', starting with a letter or '_'"
+                    f"{_at(row, name)}, column 'name': the {kind} name must be at most "
+                    f"{MAX_NAME} letters, digits, '_', '-' or '.', starting with a letter or '_'"
                 )
         for choice_list in definition.choice_lists:
             if len(choice_list.name) > MAX_NAME:
@@ -667,19 +770,21 @@ class _Reader:
                 where = _at(row, name)
                 if name in seen:
                     self.errors.append(
-                        f"{where}: the name '{name}' is already used at {seen[name]}"
+                        f"{where}, column 'name': the name '{name}' is already used at {seen[name]}"
                     )
                 seen.setdefault(name, where)
             if question.type in ("integer", "decimal"):
                 low, high = question.min_value, question.max_value
                 if low is not None and high is not None and low > high:
                     self.errors.append(
-                        f"{_at(question.row, question.variable)}: min_value > max_value"
+                        f"{_at(question.row, question.variable)}, columns 'min_value', "
+                        "'max_value': min_value > max_value"
                     )
             low, high = question.min_choices, question.max_choices
             if low is not None and high is not None and low > high:
                 self.errors.append(
-                    f"{_at(question.row, question.variable)}: min_choices > max_choices"
+                    f"{_at(question.row, question.variable)}, columns 'min_choices', "
+                    "'max_choices': min_choices > max_choices"
                 )
 
     def _drop_dependants(self, definition: SurveyDefinition) -> SurveyDefinition:
@@ -750,23 +855,44 @@ class _Reader:
         try:
             validate(text, known, allow_current=allow_current)
         except ExpressionError as exc:
-            self.errors.append(f"{where}: {column} '{text}' cannot be used: {exc}")
+            self.errors.append(f"{where}, column '{column}': '{text}' cannot be used: {exc}")
 
 
-def _check_cells(workbook) -> None:
-    """Refuse control characters in any cell: NUL cannot even be stored by PostgreSQL."""
+SHEETS = ("survey", "choices", "settings")
+
+
+def _check_cells(workbook) -> list[str]:
+    """Return what is wrong with single cells: a control character (NUL cannot even be
+    stored by PostgreSQL), a text longer than limits.MAX_TEXT_LENGTH.
+
+    The cells are mended in `workbook` (the characters dropped, the text cut), so that
+    reading goes on and the report lists the form's other problems too.
+    """
     errors = []
-    for sheet in ("survey", "choices", "settings"):
+    for sheet in SHEETS:
         for index, row in enumerate(getattr(workbook, sheet) or []):
+            for column, value in list(row.items()):
+                where = f"{sheet} sheet, row {index + 2}, column '{column}'"
+                if CONTROL_CHARACTERS.search(column):
+                    errors.append(f"{where}: contains a control character")
+                    continue
+                if not isinstance(value, str):
+                    continue
+                if CONTROL_CHARACTERS.search(value):
+                    errors.append(f"{where}: contains a control character")
+                    value = row[column] = CONTROL_CHARACTERS.sub("", value)
+                if len(value) > limits.MAX_TEXT_LENGTH:
+                    errors.append(limits.text_too_long(where, len(value)))
+                    row[column] = value[: limits.MAX_TEXT_LENGTH]
+    return errors
+
+
+def _restore_formulas(workbook) -> None:
+    """Undo the neutralising of formula-like texts an exported CSV form carries."""
+    for sheet in SHEETS:
+        for row in getattr(workbook, sheet) or []:
             for column, value in row.items():
-                texts = (column, value) if isinstance(value, str) else (column,)
-                if any(CONTROL_CHARACTERS.search(text) for text in texts):
-                    errors.append(
-                        f"{sheet} sheet, row {index + 2}, column '{column}': "
-                        "contains a control character"
-                    )
-    if errors:
-        raise XLSFormError(errors)
+                row[column] = restore(value)
 
 
 def read_xlsform(path: str | Path, *, skip_unsupported: bool = False) -> ReadResult:
@@ -808,8 +934,8 @@ def _read_names(question: QuestionDef) -> set[str]:
 
 
 def _at(row: int, name: str) -> str:
-    """Return where a named row is, for an error message: 'row 12 (age)'."""
-    return f"row {row} ({name})" if row else f"({name})"
+    """Return where a named row is, for an error message: 'survey sheet, row 12 (age)'."""
+    return f"survey sheet, row {row} ({name})" if row else f"survey sheet ({name})"
 
 
 def _bind(element: dict, key: str) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+from fieldwork.formulas import neutralise
 from surveys.definition import QuestionDef, SurveyDefinition
 from surveys.models import language_name
 
@@ -179,7 +180,10 @@ def _text_cell(sheet, value: str) -> WriteOnlyCell | str:
 
 
 def _write_csv(sheets: dict[str, Sheet], path: Path) -> None:
-    """Write pyxform's CSV layout: a sheet-name row, then rows led by an empty cell."""
+    """Write pyxform's CSV layout: a sheet-name row, then rows led by an empty cell.
+
+    Texts a spreadsheet would run as a formula are neutralised (fieldwork.formulas).
+    """
     width = 1 + max(len(header) for header, _ in sheets.values())
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -187,5 +191,7 @@ def _write_csv(sheets: dict[str, Sheet], path: Path) -> None:
             writer.writerow([name] + [""] * (width - 1))
             writer.writerow([""] + header + [""] * (width - 1 - len(header)))
             for row in rows:
-                values = [row.get(column, "") for column in header]
+                # A spreadsheet would run a label starting with '=' (or its fullwidth form):
+                # quoted here, unquoted by the reader when the CSV is imported again.
+                values = [neutralise(row.get(column, "")) for column in header]
                 writer.writerow([""] + values + [""] * (width - 1 - len(values)))

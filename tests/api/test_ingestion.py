@@ -157,15 +157,16 @@ def test_a_bad_request_field_is_a_400_naming_it(manager, body, field):
 def test_a_request_without_an_idempotency_key_is_refused(manager):
     response = manager.post(URL, {"language": "en", "answers": GOOD}, format="json")
     assert response.status_code == 400
-    assert "Idempotency-Key" in response.json()["errors"]["idempotency_key"][0]
+    assert "Idempotency-Key header" in response.json()["errors"]["Idempotency-Key"][0]
+    assert Submission.objects.count() == 0
 
 
-def test_the_key_may_come_in_the_body(manager):
+def test_the_key_comes_only_in_its_header_as_the_schema_says(manager):
     payload = {"language": "en", "answers": GOOD, "idempotency_key": "body-key"}
-    first = manager.post(URL, payload, format="json")
-    again = manager.post(URL, payload, format="json")
-    assert (first.status_code, again.status_code) == (201, 200)
-    assert first.json()["id"] == again.json()["id"]
+    response = manager.post(URL, payload, format="json")
+    assert response.status_code == 400
+    assert "unknown field" in response.json()["errors"]["idempotency_key"][0]
+    assert Submission.objects.count() == 0
 
 
 def test_the_same_key_twice_stores_one_submission(manager):

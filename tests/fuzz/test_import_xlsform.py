@@ -271,9 +271,9 @@ def test_a_hostile_slug_is_refused_or_used_as_given(make_form, slug):
         ("choices", 0, "name", "a\x00b", "choices sheet, row 2, column 'name'"),
         ("settings", 0, "version", "2024\x00", "settings sheet, row 2, column 'version'"),
         ("survey", 2, "hint::English (en)", "\x1b[31m", "survey sheet, row 4"),
-        ("survey", 1, "appearance", "x" * 101, "row 3 (age): appearance is longer than 100"),
-        ("survey", 1, "appearance", "x" * 100_000, "row 3 (age): appearance is longer than 100"),
-        ("survey", 3, "name", "x" * 100_000, "row 5 (" + "x" * 40 + "...): the variable name"),
+        ("survey", 1, "appearance", "x" * 101, "row 3 (age), column 'appearance': longer than 100"),
+        ("survey", 1, "appearance", "x" * 100_000, "row 3, column 'appearance': the text has"),
+        ("survey", 3, "name", "x" * 100_000, "row 5 (" + "x" * 40 + "...), column 'name': the"),
     ],
 )
 def test_a_cell_the_database_cannot_hold_is_refused_with_its_place(

@@ -144,7 +144,7 @@ def test_skip_unsupported_imports_the_rest_and_lists_what_it_skipped(make_form, 
     rows = survey_rows({"type": "geopoint", "name": "where", KK: "Қайда", RU: "Где"})
     run_import(make_form(rows, YESNO, SETTINGS), skip_unsupported=True)
     out = capsys.readouterr().out
-    assert "skipped row 5 (where)" in out
+    assert "skipped survey sheet, row 5 (where)" in out
     assert list(Question.objects.values_list("variable", flat=True)) == ["age", "visited"]
 
 

@@ -1,3 +1,5 @@
+import csv
+
 import pytest
 from django.core.management import call_command
 
@@ -40,3 +42,18 @@ def test_a_label_that_looks_like_a_formula_stays_text_in_xlsx(make_form, tmp_pat
     call_command("export_xlsform", "formula", str(exported))
     survey_import_xlsform(exported, "formula-copy")
     assert Survey.objects.get(slug="formula-copy").questions.get().label == {"en": "=1+1 is two"}
+
+
+@pytest.mark.parametrize("label", ["=1+1 is two", "＝HYPERLINK(1)", "-5 degrees", "'plain"])
+def test_a_formula_like_label_is_neutralised_in_csv_and_comes_back_unchanged(
+    make_form, tmp_path, label
+):
+    survey_import_xlsform(
+        make_form([{"type": "text", "name": "q", "label::English (en)": label}]), "formula"
+    )
+    exported = tmp_path / "formula.csv"
+    call_command("export_xlsform", "formula", str(exported))
+    cells = [cell for row in csv.reader(exported.open(encoding="utf-8")) for cell in row]
+    assert not any(cell.startswith(("=", "+", "-", "@", "＝", "＋", "－", "＠")) for cell in cells)
+    survey_import_xlsform(exported, "formula-copy")
+    assert Survey.objects.get(slug="formula-copy").questions.get().label == {"en": label}

@@ -1,11 +1,9 @@
-import csv
 import os
-from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from respondents.panel import PanelFileError, read_panel_file
-from respondents.services import panel_invite
+from respondents.invitations import panel_file_invite
+from respondents.panel import PanelFileError
 from surveys.commands import survey_or_error
 
 
@@ -30,23 +28,26 @@ class Command(BaseCommand):
     def handle(self, slug, panel, out, base_url, **options):
         survey = survey_or_error(slug)
         try:
-            members = read_panel_file(survey, panel)
+            result = panel_file_invite(survey, panel, out, base_url)
         except PanelFileError as exc:
             raise CommandError(
                 f"{panel} was not imported; nobody was invited:\n  " + "\n  ".join(exc.errors)
             ) from None
-        respondents, new = panel_invite(survey, members)
-        base = base_url.rstrip("/")
-        try:
-            with Path(out).open("w", newline="", encoding="utf-8") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(["panel_id", "link"])
-                for respondent in respondents:
-                    writer.writerow([respondent.panel_id, base + respondent.get_absolute_url()])
         except OSError as exc:
             raise CommandError(f"cannot write {out}: {exc.strerror or exc}") from None
+        if result.check.ineligible_count:
+            self.stdout.write(
+                f"{result.check.ineligible_count:,} members are ineligible by what the panel "
+                "knows of them; invited, their links end at once as screened out:"
+            )
+            for line, panel_id, question in result.check.ineligible:
+                self.stdout.write(f"  line {line}: {panel_id} (screening of {question})")
+            if result.check.ineligible_count > len(result.check.ineligible):
+                rest = result.check.ineligible_count - len(result.check.ineligible)
+                self.stdout.write(f"  ... and {rest:,} more")
         self.stdout.write(
             self.style.SUCCESS(
-                f"{slug}: {len(respondents)} members, {new} newly invited; links in {out}"
+                f"{slug}: {result.check.members} members, {result.new} newly invited; "
+                f"links in {out}"
             )
         )

@@ -1,0 +1,129 @@
+"""An import report lists every problem at once, each with its sheet, row and column
+(issue 14.8), and a form past a documented limit is refused before it costs much (14.4)."""
+
+import zipfile
+
+import pytest
+
+from surveys import limits
+from surveys.errors import SurveyError
+from surveys.models import Survey
+from surveys.services import survey_import_xlsform
+from tests.surveys.test_xlsform_import import KK, RU, SETTINGS, YESNO, survey_rows
+
+pytestmark = pytest.mark.django_db
+
+
+def errors_of(path) -> list[str]:
+    with pytest.raises(SurveyError) as refused:
+        survey_import_xlsform(path, "report")
+    assert not Survey.objects.filter(slug="report").exists()
+    return refused.value.errors
+
+
+def test_an_expression_error_is_reported_beside_the_other_problems(make_form):
+    rows = survey_rows(
+        {"type": "text", "name": "comment", KK: "Пікір", RU: ""},
+        {"type": "integer", "name": "n", KK: "Сан", RU: "Число", "constraint": "regex(., '1')"},
+    )
+    errors = errors_of(make_form(rows, YESNO, SETTINGS))
+    assert any("row 5 (comment)" in e and "'label::Russian (ru)'" in e for e in errors)
+    assert any(
+        e.startswith("survey sheet, row 6 (n), column 'constraint'") and "regex" in e
+        for e in errors
+    )
+
+
+def test_a_choice_missing_a_text_is_named_by_its_sheet_row_and_column(make_form):
+    choices = [*YESNO, {"list_name": "yesno", "name": "3", KK: "Білмеймін", RU: ""}]
+    (error,) = errors_of(make_form(survey_rows(), choices, SETTINGS))
+    assert error.startswith("choices sheet, row 4 (choice list 'yesno', choice '3')")
+    assert "column 'label::Russian (ru)'" in error
+
+
+def test_a_language_named_without_its_code_is_reported_once_with_its_columns(make_form):
+    rows = [
+        {"type": "text", "name": f"t{i}", "label::chinese": "问题", "hint::chinese": "提示"}
+        for i in range(25)
+    ]
+    errors = errors_of(make_form(rows))
+    about = [e for e in errors if "chinese" in e]
+    assert len(about) == 1
+    assert "survey sheet, columns 'label::chinese', 'hint::chinese'" in about[0]
+
+
+def test_a_too_long_label_is_refused_with_the_other_problems(make_form):
+    rows = survey_rows(
+        {"type": "text", "name": "long", KK: "ұ" * 5_000, RU: "Длинный"},
+        {"type": "integer", "name": "n", KK: "Сан", RU: "Число", "constraint": "regex(., 'x')"},
+    )
+    errors = errors_of(make_form(rows, YESNO, SETTINGS))
+    assert any(
+        e.startswith("survey sheet, row 5, column 'label::Kazakh (kk)'") and "5,000 characters" in e
+        for e in errors
+    )
+    assert any("row 6 (n), column 'constraint'" in e for e in errors)
+
+
+def test_a_choice_list_longer_than_the_limit_is_refused(make_form):
+    choices = [
+        {"list_name": "many", "name": str(i), KK: f"k{i}", RU: f"r{i}"}
+        for i in range(limits.MAX_CHOICES_PER_LIST + 1)
+    ]
+    rows = survey_rows({"type": "select_one many", "name": "pick", KK: "Таңда", RU: "Выбор"})
+    errors = errors_of(make_form(rows, [*YESNO, *choices], SETTINGS))
+    assert any("list 'many'" in e and "at most 2,000" in e for e in errors)
+
+
+def test_a_page_asking_too_much_is_refused(make_form):
+    many = [
+        {"type": "integer", "name": f"n{i}", KK: "Сан", RU: "Число"}
+        for i in range(limits.MAX_ANSWERS_PER_PAGE)
+    ]
+    errors = errors_of(make_form(survey_rows(*many), YESNO, SETTINGS))
+    assert any(e.startswith("survey sheet, row 2 (p1)") and "102 answers" in e for e in errors)
+
+
+def test_too_many_rows_are_refused_before_the_form_is_read(make_form):
+    rows = [
+        {"type": "note", "name": f"n{i}", "label": "x"} for i in range(limits.MAX_SHEET_ROWS + 1)
+    ]
+    (error,) = errors_of(make_form(rows))
+    assert "survey sheet: 10,001 rows" in error
+
+
+def test_a_file_too_large_is_refused_unread(make_form, settings, monkeypatch):
+    path = make_form(survey_rows(), YESNO, SETTINGS)
+    monkeypatch.setattr(limits, "MAX_FILE_BYTES", path.stat().st_size - 1)
+    (error,) = errors_of(path)
+    assert "form.csv: the file has" in error
+
+
+def test_an_xlsx_that_unpacks_to_too_much_is_refused_unread(tmp_path):
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/padding.xml", b" " * (limits.MAX_UNPACKED_BYTES + 1))
+    assert path.stat().st_size < limits.MAX_FILE_BYTES
+    (error,) = errors_of(path)
+    assert "bomb.xlsx: the workbook unpacks to" in error
+
+
+def test_the_limits_are_translated(make_form, monkeypatch):
+    from django.utils import translation
+
+    path = make_form(survey_rows(), YESNO, SETTINGS)
+    monkeypatch.setattr(limits, "MAX_FILE_BYTES", 10)
+    with translation.override("ru"):
+        (error,) = errors_of(path)
+    assert "байт" in error
+
+
+def test_problems_in_the_survey_and_settings_sheets_name_their_columns(make_form):
+    rows = survey_rows(
+        {"type": "integer", "name": "n", KK: "Сан", RU: "Число", "min_value": "many"},
+        {"type": "text", "name": "t", KK: "Мәтін", RU: "Текст", "required": "maybe"},
+    )
+    errors = errors_of(make_form(rows, YESNO, {**SETTINGS, "fieldwork_start": "soon"}))
+    assert any(e.startswith("survey sheet, row 5 (n), column 'min_value'") for e in errors)
+    assert any(e.startswith("survey sheet, row 6 (t), column 'required'") for e in errors)
+    assert any(e.startswith("settings sheet, row 2, column 'fieldwork_start'") for e in errors)
