@@ -305,6 +305,7 @@ class QuestionAdmin(LanguagesMixin, admin.ModelAdmin):
                     "min_choices",
                     "max_choices",
                     "appearance",
+                    "measure",
                 )
             },
         ),
