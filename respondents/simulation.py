@@ -15,7 +15,7 @@ import random
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +23,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
-from respondents import flow, services
+from respondents import flow, services, simulated_runs
 from respondents.forms import PageForm
-from respondents.models import Respondent, Submission
 from respondents.panel import PanelMember
 from surveys.models import Question, Survey
 
@@ -163,18 +162,37 @@ def _page_seconds(rng: random.Random, behaviour: str, questions: int) -> float:
 
 
 def simulate_fieldwork(
-    survey: Survey, respondents: int, *, seed: int | None = None, mix: Mix = Mix()
+    survey: Survey,
+    respondents: int,
+    *,
+    seed: int | None = None,
+    mix: Mix = Mix(),
+    window: tuple[date, date | None] | None = None,
 ) -> Outcome:
-    """Send `respondents` synthetic panel members through `survey`; return what happened."""
+    """Send `respondents` synthetic panel members through `survey`; return what happened.
+
+    Their interviews are spread over the part of the fieldwork window already gone (the
+    survey's dates, or `window`'s); raise ValueError when none of it has. Each run has
+    panel ids of its own (see respondents.simulated_runs).
+    """
+    span = simulated_runs.fieldwork_window(survey, *(window or (None, None)))
+    # The moments have a generator of their own, so a seed still gives the same answers.
+    moments = simulated_runs.start_moments(random.Random(f"{seed}:moments"), respondents, span)
+    prefix = simulated_runs.run_prefix()
+    with simulated_runs.SimulatedClock(span.start) as clock:
+        return _simulate(survey, seed, mix, clock, moments, prefix)
+
+
+def _simulate(survey, seed, mix, clock, moments, prefix) -> Outcome:
     rng = random.Random(seed)
     distributions = load_distributions(survey)
     questionnaire = flow.Questionnaire.load(survey)
     geography = _geography(survey)
-    start = Respondent.objects.filter(survey=survey, panel_id__startswith="sim-").count()
     outcome = Outcome()
     earlier: list[tuple[dict, str, str]] = []  # known answers, ip, user agent
 
-    for number in range(start, start + respondents):
+    for number, moment in enumerate(moments, 1):
+        clock.moment = moment
         behaviour = rng.choices(
             [
                 "speeder",
@@ -213,7 +231,7 @@ def simulate_fieldwork(
             earlier.append((known, ip, agent))
         outcome.behaviours[behaviour] += 1
         (respondent,), _ = services.panel_invite(
-            survey, [PanelMember(f"sim-{number:06d}", rng.choice(survey.languages), known)]
+            survey, [PanelMember(f"{prefix}{number:06d}", rng.choice(survey.languages), known)]
         )
         submission = services.submission_start(
             respondent, respondent.preferred_language, user_agent=agent, ip=ip
@@ -233,10 +251,8 @@ def simulate_fieldwork(
             )
             if not form.is_valid():
                 raise RuntimeError(f"simulated answers were refused on {page.name}: {form.errors}")
-            seconds = _page_seconds(rng, behaviour, len(form.questions))
-            Submission.objects.filter(pk=submission.pk).update(
-                page_shown=timezone.now() - timedelta(seconds=seconds)
-            )
+            services.submission_show_page(submission)  # shown now, answered after a while
+            clock.advance(_page_seconds(rng, behaviour, len(form.questions)))
             submission = services.submission_save_page(
                 submission, questionnaire, page.name, form.page_answers
             )
