@@ -2,8 +2,9 @@
 
 Both editions ship as XLSForm files in demo/gt2024/ and are loaded through the same
 import service as any other form; their quota cells are allocated from the population
-files beside them (total residents: the article gives no allocation, and adult counts
-by region were not available; see each file's source column). The same files give each
+files beside them: adults where a file has an `adults` column for every cell, all
+residents otherwise (the demo's files: no census count of adults by region or city was
+at hand; see demo/gt2024/SOURCES.md and each file's source column). The same files give each
 edition its weighting margin (region or city); the files and the published figures hold
 no age or gender distribution, so the demo rakes on geography alone.
 """
@@ -56,9 +57,16 @@ class DemoResult:
 
 
 def read_populations(path: Path) -> dict[str, int]:
-    """Return {answer value: population} from a demo population file."""
+    """Return {answer value: population} from a demo population file.
+
+    The study's respondents are adults (18 to 70), so a file's `adults` column is used
+    when it gives a census count for every row; otherwise all residents (`population`),
+    since mixing the two would skew the allocation toward the cells counted whole.
+    """
     with path.open(newline="", encoding="utf-8") as handle:
-        return {row["value"]: int(row["population"]) for row in csv.DictReader(handle)}
+        rows = list(csv.DictReader(handle))
+    column = "adults" if rows and all((row.get("adults") or "").strip() for row in rows) else None
+    return {row["value"]: int(row[column or "population"]) for row in rows}
 
 
 def _define_margins(survey: Survey, edition: Edition) -> None:

@@ -156,6 +156,18 @@ def test_cells_are_allocated_by_population_with_largest_remainder(demo):
     assert almaty.label == {"kk": "Алматы қаласы", "ru": "город Алматы"}
 
 
+def test_a_population_file_with_adults_for_every_cell_allocates_by_adults(tmp_path):
+    path = tmp_path / "populations.csv"
+    path.write_text(
+        "value,population,adults,source\na,1000,700,census\nb,1000,800,census\n", "utf-8"
+    )
+    assert read_populations(path) == {"a": 700, "b": 800}
+    path.write_text(
+        "value,population,adults,source\na,1000,700,census\nb,1000,,estimate\n", "utf-8"
+    )
+    assert read_populations(path) == {"a": 1000, "b": 1000}  # never half adults, half all
+
+
 def test_loading_the_demo_twice_changes_nothing(demo):
     before = table_counts()
     stamps = {s.slug: s.updated for s in Survey.objects.all()}
