@@ -35,6 +35,9 @@ METADATA = (
     "weight",  # the raking weight; empty until the survey is weighted (reports.weighting)
 )
 IDENTIFIERS = ("panel_id", "ip_hash")
+# Metadata held as numbers (the rest are texts); seconds and weight are measured on a scale.
+NUMERIC_METADATA = ("submission_id", "seconds", "weight")
+SCALE_METADATA = ("seconds", "weight")
 
 
 @dataclass
@@ -47,14 +50,30 @@ class Column:
     option: str = ""  # for a multiple choice's 0/1 column
     value_labels: dict[Any, str] = field(default_factory=dict)  # code -> label
     codes: dict[str, Any] = field(default_factory=dict)  # choice value -> code
+    # The translated texts `label` joins, for every language: the question's, then the grid
+    # row's or the option's; `tail` is that last one in the label's language.
+    parts: tuple[dict, ...] = ()
+    tail: str = ""
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in ("single", "option", "integer", "decimal") or (
+            self.kind == "meta" and self.name in NUMERIC_METADATA
+        )
 
     @property
     def measure(self) -> str:
-        if self.kind in ("integer", "decimal") or self.name == "weight":
+        """Return the level the questionnaire declares, or the one the type implies.
+
+        Choices are nominal unless declared ordinal (a yes/no/hard-to-say item is not a
+        scale); numbers, interview seconds and the weight are scale; a multiple choice's
+        0/1 columns and texts are nominal.
+        """
+        declared = self.question.measure if self.question is not None else ""
+        if declared and self.kind in ("single", "integer", "decimal"):
+            return declared
+        if self.kind in ("integer", "decimal") or self.name in SCALE_METADATA:
             return "scale"
-        if self.kind == "single" and all(isinstance(c, int) for c in self.codes.values()):
-            values = list(self.codes)
-            return "ordinal" if all(v.isdigit() for v in values) else "nominal"
         return "nominal"
 
 
@@ -96,6 +115,7 @@ def columns(
                         "",
                         labels,
                         codes,
+                        parts=(question.label,),
                     )
                 )
             else:
@@ -110,6 +130,8 @@ def columns(
                             "",
                             labels,
                             codes,
+                            parts=(question.label, row.label),
+                            tail=text(row.label),
                         )
                     )
         elif kind == Question.Type.MULTIPLE:
@@ -122,6 +144,8 @@ def columns(
                         question,
                         question.variable,
                         choice.value,
+                        parts=(question.label, choice.label),
+                        tail=text(choice.label),
                     )
                 )
         else:
@@ -133,6 +157,7 @@ def columns(
                     kind,
                     question,
                     question.variable,
+                    parts=(question.label,),
                 )
             )
     # Every column's final name, unique and apart from the metadata's (reports.variable_names).

@@ -10,18 +10,21 @@ from __future__ import annotations
 import csv
 import html
 import io
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fieldwork.formulas import neutralise
-from reports import datasets
+from reports import datasets, spss
 from reports.datasets import MISSING_CODES, NOT_ASKED, SKIPPED, Column
 from surveys.models import Survey, language_name
 
+logger = logging.getLogger(__name__)
 XLSX_MAX_ROWS = 1_048_576  # including the header row
 
 
@@ -100,9 +103,19 @@ def write_xlsx(cols: list[Column], rows: Iterable[list], path: Path) -> int:
 
 
 def write_sav(
-    cols: list[Column], rows: Iterable[list], path: Path, *, total: int | None = None
+    cols: list[Column],
+    rows: Iterable[list],
+    path: Path,
+    *,
+    total: int | None = None,
+    shortened: list[spss.Shortened] | None = None,
 ) -> int:
-    """Write an SPSS file with variable labels, value labels, measures and missing codes.
+    """Write an SPSS file with variable labels, value labels, measures, formats and missing
+    codes; return the row count.
+
+    Labels longer than a .sav holds are cut on a character boundary and marked (see
+    reports.spss); each is appended to `shortened` if given, and the file's documents list
+    their full texts.
 
     pyreadstat writes a whole DataFrame at once (it has no way to append rows), so the data
     is held in memory: numbers in one float64 array, sized for `total` rows when the caller
@@ -112,16 +125,17 @@ def write_sav(
     import pandas
     import pyreadstat
 
-    numeric = {
-        c.name
-        for c in cols
-        if c.kind in ("single", "option", "integer", "decimal") or c.name == "weight"
-    }
+    numeric = {c.name for c in cols if c.numeric}
     number_at = [i for i, c in enumerate(cols) if c.name in numeric]
     text_at = [i for i, c in enumerate(cols) if c.name not in numeric]
     block = numpy.empty((len(number_at), max(total or 0, 1024)), dtype="float64")
     texts: list[list] = [[] for _ in text_at]
-    codes = {SKIPPED: MISSING_CODES[SKIPPED], NOT_ASKED: MISSING_CODES[NOT_ASKED]}
+    # an empty metadata number (seconds of an interview not ended) is system-missing
+    codes = {
+        SKIPPED: MISSING_CODES[SKIPPED],
+        NOT_ASKED: MISSING_CODES[NOT_ASKED],
+        "": numpy.nan,
+    }
     count = 0
     for row in rows:
         if count == block.shape[1]:  # more rows than announced: grow by a quarter
@@ -158,58 +172,142 @@ def write_sav(
             value_labels[col.name] = {**col.value_labels, **missing_labels}
         elif col.kind == "option":
             value_labels[col.name] = {0: _("Not chosen"), 1: _("Chosen"), **missing_labels}
-        elif col.name in numeric and col.kind != "meta":  # not the weight
+        elif col.numeric and col.kind != "meta":
             value_labels[col.name] = missing_labels
+    variable_labels, value_labels, cut = spss.labels_fitted(cols, value_labels)
+    if shortened is not None:
+        shortened.extend(cut)
+    formats = {c.name: spss.display_format(c) for c in cols if c.numeric}
     pyreadstat.write_sav(
         frame,
         str(path),
-        column_labels={c.name: c.label[:250] for c in cols},
+        column_labels=variable_labels,
+        note=spss.document_lines(
+            _(
+                "Labels shortened to fit this file (variable labels 256 bytes, value labels "
+                "120), and their full texts; the codebook has every text in full:"
+            ),
+            cut,
+        )
+        or None,
         variable_value_labels=value_labels,
         variable_measure={c.name: c.measure for c in cols},
+        variable_format={name: fmt for name, fmt in formats.items() if fmt},
         missing_ranges={
-            name: [MISSING_CODES[SKIPPED], MISSING_CODES[NOT_ASKED]]
-            for name in numeric
-            if name not in datasets.METADATA
+            c.name: [MISSING_CODES[SKIPPED], MISSING_CODES[NOT_ASKED]]
+            for c in cols
+            if c.numeric and c.kind != "meta"
         },
     )
     return count
 
 
+# What each metadata column holds, for the codebook.
+METADATA_TEXTS = {
+    "submission_id": gettext_lazy("Submission number"),
+    "status": gettext_lazy(
+        "How the interview ended: completed, screened out, over quota, or still open"
+    ),
+    "verdict": gettext_lazy("Quality control's verdict: valid, invalid or pending"),
+    "language": gettext_lazy("The language the respondent answered in"),
+    "cells": gettext_lazy("The quota cells the respondent counts in, separated by ';'"),
+    "started": gettext_lazy("When the interview started (ISO 8601, UTC)"),
+    "ended": gettext_lazy("When the interview ended (ISO 8601, UTC)"),
+    "seconds": gettext_lazy("Interview length in seconds: the time spent on its pages"),
+    "weight": gettext_lazy("Raking weight (empty until the survey is weighted)"),
+    "panel_id": gettext_lazy("The panel's identifier of the respondent"),
+    "ip_hash": gettext_lazy("A keyed hash of the respondent's IP address"),
+}
+
+
 def codebook(survey: Survey, cols: list[Column], rows: Iterable[list]) -> list[dict]:
-    """Return one entry per variable: texts in every language, type, values, counts."""
+    """Return one entry per variable: its full text in every language, type, measurement
+    level, skip condition, base and values.
+
+    The full text is the question's and, for a grid row or an option's 0/1 column, the
+    row's or option's. The base counts respondents asked (shown the question), of whom
+    some answered and some skipped it (asked, left empty), and those not asked (hidden by
+    skip logic, or never reached). Shares are of those who answered, as on the toplines.
+    """
+    size = len(cols)
     counts: list[dict[Any, int]] = [{} for _ in cols]
+    skipped, not_asked, empty = [0] * size, [0] * size, [0] * size
+    numbers: list[list[float]] = [[] for _ in cols]
+    choice = [c.kind in ("single", "option") for c in cols]
+    number = [c.kind in ("integer", "decimal") or c.name in ("seconds", "weight") for c in cols]
     total = 0
     for row in rows:
         total += 1
         for index, value in enumerate(row):
-            if cols[index].kind in ("single", "option"):
+            if value == SKIPPED:
+                skipped[index] += 1
+            elif value == NOT_ASKED:
+                not_asked[index] += 1
+            elif value is None or value == "":
+                empty[index] += 1  # metadata left empty (a weight not yet computed)
+            elif choice[index]:
                 counts[index][value] = counts[index].get(value, 0) + 1
+            elif number[index]:
+                numbers[index].append(float(value))
     entries = []
     for index, col in enumerate(cols):
+        base = {
+            "respondents": total,
+            "asked": total - not_asked[index],
+            "answered": total - skipped[index] - not_asked[index],
+            "skipped": skipped[index],
+            "not_asked": not_asked[index],
+        }
         if col.kind == "meta":
-            continue
-        question = col.question
+            # nothing is asked: a metadata value is there or not (a weight not yet computed)
+            texts = {code: _translated(METADATA_TEXTS[col.name], code) for code in survey.languages}
+            base.update(asked="", answered=total - empty[index], skipped="", not_asked="")
+        else:
+            texts = {
+                code: " — ".join(survey.text(part, code) for part in col.parts)
+                for code in survey.languages
+            }
         labels = col.value_labels or (
             {0: _("Not chosen"), 1: _("Chosen")} if col.kind == "option" else {}
         )
+        values = numbers[index]
         entries.append(
             {
                 "variable": col.name,
-                "texts": {code: survey.text(question.label, code) for code in survey.languages},
+                "texts": texts,
                 "type": col.kind,
-                "skip_condition": question.relevant,
+                "measure": col.measure,
+                "skip_condition": col.question.relevant if col.question is not None else "",
+                "base": base,
                 "values": [
                     (
                         code,
                         label,
                         counts[index].get(code, 0),
-                        counts[index].get(code, 0) / total if total else 0.0,
+                        counts[index].get(code, 0) / base["answered"] if base["answered"] else 0.0,
                     )
                     for code, label in labels.items()
                 ],
+                "summary": (
+                    {
+                        "mean": sum(values) / len(values),
+                        "minimum": min(values),
+                        "maximum": max(values),
+                    }
+                    if values
+                    else None
+                ),
             }
         )
     return entries
+
+
+def _translated(text, language: str) -> str:
+    with translation.override(language):
+        return str(text)
+
+
+BASE_COLUMNS = ("respondents", "asked", "answered", "skipped", "not_asked")
 
 
 def write_codebook(survey: Survey, entries: list[dict], path: Path) -> None:
@@ -223,27 +321,37 @@ def write_codebook(survey: Survey, entries: list[dict], path: Path) -> None:
                     "variable",
                     *[f"text_{c}" for c in survey.languages],
                     "type",
+                    "measure",
                     "skip_condition",
+                    *BASE_COLUMNS,
                     "value",
                     "label",
                     "count",
-                    "percent",
+                    "percent_of_answered",
                 ]
             )
             for entry in entries:
                 texts = [neutralise(entry["texts"][c]) for c in survey.languages]
+                base = [entry["base"][name] for name in BASE_COLUMNS]
                 values = entry["values"] or [("", "", "", "")]
+                if entry["summary"]:
+                    values = [
+                        (name, "", "", round(entry["summary"][name], 2))
+                        for name in ("mean", "minimum", "maximum")
+                    ]
                 for code, label, n, share in values:
                     writer.writerow(
                         [
                             entry["variable"],
                             *texts,
                             entry["type"],
+                            entry["measure"],
                             neutralise(entry["skip_condition"]),
+                            *base,
                             code,
                             neutralise(label),
                             n,
-                            f"{share:.1%}" if n != "" else "",
+                            f"{share:.1%}" if n != "" else share,
                         ]
                     )
         return
@@ -252,20 +360,42 @@ def write_codebook(survey: Survey, entries: list[dict], path: Path) -> None:
         f"<title>{html.escape(survey.display_title)}: codebook</title>",
         "<style>body{font-family:sans-serif}table{border-collapse:collapse}"
         "td,th{border:1px solid #ccc;padding:2px 6px;vertical-align:top}</style>",
-        f"<h1>{html.escape(survey.display_title)}</h1><table>",
+        f"<h1>{html.escape(survey.display_title)}</h1>",
+        "<p>"
+        + html.escape(
+            _(
+                "Base: asked (shown the question) = answered + skipped (asked, left empty); "
+                "not asked = hidden by skip logic or never reached. Percentages are of those "
+                "who answered, as on the toplines."
+            )
+        )
+        + "</p><table>",
         "<tr><th>variable</th>"
         + "".join(f"<th>{html.escape(language_name(c))}</th>" for c in survey.languages)
-        + "<th>type</th><th>shown when</th><th>values</th></tr>",
+        + "<th>type</th><th>measure</th><th>shown when</th><th>base</th><th>values</th></tr>",
     ]
     for entry in entries:
         values = "<br>".join(
             f"{html.escape(str(code))} = {html.escape(label)}: {n} ({share:.1%})"
             for code, label, n, share in entry["values"]
         )
+        if entry["summary"]:
+            values = "<br>".join(
+                f"{name}: {entry['summary'][name]:.2f}" for name in ("mean", "minimum", "maximum")
+            )
+        base = entry["base"]
+        counted = (
+            f"asked {base['asked']}: answered {base['answered']}, skipped {base['skipped']}; "
+            f"not asked {base['not_asked']}"
+            if entry["type"] != "meta"
+            else f"{base['answered']} of {base['respondents']}"
+        )
         parts.append(
             f"<tr><td>{html.escape(entry['variable'])}</td>"
             + "".join(f"<td>{html.escape(entry['texts'][c])}</td>" for c in survey.languages)
-            + f"<td>{entry['type']}</td><td>{html.escape(entry['skip_condition'])}</td>"
+            + f"<td>{entry['type']}</td><td>{entry['measure']}</td>"
+            f"<td>{html.escape(entry['skip_condition'])}</td>"
+            f"<td>{counted}</td>"
             f"<td>{values}</td></tr>"
         )
     parts.append("</table>")
@@ -287,8 +417,12 @@ def export_build(
     cell: str = "",
     progress: Callable[[int, int], None] | None = None,
     progress_every: int = 1000,
+    notes: list[str] | None = None,
 ) -> int:
     """Write `survey`'s dataset (or codebook) in `fmt` to `path`; return the row count.
+
+    What the export's reader should know (every label a .sav had to shorten) is logged as
+    a warning and appended to `notes` if given.
 
     With `progress`, call it as progress(rows_read, rows_total) before the first row,
     every `progress_every` rows, and after the last.
@@ -310,6 +444,7 @@ def export_build(
             cell,
             progress,
             progress_every,
+            notes,
         )
 
 
@@ -340,6 +475,7 @@ def _export(
     cell,
     progress=None,
     progress_every=1000,
+    notes=None,
 ) -> int:
     cols = datasets.columns(survey, language, identifiers=identifiers)
     queryset = datasets.submissions(
@@ -357,7 +493,14 @@ def _export(
     if fmt == "xlsx":
         return write_xlsx(cols, rows, path)
     if fmt == "sav":
-        return write_sav(cols, rows, path, total=total)
+        shortened: list[spss.Shortened] = []
+        count = write_sav(cols, rows, path, total=total, shortened=shortened)
+        for item in shortened:
+            note = f"label shortened to fit the .sav: {item} (written as {item.written!r})"
+            logger.warning("%s: %s", survey.slug, note)
+            if notes is not None:
+                notes.append(note)
+        return count
     if fmt == "codebook":
         entries = codebook(survey, cols, rows)
         write_codebook(survey, entries, path)

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from reports.datasets import submissions
+from reports.published import z_score
 from surveys.models import Question, Survey
 
 FIGURES_FILE = Path(settings.BASE_DIR) / "demo" / "gt2024" / "figures.json"
@@ -42,6 +43,14 @@ class Comparison:
     base: int
     inside: bool
     effective_base: float = 0.0
+    low: float = 0.0  # the range the published wording allows
+    high: float = 1.0
+
+    @property
+    def z(self) -> float:
+        """Standard errors between the measured share and the published range (see
+        reports.published)."""
+        return z_score(self.measured, self.margin / Z95, self.low, self.high, self.effective_base)
 
     @property
     def measured_percent(self) -> float:
@@ -101,6 +110,8 @@ def compare_published(
                 base=count,
                 inside=count > 0 and share - margin <= high and share + margin >= low,
                 effective_base=effective,
+                low=low,
+                high=high,
             )
         )
     return results

@@ -259,10 +259,17 @@ def crosstab(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def published(request: HttpRequest, slug: str) -> HttpResponse:
+    from reports.published import agreement
     from reports.toplines import compare_published
 
     survey = access.survey_for(request.user, slug)
     context = _analysis_options(request, survey)
     rows = compare_published(survey, weighted=context["weighted"])
-    context.update({"rows": rows, "inside": sum(r.inside for r in rows)})
+    context.update(
+        {
+            "rows": rows,
+            "inside": sum(r.inside for r in rows),
+            "agreement": agreement([r.z for r in rows]) if rows else None,
+        }
+    )
     return render(request, "reports/published.html", context)

@@ -15,7 +15,7 @@ import random
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +23,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
-from respondents import flow, pages, services
-from respondents.models import Respondent, Submission
+from respondents import flow, pages, services, simulated_runs
+from respondents.models import Submission
 from respondents.panel import PanelMember
 from surveys.models import Survey
 from surveys.questionnaire import Page, Question, Type, questionnaire_of
@@ -66,16 +66,29 @@ class _Answerer:
     """A synthetic respondent answering page after page (`pages.PageAnswer`)."""
 
     def __init__(
-        self, rng: random.Random, distributions: dict, behaviour: str, known: dict[str, Any]
+        self,
+        rng: random.Random,
+        distributions: dict,
+        behaviour: str,
+        known: dict[str, Any],
+        clock: simulated_runs.SimulatedClock | None = None,
     ) -> None:
         self.rng = rng
         self.distributions = distributions
         self.behaviour = behaviour
         self.known = known
+        self.clock = clock
 
-    def __call__(self, submission: Submission, page: Page) -> tuple[MultiValueDict, float]:
+    def __call__(self, submission: Submission, page: Page) -> tuple[MultiValueDict, float | None]:
         data = self.page(page, submission.answers, self.known)
-        return data, _page_seconds(self.rng, self.behaviour, len(page.questions))
+        seconds = _page_seconds(self.rng, self.behaviour, len(page.questions))
+        if self.clock is None:
+            return data, seconds
+        # On the simulated clock the page is shown now and answered after a while, so
+        # its time comes from when it was shown, as a person's does.
+        services.submission_show_page(submission)
+        self.clock.advance(seconds)
+        return data, None
 
     def _weights(self, name: str, values: list[str]) -> list[float]:
         weights = self.distributions.get(name, {}).get("weights", {})
@@ -168,18 +181,37 @@ def _page_seconds(rng: random.Random, behaviour: str, questions: int) -> float:
 
 
 def simulate_fieldwork(
-    survey: Survey, respondents: int, *, seed: int | None = None, mix: Mix = Mix()
+    survey: Survey,
+    respondents: int,
+    *,
+    seed: int | None = None,
+    mix: Mix = Mix(),
+    window: tuple[date, date | None] | None = None,
 ) -> Outcome:
-    """Send `respondents` synthetic panel members through `survey`; return what happened."""
+    """Send `respondents` synthetic panel members through `survey`; return what happened.
+
+    Their interviews are spread over the part of the fieldwork window already gone (the
+    survey's dates, or `window`'s); raise ValueError when none of it has. Each run has
+    panel ids of its own (see respondents.simulated_runs).
+    """
+    span = simulated_runs.fieldwork_window(survey, *(window or (None, None)))
+    # The moments have a generator of their own, so a seed still gives the same answers.
+    moments = simulated_runs.start_moments(random.Random(f"{seed}:moments"), respondents, span)
+    prefix = simulated_runs.run_prefix()
+    with simulated_runs.SimulatedClock(span.start) as clock:
+        return _simulate(survey, seed, mix, clock, moments, prefix)
+
+
+def _simulate(survey, seed, mix, clock, moments, prefix) -> Outcome:
     rng = random.Random(seed)
     distributions = load_distributions(survey)
     questionnaire = questionnaire_of(survey)
     geography = _geography(survey)
-    start = Respondent.objects.filter(survey=survey, panel_id__startswith="sim-").count()
     outcome = Outcome()
     earlier: list[tuple[dict, str, str]] = []  # known answers, ip, user agent
 
-    for number in range(start, start + respondents):
+    for number, moment in enumerate(moments, 1):
+        clock.moment = moment
         behaviour = rng.choices(
             [
                 "speeder",
@@ -218,12 +250,12 @@ def simulate_fieldwork(
             earlier.append((known, ip, agent))
         outcome.behaviours[behaviour] += 1
         (respondent,), _ = services.panel_invite(
-            survey, [PanelMember(f"sim-{number:06d}", rng.choice(survey.languages), known)]
+            survey, [PanelMember(f"{prefix}{number:06d}", rng.choice(survey.languages), known)]
         )
         submission = services.submission_start(
             respondent, respondent.preferred_language, user_agent=agent, ip=ip
         )
-        answerer = _Answerer(rng, distributions, behaviour, known)
+        answerer = _Answerer(rng, distributions, behaviour, known, clock)
         submission, steps = pages.submission_answer_pages(submission, questionnaire, answerer)
         if steps and steps[-1].next is pages.Next.REFUSED:
             refused = steps[-1]

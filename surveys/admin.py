@@ -293,6 +293,7 @@ class QuestionAdmin(LanguagesMixin, admin.ModelAdmin):
                     "min_choices",
                     "max_choices",
                     "appearance",
+                    "measure",
                 )
             },
         ),

@@ -40,6 +40,15 @@ class GridRowDef:
     row: int = field(default=0, compare=False)
 
 
+# The measurement levels each question type may declare (the XLSForm's `measure` column).
+MEASURES_BY_TYPE = {
+    "single": ("nominal", "ordinal"),
+    "grid": ("nominal", "ordinal"),
+    "integer": ("nominal", "ordinal", "scale"),
+    "decimal": ("scale",),
+}
+
+
 @dataclass(frozen=True)
 class QuestionDef:
     variable: str
@@ -58,6 +67,7 @@ class QuestionDef:
     max_value: Decimal | None = None
     min_choices: int | None = None
     max_choices: int | None = None
+    measure: str = ""  # nominal, ordinal or scale; empty: inferred from the type
     rows: tuple[GridRowDef, ...] = ()
     # Where the question came from, for error messages; not part of its identity.
     row: int = field(default=0, compare=False)

@@ -192,6 +192,10 @@ class Choice(models.Model):
         return self.value
 
 
+# Measurement levels a question may declare (the XLSForm's `measure` column), as SPSS names them.
+MEASURES = [("nominal", _("nominal")), ("ordinal", _("ordinal")), ("scale", _("scale"))]
+
+
 class Question(models.Model):
     class Type(models.TextChoices):
         SINGLE = "single", _("Single choice")
@@ -241,6 +245,16 @@ class Question(models.Model):
     min_choices = models.PositiveIntegerField(null=True, blank=True)
     max_choices = models.PositiveIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    measure = models.CharField(
+        _("measurement level"),
+        max_length=10,
+        blank=True,
+        choices=MEASURES,
+        help_text=_(
+            "Nominal, ordinal or scale, for statistics packages; empty: inferred from the type "
+            "(choices nominal, numbers scale)."
+        ),
     )
 
     class Meta:

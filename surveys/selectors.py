@@ -78,6 +78,7 @@ def _question_definition(question: Question) -> QuestionDef:
         max_value=question.max_value,
         min_choices=question.min_choices,
         max_choices=question.max_choices,
+        measure=question.measure,
         rows=tuple(
             GridRowDef(variable=row.variable, label=row.label) for row in question.rows.all()
         ),

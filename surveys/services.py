@@ -210,6 +210,7 @@ def _apply_question(
             "max_value": definition.max_value,
             "min_choices": definition.min_choices,
             "max_choices": definition.max_choices,
+            "measure": definition.measure,
         },
     )
     for row_position, row in enumerate(definition.rows):

@@ -10,7 +10,8 @@ Conventions beyond the XLSForm specification (columns that other tools ignore):
 ``min_value`` / ``max_value`` (range of a number question), ``min_choices`` /
 ``max_choices`` (multiple choice), ``attention_check`` (what an attentive respondent's
 answer meets, checked by quality control), ``screening`` (an eligibility condition on the
-question's own answer); in the settings sheet ``sample_target``, ``fieldwork_start`` and
+question's own answer), ``measure`` (nominal, ordinal or scale, for statistics packages;
+on a grid, on its group's row); in the settings sheet ``sample_target``, ``fieldwork_start`` and
 ``fieldwork_end``. A group with ``appearance`` ``table-list`` of single-choice questions
 on one list is a grid.
 """
@@ -36,6 +37,7 @@ from fieldwork.formulas import restore
 from surveys import limits
 from surveys.definition import (
     CONTROL_CHARACTERS,
+    MEASURES_BY_TYPE,
     ChoiceDef,
     ChoiceListDef,
     GridRowDef,
@@ -576,6 +578,7 @@ class _Reader:
             else None,
             min_choices=self._count(element, "min_choices", where) if qtype == "multiple" else None,
             max_choices=self._count(element, "max_choices", where) if qtype == "multiple" else None,
+            measure=self._measure(element, qtype, where),
             row=self.rows.get(name, 0),
         )
 
@@ -619,6 +622,7 @@ class _Reader:
             relevant=_and(group_relevant, _bind(group, "relevant")),
             appearance="table-list",
             choice_list=choice_list,
+            measure=self._measure(group, "grid", where),
             rows=tuple(
                 GridRowDef(
                     variable=row["name"],
@@ -631,6 +635,20 @@ class _Reader:
             ),
             row=self.rows.get(name, 0),
         )
+
+    def _measure(self, element: dict, qtype: str, where: str) -> str:
+        """Return the measurement level the form declares (`measure`), checked for the type."""
+        value = str(element.get("measure", "") or "").strip().lower()
+        if not value:
+            return ""
+        allowed = MEASURES_BY_TYPE.get(qtype, ())
+        if value not in allowed:
+            self.errors.append(
+                f"{where}: measure '{value}' does not fit a {qtype} question"
+                + (f"; use {', '.join(allowed)} or leave it empty" if allowed else "")
+            )
+            return ""
+        return value
 
     def _required(self, element: dict, where: str) -> bool:
         value = _bind(element, "required").lower()

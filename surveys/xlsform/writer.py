@@ -58,7 +58,7 @@ def survey_sheet(definition: SurveyDefinition) -> Sheet:
         + ["required", "relevant", "constraint"]
         + _translated("constraint_message", languages)
         + ["appearance", "min_value", "max_value", "min_choices", "max_choices"]
-        + ["screening", "attention_check"]
+        + ["screening", "attention_check", "measure"]
     )
     rows: list[dict[str, str]] = []
     for page in definition.pages:
@@ -74,6 +74,7 @@ def survey_sheet(definition: SurveyDefinition) -> Sheet:
                         "name": question.variable,
                         "relevant": question.relevant,
                         "appearance": "table-list",
+                        "measure": question.measure,
                     }
                     | _texts("label", question.label)
                     | _texts("hint", question.hint)
@@ -106,6 +107,7 @@ def survey_sheet(definition: SurveyDefinition) -> Sheet:
                     "max_choices": _number(question.max_choices),
                     "screening": question.screening,
                     "attention_check": question.attention_check,
+                    "measure": question.measure,
                 }
                 | _texts("label", question.label)
                 | _texts("hint", question.hint)

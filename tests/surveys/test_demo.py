@@ -1,11 +1,16 @@
+import datetime
+import io
+
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from surveys.demo import DEMO_DIR, read_populations
 from surveys.expressions import Evaluator
 from surveys.models import Question, QuotaCell, Survey
 from surveys.quotas import allocate_largest_remainder
 from surveys.selectors import translation_completeness
+from surveys.xlsform.reader import read_xlsform
 from tests.conftest import table_counts
 
 pytestmark = pytest.mark.django_db
@@ -56,9 +61,33 @@ def test_both_editions_are_loaded_with_their_targets_and_cells(demo):
     assert (kazakhstan.sample_target, kazakhstan.quota_cells.count()) == (813, 17)
     for survey in (china, kazakhstan):
         assert sum(survey.quota_cells.values_list("target", flat=True)) == survey.sample_target
-        assert str(survey.fieldwork_start) == "2024-06-10"
-        assert str(survey.fieldwork_end) == "2024-06-24"
         assert survey.status == Survey.Status.LIVE
+
+
+def test_the_fieldwork_window_is_the_studys_length_with_today_inside_it(demo):
+    today = timezone.localdate()
+    for survey in demo.values():
+        # the study ran 2024-06-10 to 2024-06-24 (its XLSForm keeps those dates): 15 days
+        assert (survey.fieldwork_end - survey.fieldwork_start).days + 1 == 15
+        assert survey.fieldwork_start == today - datetime.timedelta(days=4)
+        assert survey.fieldwork_start < today < survey.fieldwork_end
+    settings = read_xlsform(DEMO_DIR / "kazakhstan.csv").definition
+    assert (str(settings.fieldwork_start), str(settings.fieldwork_end)) == (
+        "2024-06-10",
+        "2024-06-24",
+    )
+
+
+def test_loading_the_demo_again_keeps_its_window_and_says_nothing_differs(demo):
+    kazakhstan = demo["gt2024-kazakhstan"]
+    Survey.objects.filter(pk=kazakhstan.pk).update(
+        fieldwork_start=datetime.date(2026, 1, 1), fieldwork_end=datetime.date(2026, 1, 15)
+    )
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+    kazakhstan.refresh_from_db()
+    assert str(kazakhstan.fieldwork_start) == "2026-01-01"
+    assert "differs" not in out.getvalue()
 
 
 def test_each_edition_is_in_its_two_languages_completely(demo):
@@ -125,6 +154,18 @@ def test_cells_are_allocated_by_population_with_largest_remainder(demo):
     almaty = cells.get(name="almaty_city")
     assert almaty.condition == "${region} = 'almaty_city'"
     assert almaty.label == {"kk": "Алматы қаласы", "ru": "город Алматы"}
+
+
+def test_a_population_file_with_adults_for_every_cell_allocates_by_adults(tmp_path):
+    path = tmp_path / "populations.csv"
+    path.write_text(
+        "value,population,adults,source\na,1000,700,census\nb,1000,800,census\n", "utf-8"
+    )
+    assert read_populations(path) == {"a": 700, "b": 800}
+    path.write_text(
+        "value,population,adults,source\na,1000,700,census\nb,1000,,estimate\n", "utf-8"
+    )
+    assert read_populations(path) == {"a": 1000, "b": 1000}  # never half adults, half all
 
 
 def test_loading_the_demo_twice_changes_nothing(demo):

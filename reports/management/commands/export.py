@@ -27,6 +27,7 @@ class Command(BaseCommand):
 
     def handle(self, slug, **options):
         survey = survey_or_error(slug)
+        notes: list[str] = []
         try:
             count = export_build(
                 survey,
@@ -40,6 +41,7 @@ class Command(BaseCommand):
                 since=options["since"],
                 until=options["until"],
                 cell=options["cell"],
+                notes=notes,
             )
         except (ValueError, OSError) as exc:
             raise CommandError(str(exc)) from None
@@ -54,8 +56,11 @@ class Command(BaseCommand):
                 "all": options["all"],
                 "identifiers": options["identifiers"],
                 "rows": count,
+                "labels_shortened": len(notes),
             },
         )
+        for note in notes:
+            self.stdout.write(self.style.WARNING(note))
         self.stdout.write(
             self.style.SUCCESS(f"{slug}: {count} respondents written to {options['output']}")
         )

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('surveys', '0002_weighting'),
+        ('surveys', '0003_question_measure'),
     ]
 
     operations = [
