@@ -184,6 +184,8 @@ def page(request: HttpRequest, token: str, page: str) -> HttpResponse:
                 "has_errors": has_errors,
                 "progress": flow.progress(questionnaire, answers, known, current),
                 "is_first": flow.neighbour_page(questionnaire, answers, known, current, -1) is None,
+                # No page follows on the answers so far: its button says Submit.
+                "is_last": flow.neighbour_page(questionnaire, answers, known, current, +1) is None,
                 "answers": {**known, **answers},
                 "language_form": LanguageForm(
                     submission.survey, initial={"language": submission.language}
