@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from respondents.models import Submission, Verdict
 from respondents.simulation import simulate_fieldwork
-from respondents.validation import submission_override
+from respondents.validation import submission_override, submission_validate
 from surveys.models import Survey
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -27,6 +27,11 @@ def fieldwork(transactional_db):
     call_command("load_demo")
     kazakhstan = Survey.objects.get(slug="gt2024-kazakhstan")
     simulate_fieldwork(kazakhstan, 60, seed=11)
+    # Validated here: with a broker configured, nothing would until a worker ran.
+    for pk in Submission.objects.filter(survey=kazakhstan, status="completed").values_list(
+        "pk", flat=True
+    ):
+        submission_validate(pk)
     boss = User.objects.create_superuser("boss", password="a-long-password-10")
     flagged = (
         Submission.objects.filter(survey=kazakhstan, status="completed")
