@@ -31,7 +31,17 @@ run: $(VENV)/.installed
 run-stack: $(VENV)/.installed
 	HOST=$(HOST) PORT=$(PORT) bin/run-stack
 
-test: $(VENV)/.installed
+# axe-core for the browser tests' accessibility checks, at the version and digest
+# package-lock.json pins (docs/decisions/0021). Without npm the tests that need it skip,
+# saying so (and fail in CI).
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --ignore-scripts --no-audit --no-fund && touch $@; \
+	else \
+		echo "npm is not installed: the browser tests' accessibility checks will be skipped"; \
+	fi
+
+test: $(VENV)/.installed node_modules/.installed
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed
@@ -43,4 +53,4 @@ format: $(VENV)/.installed
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 var staticfiles
+	rm -rf $(VENV) db.sqlite3 var staticfiles node_modules

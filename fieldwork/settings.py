@@ -185,6 +185,8 @@ LANGUAGES = [
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
+# Number formats Django lacks or gets otherwise than CLDR (Kazakh, Chinese grouping).
+FORMAT_MODULE_PATH = ["fieldwork.formats"]
 USE_TZ = True
 
 LOGIN_URL = "login"

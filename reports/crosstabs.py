@@ -20,6 +20,9 @@ from reports.weighting import RANGE
 from surveys.errors import SurveyError
 from surveys.models import Survey
 
+# A column of fewer respondents than this is flagged: its margins are too wide to compare.
+LOW_BASE = 30
+
 
 @dataclass
 class Column:
@@ -28,6 +31,11 @@ class Column:
     base: int  # respondents in the column, unweighted
     weighted_base: float
     effective_base: float
+
+    @property
+    def low_base(self) -> bool:
+        """Too few respondents (effective, when weighted) for percentages to be read."""
+        return min(self.base, self.effective_base or self.base) < LOW_BASE
 
 
 @dataclass
@@ -51,6 +59,11 @@ class Crosstab:
     columns: list[Column]  # the column question's answers, then the total
     rows: list[Row]
     bands: str = ""  # the bands an integer column was cut into
+    low_base_limit: int = LOW_BASE
+
+    @property
+    def low_columns(self) -> list[Column]:
+        return [column for column in self.columns if column.low_base]
 
 
 def crosstab_choices(survey: Survey, language: str | None = None) -> tuple[list, list]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import re
 
-from respondents.models import Submission, Verdict
+from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
+
+from respondents.models import Submission, Verdict, VerdictOverride
 from respondents.quality import RULES
 from surveys.models import Question, Survey
 
@@ -22,11 +25,18 @@ def flagged(survey: Survey, *, rule: str = "", cell: str = "") -> QuerySet[Submi
         submissions = submissions.filter(**{f"qc_results__{rule}__passed": False})
     if cell:
         submissions = submissions.filter(slots__cell__name=cell)
-    return submissions.select_related("respondent").order_by("-ended")
+    overrides = VerdictOverride.objects.select_related("user").order_by("created")
+    return (
+        submissions.select_related("respondent")
+        .prefetch_related(Prefetch("overrides", queryset=overrides))
+        .order_by("-ended")
+    )
 
 
-def describe(survey: Survey, submissions) -> list[dict]:
-    """Return each submission with its failed rules and its answers as labels."""
+def describe(survey: Survey, submissions, language: str | None = None) -> list[dict]:
+    """Return each submission with its failed rules as sentences, the last verdict a
+    person set (who, when, why), and its answers as labels in `language`."""
+    language = language if language in survey.languages else survey.default_language
     questions = list(
         Question.objects.filter(survey=survey)
         .exclude(type=Question.Type.NOTE)
@@ -34,7 +44,12 @@ def describe(survey: Survey, submissions) -> list[dict]:
         .prefetch_related("rows", "choice_list__choices")
         .order_by("position")
     )
-    labels_of = {question.pk: _labels(question, survey) for question in questions}
+    labels_of = {question.pk: _labels(question, survey, language) for question in questions}
+    by_variable = {}
+    for question in questions:
+        by_variable[question.variable] = question
+        for row in question.rows.all():
+            by_variable[row.variable] = question
     items = []
     for submission in submissions:
         answers = {**submission.respondent.known, **submission.answers}
@@ -46,7 +61,8 @@ def describe(survey: Survey, submissions) -> list[dict]:
                     if row.variable in answers:
                         rows.append(
                             (
-                                f"{survey.text(question.label)} — {survey.text(row.label)}",
+                                f"{survey.text(question.label, language)}"
+                                f" — {survey.text(row.label, language)}",
                                 labels.get(answers[row.variable], answers[row.variable]),
                             )
                         )
@@ -58,24 +74,135 @@ def describe(survey: Survey, submissions) -> list[dict]:
                 shown = "; ".join(labels.get(v, v) for v in value)
             else:
                 shown = labels.get(str(value), value)
-            rows.append((survey.text(question.label), shown))
+            rows.append((survey.text(question.label, language), shown))
         items.append(
             {
                 "submission": submission,
                 "failed": [
-                    (name, result["reason"])
+                    (
+                        name,
+                        reason_sentence(
+                            name, result["reason"], survey, language, by_variable, labels_of
+                        ),
+                    )
                     for name, result in submission.qc_results.items()
                     if not result["passed"]
                 ],
+                "override": (list(submission.overrides.all()) or [None])[-1],
                 "answers": rows,
             }
         )
     return items
 
 
-def _labels(question: Question, survey: Survey) -> dict[str, str]:
+def _labels(question: Question, survey: Survey, language: str) -> dict[str, str]:
     if question.choice_list is None:
         return {}
     return {
-        choice.value: survey.text(choice.label) for choice in question.choice_list.choices.all()
+        choice.value: survey.text(choice.label, language)
+        for choice in question.choice_list.choices.all()
     }
+
+
+# The reasons quality control stores (respondents.quality), read back as sentences.
+SPEEDER = re.compile(r"^(?P<seconds>\d+) s, under (?P<share>\d+)% of the median (?P<median>\d+) s$")
+STRAIGHT = re.compile(r"^'(?P<value>.*)' in all (?P<rows>\d+) rows of (?P<variable>\S+)$")
+FAILS = re.compile(r"^(?P<variable>\S+) = (?P<answer>'.*'|\S+) fails (?P<condition>.+)$")
+EXPECTED = re.compile(r"^\. = '(?P<value>[^']*)'$")
+MISSING = re.compile(r"^(?P<variable>\S+) is missing$")
+DUPLICATE = re.compile(r"^same person as submission (?P<id>\d+)$")
+GIBBERISH = re.compile(r"^(?P<variable>[^:\s]+): (?P<why>[^(]+) \((?P<text>.*)\)$")
+GIBBERISH_WHY = {
+    "empty": lambda: _("it is empty"),
+    "no words": lambda: _("it has no words"),
+    "one character repeated": lambda: _("it is one character repeated"),
+    "characters repeated": lambda: _("it is characters repeated"),
+    "keys typed along the keyboard": lambda: _("it is keys typed along the keyboard"),
+    "letters that make no word": lambda: _("its letters make no word"),
+}
+
+
+def _minutes(seconds: int) -> str:
+    return _("%(m)d min %(s)02d s") % {"m": seconds // 60, "s": seconds % 60}
+
+
+def reason_sentence(
+    rule: str,
+    reason: str,
+    survey: Survey,
+    language: str,
+    questions: dict[str, Question],
+    labels_of: dict[int, dict[str, str]],
+) -> str:
+    """Return a quality rule's stored reason as a sentence naming questions and answers
+    by their texts in `language`; a reason of an unknown shape as it was stored."""
+
+    def question_text(variable: str) -> str:
+        question = questions.get(variable)
+        if question is None:
+            return variable
+        text = survey.text(question.label, language)
+        if question.type == Question.Type.GRID:
+            row = next((r for r in question.rows.all() if r.variable == variable), None)
+            if row is not None:
+                text = f"{text} — {survey.text(row.label, language)}"
+        return text
+
+    def answer_text(variable: str, value: str) -> str:
+        question = questions.get(variable)
+        value = value[1:-1] if value[:1] == value[-1:] == "'" else value
+        if question is None:
+            return value
+        return labels_of.get(question.pk, {}).get(value, value)
+
+    if rule == "speeder" and (match := SPEEDER.match(reason)):
+        return _("The interview took %(took)s, under %(share)s%% of the median (%(median)s).") % {
+            "took": _minutes(int(match["seconds"])),
+            "share": match["share"],
+            "median": _minutes(int(match["median"])),
+        }
+    if rule == "straightliner" and (match := STRAIGHT.match(reason)):
+        grid = questions.get(match["variable"])
+        value = labels_of.get(grid.pk, {}).get(match["value"], match["value"]) if grid else ""
+        return _("The same answer, “%(answer)s”, in all %(rows)s rows of “%(question)s”.") % {
+            "answer": value or match["value"],
+            "rows": match["rows"],
+            "question": survey.text(grid.label, language) if grid else match["variable"],
+        }
+    if rule in ("attention", "screening") and (match := FAILS.match(reason)):
+        variable = match["variable"]
+        given = answer_text(variable, match["answer"])
+        expected = EXPECTED.match(match["condition"].strip())
+        if rule == "attention" and expected:
+            return _(
+                "The attention check “%(question)s” was answered “%(given)s” instead of"
+                " “%(expected)s”."
+            ) % {
+                "question": question_text(variable),
+                "given": given,
+                "expected": answer_text(variable, expected["value"]),
+            }
+        if rule == "attention":
+            return _("The attention check “%(question)s” was answered wrongly (“%(given)s”).") % {
+                "question": question_text(variable),
+                "given": given,
+            }
+        return _("The answer “%(given)s” to “%(question)s” is outside the survey's range.") % {
+            "question": question_text(variable),
+            "given": given,
+        }
+    if rule == "screening" and (match := MISSING.match(reason)):
+        return _("The screening question “%(question)s” has no answer.") % {
+            "question": question_text(match["variable"])
+        }
+    if rule == "duplicate" and (match := DUPLICATE.match(reason)):
+        return _("The same person as submission #%(id)s.") % {"id": match["id"]}
+    if rule == "gibberish" and (match := GIBBERISH.match(reason)):
+        why = GIBBERISH_WHY.get(match["why"].strip())
+        if why is not None:
+            return _("The answer to “%(question)s” looks like no answer: %(why)s (%(text)s).") % {
+                "question": question_text(match["variable"]),
+                "why": why(),
+                "text": match["text"],
+            }
+    return reason

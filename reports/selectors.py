@@ -34,6 +34,20 @@ class CellRow:
     lagging: bool
 
 
+def survey_language(survey: Survey) -> str:
+    """The survey's language closest to the interface's: the dashboard's language for
+    the survey's own texts (cell names), else the survey's default language."""
+    interface = (get_language() or "").lower()
+    for code in survey.languages:
+        if code.lower() == interface:
+            return code
+    base = interface.split("-")[0]
+    for code in survey.languages:
+        if code.lower().split("-")[0] == base:
+            return code
+    return survey.default_language
+
+
 def fieldwork_elapsed(survey: Survey, today: datetime.date | None = None) -> float | None:
     """Return the share (0 to 1) of the fieldwork period gone, or None without dates."""
     if not survey.fieldwork_start or not survey.fieldwork_end:
@@ -73,7 +87,7 @@ def survey_dashboard(survey: Survey, today: datetime.date | None = None) -> dict
         cells.append(
             CellRow(
                 name=cell.name,
-                label=survey.text(cell.label, get_language()),
+                label=survey.text(cell.label, survey_language(survey)),
                 target=cell.target,
                 confirmed=cell.confirmed,
                 reserved=cell.reserved,

@@ -65,17 +65,25 @@ def review_queue(request: HttpRequest, slug: str) -> HttpResponse:
     page = Paginator(review.flagged(survey, rule=rule, cell=cell), 20).get_page(
         request.GET.get("page")
     )
+    language = request.GET.get("lang", "")
+    if language not in survey.languages:
+        language = selectors.survey_language(survey)
     return render(
         request,
         "reports/review.html",
         {
             "survey": survey,
             "page": page,
-            "items": review.describe(survey, page.object_list),
+            "items": review.describe(survey, page.object_list, language),
             "rule": rule,
             "cell": cell,
             "rules": review.rule_names(),
-            "cells": survey.quota_cells.order_by("position", "name"),
+            "cells": [
+                (c.name, survey.text(c.label, selectors.survey_language(survey)))
+                for c in survey.quota_cells.order_by("position", "name")
+            ],
+            "language": language,
+            "languages": list(zip(survey.languages, survey.language_names, strict=True)),
         },
     )
 

@@ -107,13 +107,19 @@ class PageForm(forms.Form):
         label = self.text(question.label)
         # crispy-forms renders help text as HTML: the hint is text, so escape it here.
         hint = conditional_escape(self.text(question.hint))
-        common = {"label": label, "help_text": hint, "required": False}
+        # A required question is marked as such (crispy-forms' asterisk, the controls'
+        # `required`); skip logic still decides in clean() whether it is asked at all.
+        required = {
+            "required": question.required,
+            "error_messages": {"required": gettext_lazy("Please answer this question.")},
+        }
+        common = {"label": label, "help_text": hint, **required}
         kind = question.type
         if kind == Type.GRID:
             for row in question.rows:
                 self.fields[row.variable] = forms.ChoiceField(
                     label=self.text(row.label),
-                    required=False,
+                    **required,
                     choices=self._choices(question),
                     widget=forms.RadioSelect,
                 )

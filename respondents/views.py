@@ -156,6 +156,8 @@ def _render_page(
             "has_errors": form is not None,
             "progress": walk.progress(current),
             "is_first": walk.neighbour(current, -1) is None,
+            # No page follows on the answers so far: its button says Submit.
+            "is_last": walk.neighbour(current, +1) is None,
             "answers": {**known, **answers},
             "language_form": LanguageForm(submission.survey, initial={"language": language}),
         },

@@ -1,10 +1,11 @@
+from django import forms
 from django.contrib import admin
 from django.db.models import Count, Sum
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from audit import services as audit
-from surveys.forms import TranslatedModelForm
+from surveys.forms import LanguageListField, TranslatedModelForm, language_choices
 from surveys.models import (
     Choice,
     ChoiceList,
@@ -86,6 +87,10 @@ class LanguagesMixin:
         return super().log_deletions(request, queryset)
 
     def _audit(self, request, obj, what: str, message) -> None:
+        # A quota target has an entry of its own (QUOTA_TARGET, with old and new), so a
+        # change of a target alone is not a questionnaire change too.
+        own = isinstance(self, QuotaCellAdmin)
+        message = _without_targets(message, own) if isinstance(message, list) else message
         if message or what != "changed":
             audit.record(
                 audit.Action.QUESTIONNAIRE_CHANGE,
@@ -94,6 +99,28 @@ class LanguagesMixin:
                 target=f"{obj._meta.verbose_name} {obj}",
                 details={"what": what, "change": message},
             )
+
+
+def _without_targets(message: list, own: bool = False) -> list:
+    """Return the admin's change message less the quota cells' target changes.
+
+    `own`: the message is a quota cell's own (its fields are the cell's), not a survey's
+    with its cells inline.
+    """
+    target = str(QuotaCell._meta.get_field("target").verbose_name).lower()
+    kept = []
+    for part in message:
+        changed = part.get("changed") if isinstance(part, dict) else None
+        if changed is None:
+            kept.append(part)
+            continue
+        is_cell = changed.get("name") == str(QuotaCell._meta.verbose_name) or (
+            own and "name" not in changed
+        )
+        fields = [f for f in changed.get("fields", []) if not (is_cell and f.lower() == target)]
+        if fields:
+            kept.append({**part, "changed": {**changed, "fields": fields}})
+    return kept
 
 
 def _audit_fields(request, form, fields: dict[str, str]) -> None:
@@ -161,8 +188,23 @@ class QuotaCellInline(LanguagesMixin, admin.TabularInline):
 
 
 class SurveyForm(TranslatedModelForm):
+    languages = LanguageListField(label=_("languages"))
+    default_language = forms.ChoiceField(label=_("default language"), choices=language_choices)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        held = list(self.instance.languages or []) if self.instance.pk else []
+        self.fields["languages"].keep_codes(held)
+        self.fields["default_language"].choices = [
+            *language_choices(),
+            *[(code, code) for code in held if code not in dict(language_choices())],
+        ]
+
     def clean(self):
         cleaned = super().clean()
+        languages, default = cleaned.get("languages"), cleaned.get("default_language")
+        if languages and default and default not in languages:
+            self.add_error("default_language", _("The default language must be one of them."))
         going_live = cleaned.get("status") == Survey.Status.LIVE
         if going_live and self.instance.pk:
             was = Survey.objects.get(pk=self.instance.pk).status
@@ -196,6 +238,7 @@ class SurveyAdmin(LanguagesMixin, admin.ModelAdmin):
         (None, {"fields": ("slug", "title", "status", "version")}),
         (_("Languages"), {"fields": ("languages", "default_language", "translations")}),
         (_("Fieldwork"), {"fields": ("sample_target", "fieldwork_start", "fieldwork_end")}),
+        (_("Welcome page"), {"fields": ("estimated_minutes", "consent")}),
         (_("History"), {"fields": ("created", "updated")}),
     )
     inlines = [QuotaCellInline]

@@ -93,6 +93,8 @@ class SurveyDefinition:
     sample_target: int = 0
     fieldwork_start: datetime.date | None = None
     fieldwork_end: datetime.date | None = None
+    estimated_minutes: int | None = None
+    consent: Translations = field(default_factory=dict)
 
     def questions(self) -> Iterator[QuestionDef]:
         for page in self.pages:

@@ -37,6 +37,10 @@ class TranslatedTextFormField(forms.Field):
     def __init__(self, *, languages: list[str] | None = None, encoder=None, decoder=None, **kwargs):
         self.languages = list(languages or [code for code, _ in settings.LANGUAGES])
         kwargs.setdefault("widget", TranslationsWidget(self.languages))
+        # A model field with a callable default (dict) asks for its initial value in a
+        # hidden input, which holds the dict as text and would read back as changed on
+        # every save: compare with the value loaded instead.
+        kwargs["show_hidden_initial"] = False
         super().__init__(**kwargs)
 
     def set_languages(self, languages: list[str]) -> None:
@@ -87,3 +91,75 @@ class TranslatedModelForm(forms.ModelForm):
     def with_languages(cls, form_class: type[forms.ModelForm], languages: list[str]):
         """Return `form_class` set to show `languages`."""
         return type(form_class.__name__, (form_class,), {"languages": list(languages)})
+
+
+LANGUAGE_SLOTS = 4
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """Every language Django knows, as "Name (code)", by name; the interface's first."""
+    from django.conf.locale import LANG_INFO
+
+    known = {
+        code: f"{info['name']} ({code})"
+        for code, info in LANG_INFO.items()
+        if "name" in info and code != "zh-cn" and code != "zh-tw"
+    }
+    first = [code for code, _name in settings.LANGUAGES]
+    ordered = first + sorted((c for c in known if c not in first), key=lambda c: known[c])
+    return [(code, known.get(code, code)) for code in ordered]
+
+
+class LanguageListWidget(forms.MultiWidget):
+    """A few drop-down lists: the survey's languages in display order."""
+
+    def __init__(self, choices, slots: int = LANGUAGE_SLOTS, attrs=None) -> None:
+        options = [("", "—"), *choices]
+        super().__init__([forms.Select(choices=options) for _ in range(slots)], attrs)
+
+    def decompress(self, value):
+        codes = list(value or [])
+        return (codes + [""] * len(self.widgets))[: len(self.widgets)]
+
+
+class LanguageListField(forms.MultiValueField):
+    """The survey's languages chosen from lists, in order, instead of typed as JSON.
+
+    A code the list does not know (one a survey already holds) stays a choice.
+    """
+
+    def __init__(self, *, slots: int = LANGUAGE_SLOTS, encoder=None, decoder=None, **kwargs):
+        self.slots = slots
+        kwargs.pop("max_length", None)
+        choices = language_choices()
+        fields = [forms.ChoiceField(choices=choices, required=False) for _ in range(slots)]
+        kwargs.setdefault("widget", LanguageListWidget(choices, slots))
+        kwargs.setdefault(
+            "help_text",
+            _("The questionnaire's languages, in the order respondents see them."),
+        )
+        super().__init__(fields, require_all_fields=False, **kwargs)
+
+    def keep_codes(self, codes) -> None:
+        """Offer `codes` (those a survey already has) even when Django does not know them."""
+        choices = language_choices()
+        extra = [(code, code) for code in codes or [] if code not in dict(choices)]
+        for field in self.fields:
+            field.choices = [*choices, *extra]
+        self.widget = LanguageListWidget([*choices, *extra], self.slots)
+
+    def compress(self, data_list) -> list[str]:
+        codes = [code for code in data_list or [] if code]
+        if len(set(codes)) != len(codes):
+            raise forms.ValidationError(_("A language is chosen twice."))
+        return codes
+
+    def validate(self, value) -> None:
+        if self.required and not value:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+
+    def has_changed(self, initial, data) -> bool:
+        try:
+            return list(initial or []) != self.compress(data)
+        except forms.ValidationError:
+            return True

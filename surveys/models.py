@@ -65,6 +65,17 @@ class Survey(models.Model):
         default=0.4,
         help_text=_("An interview shorter than this share of the median interview is a speeder."),
     )
+    # What the welcome page tells a respondent before they start.
+    estimated_minutes = models.PositiveSmallIntegerField(
+        _("estimated length (minutes)"),
+        null=True,
+        blank=True,
+        help_text=_("How long the interview takes, as the welcome page says."),
+    )
+    consent = TranslatedTextField(
+        _("consent text"),
+        help_text=_("Shown on the welcome page; starting the interview means agreeing to it."),
+    )
     open_link = models.BooleanField(
         _("open link"),
         default=False,

@@ -36,6 +36,8 @@ def survey_definition(survey: Survey) -> SurveyDefinition:
         sample_target=survey.sample_target,
         fieldwork_start=survey.fieldwork_start,
         fieldwork_end=survey.fieldwork_end,
+        estimated_minutes=survey.estimated_minutes,
+        consent=survey.consent,
         pages=tuple(
             PageDef(
                 name=page.name,

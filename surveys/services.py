@@ -94,6 +94,8 @@ def survey_apply_definition(
     survey.sample_target = definition.sample_target
     survey.fieldwork_start = definition.fieldwork_start
     survey.fieldwork_end = definition.fieldwork_end
+    survey.estimated_minutes = definition.estimated_minutes
+    survey.consent = dict(definition.consent)
     try:
         survey.full_clean(exclude=None if created else ["slug"])
     except ValidationError as exc:

@@ -188,6 +188,21 @@
     form.dataset.sent = "1";
   });
 
+  // A refused page: the summary of what to fix takes the focus (a screen reader reads
+  // it first), and each of its links moves the focus to the question it names.
+  var summary = document.getElementById("error-summary");
+  if (summary) {
+    summary.focus();
+    summary.addEventListener("click", function (event) {
+      var link = event.target.closest("a[data-focus]");
+      var target = link && document.getElementById(link.dataset.focus);
+      if (!target) return;
+      event.preventDefault();
+      target.scrollIntoView({ block: "center" });
+      target.focus();
+    });
+  }
+
   var languageSelect = document.getElementById("switch-language");
   if (languageSelect) {
     languageSelect.addEventListener("change", function () { languageSelect.form.submit(); });

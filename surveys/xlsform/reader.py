@@ -176,6 +176,8 @@ class _Reader:
             sample_target=sample_target,
             fieldwork_start=start,
             fieldwork_end=end,
+            estimated_minutes=self._estimated_minutes(settings),
+            consent=self._consent(settings),
         )
         if len(definition.version) > 50:
             self.errors.append(
@@ -413,6 +415,34 @@ class _Reader:
             "the admin (or add form_title::Language (code) columns) before going live"
         )
         return {default: plain}
+
+    def _consent(self, settings: dict) -> Translations:
+        """The welcome page's consent text: `consent::Language (code)`, or `consent` alone
+        in a one-language form; in every language of the form when it is there at all."""
+        translated = {
+            key.partition("::")[2].strip(): value
+            for key, value in settings.items()
+            if key.startswith("consent::")
+        }
+        plain = str(settings.get("consent", "") or "").strip()
+        if not translated and plain:
+            translated = plain
+        return self.translations(translated, "consent", "settings", required=False)
+
+    def _estimated_minutes(self, settings: dict) -> int | None:
+        raw = str(settings.get("estimated_minutes", "") or "").strip()
+        if not raw:
+            return None
+        try:
+            minutes = int(float(raw)) if float(raw).is_integer() else None
+        except ValueError:
+            minutes = None
+        if minutes is None or not 1 <= minutes <= 600:
+            self.errors.append(
+                f"settings: estimated_minutes '{raw}' is not a whole number of minutes (1 to 600)"
+            )
+            return None
+        return minutes
 
     def _fieldwork(self, settings: dict) -> tuple[int, datetime.date | None, datetime.date | None]:
         target = 0

@@ -134,16 +134,26 @@ def settings_sheet(definition: SurveyDefinition) -> Sheet:
         "sample_target",
         "fieldwork_start",
         "fieldwork_end",
+        "estimated_minutes",
     ]
-    row = _texts("form_title", definition.title) | {
-        "default_language": language_header(definition.default_language),
-        "version": definition.version,
-        "sample_target": str(definition.sample_target),
-        "fieldwork_start": definition.fieldwork_start.isoformat()
-        if definition.fieldwork_start
-        else "",
-        "fieldwork_end": definition.fieldwork_end.isoformat() if definition.fieldwork_end else "",
-    }
+    if definition.consent:
+        header += _translated("consent", definition.languages)
+    row = (
+        _texts("form_title", definition.title)
+        | _texts("consent", definition.consent)
+        | {
+            "default_language": language_header(definition.default_language),
+            "version": definition.version,
+            "sample_target": str(definition.sample_target),
+            "fieldwork_start": definition.fieldwork_start.isoformat()
+            if definition.fieldwork_start
+            else "",
+            "fieldwork_end": definition.fieldwork_end.isoformat()
+            if definition.fieldwork_end
+            else "",
+            "estimated_minutes": str(definition.estimated_minutes or ""),
+        }
+    )
     return header, [row]
 
 

@@ -58,3 +58,45 @@ def phone_page(chromium):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+# axe-core, installed by `make test` from package-lock.json (`npm ci`; ADR 0021).
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+# WCAG 2.1 A and AA; what a respondent or a field manager would be stopped by.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_BLOCKING = ("serious", "critical")
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE.exists():
+        need_service("axe-core", f"{AXE} is missing (make test runs npm ci)")
+    return AXE.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def axe(axe_source):
+    """Return a check of the page in front of the browser: its serious and critical
+    accessibility violations, each as "rule: target (summary)"; [] when there are none.
+
+    The script is evaluated through the DevTools protocol, which the page's
+    Content-Security-Policy does not govern: the pages are checked as they are served.
+    """
+
+    def check(page) -> list[str]:
+        if not page.evaluate("typeof window.axe !== 'undefined'"):
+            page.evaluate(axe_source)
+        result = page.evaluate(
+            "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags},"
+            " resultTypes: ['violations']})",
+            AXE_TAGS,
+        )
+        return [
+            f"{violation['id']} ({violation['impact']}): {' '.join(node['target'])}"
+            f" — {node.get('failureSummary', '').splitlines()[-1].strip()}"
+            for violation in result["violations"]
+            if violation["impact"] in AXE_BLOCKING
+            for node in violation["nodes"]
+        ]
+
+    return check

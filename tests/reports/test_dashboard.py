@@ -75,7 +75,7 @@ def test_a_user_without_a_role_sees_nothing(demo):
 def test_an_administrator_sees_every_survey(demo):
     client = login("Administrators")
     page = client.get("/manage/").content.decode()
-    assert "0 / 813" in page and "0 / 1213" in page
+    assert "0 / 813" in page and "0 / 1,213" in page
     assert client.get("/manage/gt2024-china/review/").status_code == 200
 
 
