@@ -58,6 +58,4 @@ def error_summary(form) -> list[dict]:
 @register.simple_tag
 def page_has_required(page) -> bool:
     """Whether a question of `page` needs an answer (the page then explains the mark)."""
-    from respondents import flow
-
-    return any(question.required for question in flow.questions_of(page))
+    return any(question.required for question in page.questions)
