@@ -70,7 +70,7 @@ def run_queued_tasks(url: str) -> int:
     """Do what a worker does with the messages waiting at `url`: run each task, here."""
     ran = 0
     with kombu.Connection(url) as connection:
-        queue = connection.SimpleQueue("celery")
+        queue = connection.SimpleQueue(celery_app.conf.task_default_queue)
         try:
             while True:
                 try:
