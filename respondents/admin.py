@@ -98,22 +98,18 @@ class SubmissionAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Run quality control again"))
     def revalidate(self, request, queryset):
-        count = revalidate_enqueue(queryset)
-        self.message_user(
-            request,
-            ngettext(
-                "%(n)d submission sent to quality control.",
-                "%(n)d submissions sent to quality control.",
-                count,
-            )
-            % {"n": count},
-        )
+        _revalidate(self, request, queryset)
 
 
 @admin.action(description=_("Run quality control again over every completed submission"))
 def revalidate(modeladmin, request, queryset):
     """A survey's button for quality control, which belongs here, not to surveys."""
-    count = revalidate_enqueue(Submission.objects.filter(survey__in=queryset))
+    _revalidate(modeladmin, request, Submission.objects.filter(survey__in=queryset))
+
+
+def _revalidate(modeladmin, request, submissions) -> None:
+    """Send `submissions` to quality control again and say how many went."""
+    count = revalidate_enqueue(submissions)
     modeladmin.message_user(
         request,
         ngettext(

@@ -14,6 +14,7 @@ whether a question's skip logic reads an answer given on its own page.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -195,7 +196,7 @@ def _page(page: PageDef, lists: dict[str, tuple[Choice, ...]]) -> Page:
     questions = [
         question
         if not question.reads & on_page
-        else Question(**{**question.__dict__, "depends_on_page": True})
+        else dataclasses.replace(question, depends_on_page=True)
         for question in questions
     ]
     return Page(
