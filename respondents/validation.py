@@ -30,7 +30,7 @@ from respondents.selectors import interview_median
 from surveys.errors import SurveyError
 from surveys.expressions import parse, references
 from surveys.models import Survey
-from surveys.questionnaire import Type, cache_key, questionnaire_of
+from surveys.questionnaire import Type, cache_key, cache_key_of, questionnaire_of
 
 logger = logging.getLogger(__name__)
 
@@ -282,7 +282,7 @@ def _survey_of(judged: _ToJudge) -> Survey:
     that closes itself does so by a plain UPDATE, so the status comes from the locked read.
     """
     survey_id = judged.submission.survey_id
-    key = f"qc-survey:{survey_id}:v{judged.survey_version}"
+    key = cache_key_of("qc-survey", survey_id, judged.survey_version)
     # A copy: the kept one is shared by every validation this process runs.
     kept = _VERSIONS.through_cache(key, lambda: Survey.objects.get(pk=survey_id), timeout=3600)
     survey = copy.copy(kept)

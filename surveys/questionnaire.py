@@ -49,7 +49,7 @@ def version_key(survey: Survey) -> str | None:
     """
     if survey.status == survey.Status.DRAFT:
         return None
-    return f"{survey.pk}:v{survey.questionnaire_version}"
+    return _version(survey.pk, survey.questionnaire_version)
 
 
 def cache_key(survey: Survey, kind: str) -> str | None:
@@ -61,6 +61,15 @@ def cache_key(survey: Survey, kind: str) -> str | None:
     """
     version = version_key(survey)
     return None if version is None else f"{kind}:{version}"
+
+
+def cache_key_of(kind: str, survey_id: int, questionnaire_version: int) -> str:
+    """`cache_key` for a live or closed survey known by its id and version only."""
+    return f"{kind}:{_version(survey_id, questionnaire_version)}"
+
+
+def _version(survey_id: int, questionnaire_version: int) -> str:
+    return f"{survey_id}:v{questionnaire_version}"
 
 
 @dataclass(frozen=True)
