@@ -13,7 +13,7 @@ from integrations.models import Delivery
 from respondents.models import Submission
 from surveys.models import QuotaCell
 from tests.conftest import broker_url_for_tests, empty_own_queue, need_service
-from tests.integration.conftest import Worker
+from tests.stack.conftest import Worker
 from tests.integrations.conftest import make_webhook
 from tests.respondents.conftest import Respondent_, invite
 

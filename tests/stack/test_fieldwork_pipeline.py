@@ -29,7 +29,7 @@ from respondents.tasks import sweep_pending
 from respondents.tokens import new_token
 from surveys.models import QuotaCell, Survey
 from tests.conftest import empty_own_queue
-from tests.integration.conftest import Worker
+from tests.stack.conftest import Worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 GOOD = Mix(speeder=0, straightliner=0, inattentive=0, duplicate=0, masher=0, ineligible=0)

@@ -10,8 +10,8 @@ from django.db import connection
 
 from respondents.models import Respondent, Submission
 from surveys.models import Survey
-from tests.integration.conftest import ROOT
-from tests.integration.test_fieldwork_pipeline import database_url
+from tests.stack.conftest import ROOT
+from tests.stack.test_fieldwork_pipeline import database_url
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
