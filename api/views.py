@@ -18,13 +18,13 @@ from api import serializers as s
 from api.exceptions import validation_body
 from api.pagination import SubmissionCursor
 from api.services import IdempotencyConflict, submission_ingest_once
+from fieldwork.errors import Refused
 from reports import export_jobs
 from reports.access import surveys_for
 from reports.models import ExportJob
 from respondents.ingestion import IngestionError, Interview
 from respondents.models import Submission
 from respondents.validation import submission_override
-from surveys.errors import SurveyError
 from surveys.models import Survey
 from surveys.selectors import quota_table
 
@@ -286,7 +286,7 @@ class SubmissionVerdict(generics.GenericAPIView):
                 body.validated_data["reason"],
                 request.user,
             )
-        except SurveyError as refused:
+        except Refused as refused:
             return Response(
                 {"message": str(refused), "code": "conflict"}, status=status.HTTP_409_CONFLICT
             )
@@ -348,7 +348,7 @@ class ExportList(generics.GenericAPIView):
             raise exceptions.ValidationError(problems)
         try:
             job = export_jobs.export_start(request.user, survey, fmt, options, request=request)
-        except SurveyError as refused:
+        except Refused as refused:
             raise exceptions.ValidationError({"request": refused.errors}) from None
         return Response(export_body(job), status=status.HTTP_202_ACCEPTED)
 

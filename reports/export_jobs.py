@@ -27,10 +27,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit import services as audit
+from fieldwork.errors import Refused
 from reports import access, datasets, exports
 from reports.models import ExportJob
 from respondents.tokens import is_well_formed
-from surveys.errors import SurveyError
 from surveys.models import Survey
 
 logger = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def export_allowed(user, survey: Survey) -> bool:
 
 
 def export_options_clean(survey: Survey, fmt: str, options: dict | None = None) -> dict:
-    """Return `options` completed with defaults and checked; raise SurveyError listing faults.
+    """Return `options` completed with defaults and checked; raise Refused listing faults.
 
     Dates come back as ISO strings so the result can be stored as JSON.
     """
@@ -109,7 +109,7 @@ def export_options_clean(survey: Survey, fmt: str, options: dict | None = None) 
     if result["cell"] and not survey.quota_cells.filter(name=result["cell"]).exists():
         errors.append(_("%(cell)s is not a quota cell of this survey.") % {"cell": result["cell"]})
     if errors:
-        raise SurveyError(errors)
+        raise Refused(errors)
     return result
 
 
@@ -162,7 +162,7 @@ def export_start(
 ) -> ExportJob:
     """Record an export asked for by `user` and have a worker build it once committed.
 
-    Raise PermissionDenied without export permission on `survey`, SurveyError on bad options.
+    Raise PermissionDenied without export permission on `survey`, Refused on bad options.
     """
     if not export_allowed(user, survey):
         raise PermissionDenied(_("You may not export this survey's data."))

@@ -21,13 +21,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from fieldwork.errors import Refused
 from integrations.providers import provider_counts
 from reports import access, export_jobs, review, selectors
 from reports.forms import ExportForm
 from reports.models import ExportJob
 from respondents.models import Verdict
 from respondents.validation import submission_override
-from surveys.errors import SurveyError
 
 
 @login_required
@@ -104,7 +104,7 @@ def review_decide(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             submission_override(submission, verdict, reason, request.user)
             done += 1
-        except SurveyError as exc:
+        except Refused as exc:
             messages.error(request, f"#{submission.pk}: {'; '.join(exc.errors)}")
     messages.success(
         request, ngettext("%(n)d verdict set.", "%(n)d verdicts set.", done) % {"n": done}
@@ -125,7 +125,7 @@ def export(request: HttpRequest, slug: str) -> HttpResponse:
         fmt = form.cleaned_data["format"]
         try:
             options = export_jobs.export_options_clean(survey, fmt, form.options())
-        except SurveyError as exc:
+        except Refused as exc:
             for error in exc.errors:
                 form.add_error(None, error)
         else:
@@ -260,7 +260,7 @@ def crosstab(request: HttpRequest, slug: str) -> HttpResponse:
                 weighted=context["weighted"],
                 bands=request.GET.get("bands", ""),
             )
-        except SurveyError as exc:
+        except Refused as exc:
             context["errors"] = exc.errors
     return render(request, "reports/crosstab.html", context)
 

@@ -9,11 +9,11 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.test import Client
 
+from fieldwork.errors import Refused
 from reports import export_jobs
 from reports.access import FIELD_MANAGERS, VIEWERS
 from reports.models import ExportJob
 from reports.tasks import build_export
-from surveys.errors import SurveyError
 from surveys.models import Survey
 from tests.reports.test_dashboard import login
 from tests.reports.test_exports import kazakhstan, valid_count
@@ -181,7 +181,7 @@ def test_a_viewer_cannot_start_an_export(kazakhstan):
 
 
 def test_bad_options_are_refused_with_every_reason(kazakhstan):
-    with pytest.raises(SurveyError) as caught:
+    with pytest.raises(Refused) as caught:
         export_jobs.export_start(
             manager(kazakhstan),
             kazakhstan,
