@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -18,6 +17,7 @@ from api import serializers as s
 from api.exceptions import validation_body
 from api.pagination import SubmissionCursor
 from api.services import IdempotencyConflict, submission_ingest_once
+from fieldwork.downloads import attachment
 from fieldwork.errors import Refused
 from reports import export_jobs
 from reports.access import surveys_for
@@ -366,12 +366,12 @@ class ExportDetail(generics.GenericAPIView):
 
 
 def export_job(request: Request, survey: Survey, token: str) -> ExportJob:
-    try:
-        return export_jobs.export_job_for(request.user, token, survey)
-    except Http404:
+    job = export_jobs.export_job_for(request.user, token, survey)
+    if job is None:
         raise exceptions.NotFound(
             _("Survey '%(slug)s' has no export %(token)s.") % {"slug": survey.slug, "token": token}
-        ) from None
+        )
+    return job
 
 
 class AnyAccept(BaseContentNegotiation):
@@ -413,4 +413,5 @@ class ExportFile(generics.GenericAPIView):
                 },
                 status=status.HTTP_409_CONFLICT,
             )
-        return export_jobs.export_download(job)
+        ready = export_jobs.export_file(job)
+        return attachment(ready.file, ready.filename, ready.content_type)

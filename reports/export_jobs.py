@@ -15,6 +15,7 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import transaction
 from django.db.models import F, QuerySet
-from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -299,15 +299,15 @@ def export_status(job: ExportJob) -> dict:
     }
 
 
-def export_job_for(user, token: str, survey: Survey | None = None) -> ExportJob:
-    """Return the job with download `token` if `user` may still export its survey, else 404."""
+def export_job_for(user, token: str, survey: Survey | None = None) -> ExportJob | None:
+    """Return the job with download `token` if `user` may still export its survey, else None."""
     if not is_well_formed(token):  # never let junk (a NUL byte) reach the database
-        raise Http404
+        return None
     job = ExportJob.objects.select_related("survey").filter(token=token).first()
     if job is None or (survey is not None and job.survey_id != survey.pk):
-        raise Http404
+        return None
     if not export_allowed(user, job.survey):
-        raise Http404
+        return None
     return job
 
 
@@ -318,23 +318,24 @@ def export_filename(job: ExportJob) -> str:
     return f"{job.survey.slug}{suffix}-{stamp}.{EXTENSIONS[job.format]}"
 
 
-def export_open(job: ExportJob) -> File:
-    """Return the finished file of `job`, open for reading; 404 if it is not ready."""
+@dataclass(frozen=True)
+class ExportFile:
+    """A finished export, open for reading, with the name and type it is downloaded as."""
+
+    file: File
+    filename: str
+    content_type: str
+
+
+def export_file(job: ExportJob) -> ExportFile | None:
+    """Return the finished file of `job`, open for reading; None if it is not ready."""
     if job.status != ExportJob.Status.DONE or not job.file:
-        raise Http404
-    return job.file.storage.open(job.file.name, "rb")
-
-
-def export_download(job: ExportJob) -> FileResponse:
-    """The finished file of `job`, as a download nobody caches on the way."""
-    response = FileResponse(
-        export_open(job),
-        as_attachment=True,
+        return None
+    return ExportFile(
+        file=job.file.storage.open(job.file.name, "rb"),
         filename=export_filename(job),
         content_type=CONTENT_TYPES[job.format],
     )
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 def recent_exports(user, survey: Survey | None = None, limit: int = 10) -> QuerySet[ExportJob]:

@@ -57,7 +57,7 @@ def test_a_started_job_runs_through_the_task_and_its_csv_has_the_valid_count(
 ):
     job = start(manager(kazakhstan), kazakhstan, capture=django_capture_on_commit_callbacks)
     assert job.status == "done" and job.finished and job.attempts == 1
-    with export_jobs.export_open(job) as handle:
+    with export_jobs.export_file(job).file as handle:
         rows = read_csv(handle.read())
     assert len(rows) == valid_count(kazakhstan) > 0
     assert job.rows_written == job.rows_total == len(rows)
@@ -74,7 +74,7 @@ def test_an_xlsx_job_reads_back_with_openpyxl_and_labels_in_kazakh(
         {"labels": True, "language": "kk"},
         capture=django_capture_on_commit_callbacks,
     )
-    with export_jobs.export_open(job) as handle:
+    with export_jobs.export_file(job).file as handle:
         sheet = openpyxl.load_workbook(handle, read_only=True)["data"]
         rows = list(sheet.iter_rows(values_only=True))
     assert len(rows) - 1 == valid_count(kazakhstan)
@@ -93,7 +93,7 @@ def test_a_sav_job_reads_back_with_pyreadstat_in_russian(
         capture=django_capture_on_commit_callbacks,
     )
     copy = tmp_path / "copy.sav"
-    with export_jobs.export_open(job) as handle:
+    with export_jobs.export_file(job).file as handle:
         copy.write_bytes(handle.read())
     frame, meta = pyreadstat.read_sav(str(copy))
     assert len(frame) == valid_count(kazakhstan)
@@ -140,7 +140,7 @@ def test_a_job_left_running_by_a_dead_worker_is_built_again(kazakhstan, media):
     build_export.delay(job.pk)
     job.refresh_from_db()
     assert job.status == "done" and job.attempts == 2
-    with export_jobs.export_open(job) as handle:
+    with export_jobs.export_file(job).file as handle:
         assert len(read_csv(handle.read())) == valid_count(kazakhstan)
     assert stored_files(media) == [leftover]
 
@@ -171,6 +171,16 @@ def test_tokens_are_long_random_and_distinct(kazakhstan):
     tokens |= {ExportJob.objects.create(user=user, survey=kazakhstan, format="csv").token}
     assert len(tokens) == 2
     assert all(re.fullmatch(r"[A-Za-z0-9_-]{43}", token) for token in tokens)
+
+
+def test_the_service_answers_with_data_not_http_responses(kazakhstan):
+    """Views decide what a missing or unfinished export looks like; the service says which."""
+    user = manager(kazakhstan)
+    job = ExportJob.objects.create(user=user, survey=kazakhstan, format="csv")
+    assert export_jobs.export_job_for(user, job.token, kazakhstan) == job
+    assert export_jobs.export_job_for(user, "not a token\x00") is None
+    assert export_jobs.export_job_for(user, "A" * 43) is None
+    assert export_jobs.export_file(job) is None  # still pending: nothing to send yet
 
 
 def test_a_viewer_cannot_start_an_export(kazakhstan):
