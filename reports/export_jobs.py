@@ -30,6 +30,7 @@ from audit import services as audit
 from fieldwork.errors import Refused
 from reports import access, datasets, exports
 from reports.models import ExportJob
+from respondents.selectors import submissions_matching
 from respondents.tokens import is_well_formed
 from surveys.models import Survey
 
@@ -122,16 +123,21 @@ def _build_arguments(options: dict) -> dict:
     return arguments
 
 
-def export_row_count(survey: Survey, options: dict) -> int:
-    """Return how many respondents an export with cleaned `options` holds."""
-    arguments = _build_arguments(options)
-    return datasets.submissions(
+def _matching(survey: Survey, arguments: dict):
+    """The submissions an export with these arguments holds."""
+    return submissions_matching(
         survey,
         valid_only=arguments["valid_only"],
         since=arguments["since"],
         until=arguments["until"],
         cell=arguments["cell"],
-    ).count()
+    )
+
+
+def export_row_count(survey: Survey, options: dict) -> int:
+    """Return how many respondents an export with cleaned `options` holds."""
+    arguments = _build_arguments(options)
+    return _matching(survey, arguments).count()
 
 
 def export_stream(survey: Survey, options: dict, *, user=None, request=None) -> Iterator[str]:
@@ -146,13 +152,7 @@ def export_stream(survey: Survey, options: dict, *, user=None, request=None) -> 
     )
     arguments = _build_arguments(options)
     cols = datasets.columns(survey, arguments["language"], identifiers=arguments["identifiers"])
-    queryset = datasets.submissions(
-        survey,
-        valid_only=arguments["valid_only"],
-        since=arguments["since"],
-        until=arguments["until"],
-        cell=arguments["cell"],
-    )
+    queryset = _matching(survey, arguments)
     rows = datasets.rows(survey, cols, queryset, labels=arguments["labels"], **exports.PLAIN)
     return exports.csv_stream(cols, rows, bom=arguments["bom"])
 

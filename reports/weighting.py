@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from fieldwork.errors import Refused
-from reports.datasets import submissions
 from respondents.models import Submission
+from respondents.selectors import submissions_matching
 from surveys.models import Question, Survey, WeightingScheme
 
 RANGE = re.compile(r"^\s*(\d{1,9})\s*(?:-\s*(\d{1,9})|\+)\s*$")
@@ -243,7 +243,9 @@ def rake(survey: Survey) -> RakingReport:
     margins = _margins(scheme)
     ids, categories = [], [[] for _ in margins]
     outside = [0] * len(margins)
-    for pk, known, answers in submissions(survey).values_list("pk", "respondent__known", "answers"):
+    for pk, known, answers in submissions_matching(survey, valid_only=True).values_list(
+        "pk", "respondent__known", "answers"
+    ):
         answers = {**known, **answers}
         ids.append(pk)
         for position, (variable, _, _, index) in enumerate(margins):
@@ -347,7 +349,7 @@ def weights_state(survey: Survey) -> tuple[bool, str]:
             "The last raking did not converge (largest margin error %(error).2f%%): "
             "there are no weights."
         ) % {"error": 100 * (scheme.max_error or 0)}
-    valid = submissions(survey)
+    valid = submissions_matching(survey, valid_only=True)
     missing = valid.filter(weight=None).count()
     if missing:
         return False, ngettext(
