@@ -12,13 +12,12 @@ class IntegrationsConfig(AppConfig):
         from integrations.models import Webhook
         from integrations.providers import exit_url
         from integrations.webhooks import deliveries_create, survey_changed
-        from respondents import exits
-        from respondents.signals import submission_judged
+        from respondents import announcements, exits
 
         # A provider's respondent goes back to the provider when their submission ends.
         exits.register(exit_url)
 
         # respondents announces verdicts; it never imports this app.
-        submission_judged.connect(deliveries_create, dispatch_uid="integrations.webhooks")
+        announcements.subscribe(deliveries_create)
         for signal in (post_save, post_delete):
             signal.connect(survey_changed, sender=Webhook, dispatch_uid="webhooks.survey_changed")

@@ -26,8 +26,10 @@ from django.utils import timezone
 from fieldwork.memo import BoundedMemo
 from integrations import signing
 from integrations.models import Delivery, Event, ProviderRespondent, Webhook
+from respondents.announcements import Judged
 from respondents.models import Submission
 from surveys.models import Survey
+from surveys.services import survey_subscribers_changed
 
 logger = logging.getLogger(__name__)
 
@@ -65,18 +67,19 @@ def payload_of(submission: Submission, event: str, delivery_uid: str) -> dict:
     }
 
 
-# The events the active webhooks of a survey version want, kept by each process: saving or
-# deleting a webhook changes its survey (`survey_changed` moves `updated`), so what one
+# The events the active webhooks of a survey want, kept by each process per subscribers
+# version: saving or deleting a webhook moves that version (`survey_changed`), so what one
 # version wants does not change (ADR 0012), and a verdict asks neither Redis nor the
-# database whether to write a delivery. The key also carries a five-minute window, a
-# safety net for a change made without the model's signals (a queryset update, SQL).
+# database whether to write a delivery (validation reads the version with the
+# submission). The key also carries a five-minute window, a safety net for a change
+# made without the model's signals (a queryset update, SQL).
 _WANTED = BoundedMemo("webhook events per survey version", maxsize=64)
 WANTED_WINDOW_SECONDS = 300
 
 
 def events_wanted(survey: Survey) -> frozenset[str]:
-    """The events some active webhook of the survey (as of its version in hand) wants."""
-    key = (survey.pk, survey.questionnaire_version, int(time.time() // WANTED_WINDOW_SECONDS))
+    """The events some active webhook of the survey (as of its subscribers version) wants."""
+    key = (survey.pk, survey.subscribers_version, int(time.time() // WANTED_WINDOW_SECONDS))
     wanted = _WANTED.get(key)
     if wanted is None:
         wanted = frozenset(
@@ -90,23 +93,22 @@ def events_wanted(survey: Survey) -> frozenset[str]:
 
 
 def survey_changed(sender=None, *, instance: Webhook, **kwargs) -> None:
-    """A webhook added, changed or removed changes its survey: move the survey's version."""
-    # Validation keeps the survey's row per version (respondents.validation._survey_of),
-    # so the version must move for the next verdict to see the change.
-    Survey.objects.filter(pk=instance.survey_id).update(
-        questionnaire_version=F("questionnaire_version") + 1, updated=timezone.now()
-    )
+    """A webhook added, changed or removed: move its survey's subscribers version.
 
-
-def deliveries_create(
-    sender=None, *, submission: Submission, event: str, survey: Survey, **kwargs
-) -> list[int]:
-    """Write a delivery for each active webhook of the survey that wants `event`.
-
-    Receives respondents.signals.submission_judged inside the verdict's transaction: the
-    deliveries commit or roll back with it, and are enqueued only after it commits.
+    Connected to the Webhook model's post_save and post_delete, so that every way of
+    changing a webhook (the admin, a script) counts; the questionnaire's version stays.
     """
-    event = str(event)
+    survey_subscribers_changed(instance.survey_id)
+
+
+def deliveries_create(judged: Judged) -> list[int]:
+    """Write a delivery for each active webhook of the survey that wants the event.
+
+    Subscribed to respondents' announcements: called by the verdict's service inside its
+    transaction, so the deliveries commit or roll back with the verdict, and they are
+    enqueued only after it commits.
+    """
+    submission, event, survey = judged.submission, judged.event, judged.survey
     if event not in events_wanted(survey):
         return []
     ids = []

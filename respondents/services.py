@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from fieldwork import plainsql
-from respondents import flow, signals, stats
+from respondents import announcements, flow, stats
 from respondents.known import screened_out_by
 from respondents.models import QuotaSlot, Respondent, Submission
 from respondents.panel import PanelMember
@@ -328,7 +328,7 @@ def submission_terminate(submission: Submission, status: str) -> bool:
         submission.status, submission.ended = status, now
         stats.count(submission.survey_id, **{status: 1})
         if status == Submission.Status.OVER_QUOTA:
-            signals.judged(submission, status)
+            announcements.announce(submission, status)
     return bool(ended)
 
 
@@ -382,5 +382,5 @@ def submission_complete(submission: Submission) -> Submission:
             transaction.on_commit(partial(enqueue_validation, locked.pk))
         else:
             stats.count(locked.survey_id, over_quota=1)
-            signals.judged(locked, status)
+            announcements.announce(locked, status)
     return locked

@@ -25,7 +25,7 @@ from audit import services as audit
 from fieldwork import plainsql
 from fieldwork.errors import Refused
 from fieldwork.memo import BoundedMemo
-from respondents import quality, signals, stats
+from respondents import announcements, quality, stats
 from respondents.models import QuotaSlot, Submission, Verdict, VerdictOverride
 from respondents.selectors import interview_median
 from surveys.expressions import parse, references
@@ -212,7 +212,8 @@ def _earlier(submission: Submission) -> list[tuple[int, dict[str, Any]]]:
 
 _LOCK = """
     SELECT s.*, r.known AS respondent_known, sv.status AS survey_status,
-        sv.questionnaire_version AS survey_version
+        sv.questionnaire_version AS survey_version,
+        sv.subscribers_version AS survey_subscribers
     FROM respondents_submission s
     JOIN respondents_respondent r ON r.id = s.respondent_id
     JOIN surveys_survey sv ON sv.id = s.survey_id
@@ -234,6 +235,8 @@ class _ToJudge:
     known: dict[str, Any]
     survey_status: str
     survey_version: int
+    # The survey's subscribers version, read fresh: whom the verdict is announced to.
+    survey_subscribers: int
     # The earlier submissions from the same address and browser as (id, their answers),
     # when the read brought them (the PostgreSQL function does); None: not read yet.
     earlier: list[tuple[int, dict[str, Any]]] | None = None
@@ -255,6 +258,7 @@ def _locked(submission_id: int) -> _ToJudge | None:
             _json(submission.respondent_known),
             submission.survey_status,
             submission.survey_version,
+            submission.survey_subscribers,
         )
     # One call of a function whose statements are planned once per connection; it also
     # brings the earlier submissions that the duplicate rule compares (ADR 0013). The
@@ -275,16 +279,18 @@ def _locked(submission_id: int) -> _ToJudge | None:
         _json(values["respondent_known"]),
         values["survey_status"],
         values["survey_version"],
+        values["survey_subscribers"],
         earlier if values["ip_hash"] else [],
     )
 
 
 def _survey_of(judged: _ToJudge) -> Survey:
-    """The submission's survey, kept per survey version; its status read fresh.
+    """The submission's survey, kept per survey version; status and subscribers read fresh.
 
     Everything quality control reads of the survey's row (speeder threshold, sample
     target) moves its version when it changes (`survey_questionnaire_changed`); a survey
-    that closes itself does so by a plain UPDATE, so the status comes from the locked read.
+    that closes itself does so by a plain UPDATE, so the status comes from the locked read,
+    as does the subscribers version (a webhook added moves only that).
     """
     survey_id = judged.submission.survey_id
     key = cache_key_of("qc-survey", survey_id, judged.survey_version)
@@ -292,6 +298,7 @@ def _survey_of(judged: _ToJudge) -> Survey:
     kept = _VERSIONS.through_cache(key, lambda: Survey.objects.get(pk=survey_id), timeout=3600)
     survey = copy.copy(kept)
     survey.status = judged.survey_status
+    survey.subscribers_version = judged.survey_subscribers
     return survey
 
 
@@ -329,7 +336,7 @@ def submission_validate(submission_id: int, *, force: bool = False) -> Submissio
         submission.verdict = verdict
         submission.validated = validated
         if verdict != previous:
-            signals.judged(submission, verdict, survey)
+            announcements.announce(submission, verdict, survey)
         if recorded is Recorded.GENERAL and verdict == Verdict.VALID:
             survey_close_if_complete(survey)
         elif recorded is Recorded.CLOSED:
@@ -442,7 +449,7 @@ def submission_override(submission: Submission, verdict: str, reason: str, user=
         )
         Submission.objects.filter(pk=locked.pk).update(verdict=verdict, overridden=True)
         if locked.verdict != verdict:
-            signals.judged(locked, verdict)
+            announcements.announce(locked, verdict)
         if verdict == Verdict.VALID:
             survey_close_if_complete(locked.survey)
     submission.verdict = verdict

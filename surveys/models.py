@@ -85,6 +85,11 @@ class Survey(models.Model):
     # it (import, status, quota cells, the fields quality control reads): every cache of
     # the questionnaire is keyed on it (`surveys.questionnaire.cache_key`). ADR 0015.
     questionnaire_version = models.PositiveIntegerField(default=1, editable=False)
+    # Moved when who listens to the survey's events changes (a webhook added, changed or
+    # removed), by `surveys.services.survey_subscribers_changed`; validation reads it
+    # fresh with each submission it locks, so a verdict knows whom to tell without
+    # asking. Apart from the questionnaire's version: a webhook changes no questionnaire.
+    subscribers_version = models.PositiveIntegerField(default=1, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

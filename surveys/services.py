@@ -302,6 +302,14 @@ def survey_questionnaire_changed(survey: Survey) -> None:
     survey.refresh_from_db(fields=["questionnaire_version", "updated"])
 
 
+def survey_subscribers_changed(survey_id: int) -> None:
+    """Move the survey's subscribers version: who listens to its events has changed.
+
+    Leaves the questionnaire's version, and every cache keyed on it, where it is.
+    """
+    Survey.objects.filter(pk=survey_id).update(subscribers_version=F("subscribers_version") + 1)
+
+
 @transaction.atomic
 def survey_set_sample_target(survey: Survey, target: int, *, user=None) -> Survey:
     """Set how many valid questionnaires the survey wants; validation closes it there."""

@@ -25,11 +25,13 @@ RETURNS TABLE (
     respondent_known jsonb,
     survey_status varchar,
     survey_version integer,
+    survey_subscribers integer,
     earlier json
 )
 LANGUAGE plpgsql AS $$
 -- The submission locked for the rest of the caller's transaction, with its
--- respondent's known variables, its survey's status and version, and the earlier
+-- respondent's known variables, its survey's status, version and subscribers' version
+-- (whom its verdict is announced to), and the earlier
 -- completed, not invalid submissions of the survey from the same address and browser
 -- as [id, known, answers] in the order they ended. The transaction commits without
 -- waiting for the disk (ADR 0011).
@@ -39,7 +41,7 @@ BEGIN
     RETURN QUERY
     SELECT s.id, s.status, s.verdict, s.answers, s.seconds, s.ended, s.ip_hash,
         s.user_agent, s.survey_id, s.respondent_id, s.overridden, s.qc_results, r.known,
-        sv.status, sv.questionnaire_version,
+        sv.status, sv.questionnaire_version, sv.subscribers_version,
         (
             SELECT json_agg(json_build_array(e.id, er.known, e.answers) ORDER BY e.ended)
             FROM respondents_submission e

@@ -10,7 +10,7 @@ from integrations.tasks import deliver_webhook
 from integrations.webhooks import status_of
 from respondents.models import Submission, Verdict
 from respondents.validation import submission_override, submission_validate
-from surveys.models import QuotaCell
+from surveys.models import QuotaCell, Survey
 from tests.integrations.conftest import make_webhook
 from tests.respondents.conftest import Respondent_, invite
 from tests.respondents.test_validation import attentive
@@ -270,11 +270,19 @@ def test_the_admin_refuses_a_webhook_url_that_is_not_http(kazakhstan):
 
 
 def test_a_webhook_added_or_paused_mid_fieldwork_applies_to_the_next_verdict(kazakhstan):
-    # Each process keeps what a survey version's webhooks want: a webhook's change must
-    # be a new version, or the verdicts after it would follow the old answer.
+    # Each process keeps what a survey's webhooks want per subscribers version: a
+    # webhook's change must be a new version, or the verdicts after it would follow the
+    # old answer. The questionnaire's version, and every cache keyed on it, stays.
     submission_validate(completed(kazakhstan, "before").pk)
     assert not Delivery.objects.exists()
+    before = Survey.objects.values_list("questionnaire_version", "subscribers_version").get(
+        pk=kazakhstan.pk
+    )
     webhook = make_webhook(kazakhstan, "https://receiver.example/hook")
+    after = Survey.objects.values_list("questionnaire_version", "subscribers_version").get(
+        pk=kazakhstan.pk
+    )
+    assert after == (before[0], before[1] + 1)
     added = completed(kazakhstan, "after", age=44)
     submission_validate(added.pk)
     assert list(Delivery.objects.values_list("submission", flat=True)) == [added.pk]
