@@ -97,6 +97,11 @@ def survey_send_due(survey_id: int, budget: float | None = None) -> float | None
                 return _next_due(survey_id)
             if connection is None:
                 connection = get_connection(fail_silently=False)
+                try:
+                    connection.open()  # one connection for the batch, not one per message
+                except (smtplib.SMTPException, OSError) as exc:
+                    _retry(send, f"{type(exc).__name__}: {exc}")
+                    return _next_due(survey_id)
             went = _deliver(send, schedule, connection)
             if went:
                 last = timezone.now()
