@@ -13,6 +13,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.core.management import call_command
 
+from mailings.models import MailingSchedule
 from respondents.models import Respondent
 from respondents.panel import PanelMember
 from respondents.services import panel_invite
@@ -92,7 +93,10 @@ def smtp(settings, smtp_server):
 @pytest.fixture
 def kazakhstan(db) -> Survey:
     call_command("load_demo", verbosity=0)
-    return Survey.objects.get(slug="gt2024-kazakhstan")
+    survey = Survey.objects.get(slug="gt2024-kazakhstan")
+    # Fast, unless a test is about the rate.
+    MailingSchedule.objects.create(survey=survey, rate_per_minute=6000)
+    return survey
 
 
 def members(survey: Survey, *rows: tuple) -> list[Respondent]:
