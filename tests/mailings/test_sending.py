@@ -11,6 +11,7 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
+from fieldwork.celery import app as celery_app
 from mailings import sending, services
 from mailings.models import Send
 from tests.mailings.conftest import members
@@ -206,7 +207,10 @@ def test_without_a_mail_server_messages_are_files(kazakhstan, settings, tmp_path
 
 
 @pytest.mark.django_db(transaction=True)
-def test_sending_starts_once_the_wave_is_committed(kazakhstan, smtp):
+def test_sending_starts_once_the_wave_is_committed(kazakhstan, smtp, settings, monkeypatch):
+    # Tasks in process, as without a broker (the worker's side: tests/stack).
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
     members(kazakhstan, ("kz-1", "ru", "a@example.kz", "", {}))
     with transaction.atomic():
         services.invitations_send(kazakhstan)
