@@ -23,7 +23,7 @@ class Respondent(models.Model):
     # Where the panel reaches the member (the panel file's `email` and `name` columns);
     # what is sent there, and whether they asked for nothing more, is the mailings app's.
     email = models.EmailField(_("e-mail"), max_length=254, blank=True)
-    name = models.CharField(_("name"), max_length=200, blank=True)
+    name = models.CharField(_("full name"), max_length=200, blank=True)
     known = models.JSONField(
         _("known variables"),
         default=dict,

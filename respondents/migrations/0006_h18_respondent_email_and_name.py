@@ -18,6 +18,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='respondent',
             name='name',
-            field=models.CharField(blank=True, max_length=200, verbose_name='name'),
+            field=models.CharField(blank=True, max_length=200, verbose_name='full name'),
         ),
     ]
