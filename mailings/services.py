@@ -9,7 +9,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from fieldwork.errors import Refused
 from mailings.models import Kind, MailingSchedule, MessageTemplate, OptOut, Send, Wave
 from respondents.known import KnownAnswers
 from respondents.models import Respondent, Submission
@@ -112,7 +114,15 @@ def wave_create(
 def invitations_send(
     survey: Survey, respondent_ids: Iterable[int] | None = None, selection: str = "", user=None
 ) -> Wave | None:
-    """Invite by e-mail those of `respondent_ids` (or of the whole panel) who may be."""
+    """Invite by e-mail those of `respondent_ids` (or of the whole panel) who may be.
+
+    Refused while the survey is not live: its links would lead nowhere.
+    """
+    if survey.status != Survey.Status.LIVE:
+        raise Refused(
+            _("The survey is %(status)s: invitations can be sent once it is live.")
+            % {"status": survey.get_status_display().lower()}
+        )
     return wave_create(
         survey,
         Kind.INVITATION,

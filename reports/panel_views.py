@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from fieldwork.errors import Refused
 from fieldwork.formulas import neutralise
 from mailings import messages, panel_upload, selectors, services
 from mailings.forms import PanelUploadForm, ScheduleForm, SendForm, TemplateForm
@@ -141,7 +142,12 @@ def panel_send(request: HttpRequest, slug: str) -> HttpResponse:
         status = form.cleaned_data["status"]
         ids = list(selectors.panel_members(survey, status).values_list("pk", flat=True))
         described = _("status: %(status)s") % {"status": selectors.STATUSES[status]}
-    wave = services.invitations_send(survey, ids, described, request.user)
+    try:
+        wave = services.invitations_send(survey, ids, described, request.user)
+    except Refused as exc:
+        for error in exc.errors:
+            flash.error(request, error)
+        return redirect("reports:panel", survey.slug)
     if wave is None:
         flash.warning(
             request,

@@ -7,13 +7,16 @@ import re
 import time
 
 import pytest
+from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
 from fieldwork.celery import app as celery_app
+from fieldwork.errors import Refused
 from mailings import sending, services
 from mailings.models import Send
+from surveys.models import Survey
 from tests.mailings.conftest import members
 
 LINK = re.compile(r"https://survey\.example/m/([A-Za-z0-9_-]{43})/")
@@ -216,3 +219,31 @@ def test_sending_starts_once_the_wave_is_committed(kazakhstan, smtp, settings, m
         services.invitations_send(kazakhstan)
         assert smtp.received == []  # the task (here in process) waits for the commit
     assert len(smtp.to("a@example.kz")) == 1
+
+
+def test_invitations_wait_for_the_survey_to_be_live(kazakhstan, smtp):
+    members(kazakhstan, ("kz-1", "ru", "a@example.kz", "", {}))
+    Survey.objects.filter(pk=kazakhstan.pk).update(status=Survey.Status.DRAFT)
+    kazakhstan.refresh_from_db()
+    with pytest.raises(
+        Refused, match="The survey is draft: invitations can be sent once it is live"
+    ):
+        services.invitations_send(kazakhstan)
+    assert not Send.objects.exists()
+
+
+def test_the_invite_command_mails_the_panel_file(kazakhstan, smtp, tmp_path, capsys):
+    panel = tmp_path / "members.csv"
+    panel.write_text(
+        "panel_id,language,email,name,age\n"
+        "kz-1,kk,a@example.kz,Айгерім,30\n"
+        "kz-2,ru,,,40\n"
+        "kz-3,ru,young@example.kz,,16\n",
+        encoding="utf-8",
+    )
+    call_command("invite", kazakhstan.slug, "--panel", str(panel), "--send")
+    assert "wave 1: 1 invitations queued for sending" in capsys.readouterr().out
+    send_all(kazakhstan)
+    (message,) = smtp.received
+    assert message.recipients == ["a@example.kz"]
+    assert "Құрметті Айгерім!" in message.body

@@ -2,6 +2,7 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError
 
+from fieldwork.errors import Refused
 from mailings import services
 from respondents.invitations import panel_file_invite
 from respondents.panel import PanelFileError
@@ -64,9 +65,14 @@ class Command(BaseCommand):
             )
         )
         if send:
-            wave = services.invitations_send(
-                survey, result.respondent_ids, f"manage.py invite --panel {os.path.basename(panel)}"
-            )
+            try:
+                wave = services.invitations_send(
+                    survey,
+                    result.respondent_ids,
+                    f"manage.py invite --panel {os.path.basename(panel)}",
+                )
+            except Refused as exc:
+                raise CommandError("; ".join(exc.errors)) from None
             if wave is None:
                 self.stdout.write("nobody to e-mail (no address, e-mailed before, opted out...)")
             else:
