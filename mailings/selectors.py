@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, Exists, Min, OuterRef, Q, QuerySet, Value, When
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mailings.models import Send, Wave
@@ -155,6 +156,9 @@ def response_by_day(survey: Survey, days: int = RESPONSE_DAYS) -> list[tuple[int
     total = sent.count()
     if not total:
         return []
+    # Only the days that have passed since the first invitation went.
+    first = sent.aggregate(first=Min("sent"))["first"]
+    days = min(days, (timezone.now() - first) // datetime.timedelta(days=1))
     completed = sent.filter(respondent__submission__status=Submission.Status.COMPLETED).values_list(
         "sent", "respondent__submission__ended"
     )

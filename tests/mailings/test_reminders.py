@@ -141,3 +141,16 @@ def test_the_remind_command_sends_what_is_due(kazakhstan, smtp, capsys):
 def test_celery_beat_sends_reminders_and_sweeps_lost_messages():
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert {"mailings.tasks.remind_all", "mailings.tasks.sweep"} <= tasks
+
+
+def test_the_response_rate_by_days_since_the_invitation(kazakhstan, smtp):
+    from mailings.selectors import response_by_day
+
+    people = members(kazakhstan, *[(f"m{n}", "ru", f"m{n}@example.kz", "", {}) for n in range(4)])
+    invited_days_ago(kazakhstan, 3.5)
+    invited = Send.objects.get(respondent=people[0]).sent
+    for person, days in ((people[0], 1.5), (people[1], 2.2)):
+        done = submission(person, Submission.Status.COMPLETED)
+        Submission.objects.filter(pk=done.pk).update(ended=invited + datetime.timedelta(days=days))
+    submission(people[2], Submission.Status.IN_PROGRESS)
+    assert response_by_day(kazakhstan) == [(0, 0.0), (1, 0.25), (2, 0.5), (3, 0.5)]
