@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.conf import settings
 
 from mailings import sending, services
 from surveys.models import Survey
@@ -17,7 +16,7 @@ def send_due(survey_id: int) -> float | None:
     """
     wait = sending.survey_send_due(survey_id)
     # Without a broker a task runs in the caller; later retries are the sweeper's.
-    if wait is not None and not (settings.CELERY_TASK_ALWAYS_EAGER and wait > 0):
+    if wait is not None and not (send_due.app.conf.task_always_eager and wait > 0):
         send_due.apply_async((survey_id,), countdown=wait)
     return wait
 

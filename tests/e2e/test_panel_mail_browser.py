@@ -36,7 +36,7 @@ def test_upload_fix_preview_send_and_open_the_link(
     tmp_path,
 ):
     settings.SITE_URL = live_server.url
-    settings.CELERY_TASK_ALWAYS_EAGER = True  # sending runs in the request, after commit
+    # (Celery's configuration, not Django's settings: Celery reads those once.)
     monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
     call_command("load_demo", verbosity=0)
     survey = Survey.objects.get(slug="gt2024-kazakhstan")

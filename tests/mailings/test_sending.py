@@ -212,7 +212,7 @@ def test_without_a_mail_server_messages_are_files(kazakhstan, settings, tmp_path
 @pytest.mark.django_db(transaction=True)
 def test_sending_starts_once_the_wave_is_committed(kazakhstan, smtp, settings, monkeypatch):
     # Tasks in process, as without a broker (the worker's side: tests/stack).
-    settings.CELERY_TASK_ALWAYS_EAGER = True
+    # (Celery's configuration, not Django's settings: Celery reads those once.)
     monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
     members(kazakhstan, ("kz-1", "ru", "a@example.kz", "", {}))
     with transaction.atomic():
