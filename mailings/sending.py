@@ -18,16 +18,16 @@ import logging
 import secrets
 import smtplib
 import time
-from email.utils import make_msgid
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.mail import EmailMessage, get_connection
-from django.db.models import F, Min, Q
+from django.db.models import Exists, F, Min, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from mailings import messages, reminders
-from mailings.models import Kind, MailingSchedule, OptOut, Send
+from mailings.models import Kind, MailingSchedule, Send
 
 logger = logging.getLogger(__name__)
 
@@ -78,21 +78,22 @@ def survey_send_due(survey_id: int, budget: float | None = None) -> float | None
     if not _lease_take(survey_id, owner):
         return None
     connection = None
+    batch = _Batch(survey_id)
     try:
         schedule = MailingSchedule.objects.select_related("survey").get(survey_id=survey_id)
         interval = 60.0 / schedule.rate_per_minute if is_paced() else 0.0
-        last = schedule.last_sent
+        batch.last = schedule.last_sent
         deadline = time.monotonic() + budget
         while True:
-            if last is not None and interval:
-                wait = (last - timezone.now()).total_seconds() + interval
+            if batch.last is not None and interval:
+                wait = (batch.last - timezone.now()).total_seconds() + interval
                 if time.monotonic() + max(wait, 0) > deadline:
                     return max(wait, 0.0)
                 if wait > 0:
                     time.sleep(wait)
             elif time.monotonic() > deadline:
                 return 0.0
-            send = _claim_next(survey_id)
+            send = batch.claim_next()
             if send is None:
                 return _next_due(survey_id)
             if connection is None:
@@ -102,17 +103,81 @@ def survey_send_due(survey_id: int, budget: float | None = None) -> float | None
                 except (smtplib.SMTPException, OSError) as exc:
                     _retry(send, f"{type(exc).__name__}: {exc}")
                     return _next_due(survey_id)
-            went = _deliver(send, schedule, connection)
+            went = _deliver(send, batch, connection)
             if went:
-                last = timezone.now()
-            if not _lease_renew(survey_id, owner, last if went else None):
+                batch.last = timezone.now()
+            if not batch.keep_lease(owner):
                 return None  # our lease ran out and another sender has the survey
             if went is None:  # the connection broke: a new one for the next message
                 connection = _closed(connection)
     finally:
         _closed(connection)
-        MailingSchedule.objects.filter(survey_id=survey_id, lease_owner=owner).update(
-            lease_until=None, lease_owner=""
+        fields = {"lease_until": None, "lease_owner": ""}
+        if batch.last is not None:
+            fields["last_sent"] = batch.last
+        MailingSchedule.objects.filter(survey_id=survey_id, lease_owner=owner).update(**fields)
+
+
+class _Batch:
+    """What one sender keeps between messages: due ids read ahead, templates, the lease."""
+
+    def __init__(self, survey_id: int) -> None:
+        self.survey_id = survey_id
+        self.ahead: list[int] = []
+        self.templates: dict[tuple[str, str], tuple[str, str]] = {}
+        self.last: datetime.datetime | None = None
+        self.renewed = time.monotonic()
+
+    def claim_next(self) -> Send | None:
+        """Claim the survey's next due message: the guarded UPDATE's row count says who won."""
+        for _round in range(2):
+            if not self.ahead:
+                self.ahead = list(
+                    Send.objects.filter(_due(timezone.now()), wave__survey_id=self.survey_id)
+                    .order_by("pk")
+                    .values_list("pk", flat=True)[:200]
+                )
+            while self.ahead:
+                pk = self.ahead.pop(0)
+                now = timezone.now()
+                won = Send.objects.filter(_due(now), pk=pk).update(
+                    state=Send.State.CLAIMED, claimed=now, attempts=F("attempts") + 1
+                )
+                if won:
+                    return (
+                        Send.objects.select_related(
+                            "wave__survey", "respondent__submission", "respondent__opt_out"
+                        )
+                        .annotate(
+                            bounced_before=Exists(
+                                Send.objects.filter(
+                                    respondent=OuterRef("respondent"), state=Send.State.BOUNCED
+                                )
+                            )
+                        )
+                        .get(pk=pk)
+                    )
+        return None
+
+    def template(self, survey, kind: str, language: str) -> tuple[str, str]:
+        key = (kind, language)
+        if key not in self.templates:
+            subject, body, _default = messages.template_text(survey, kind, language)
+            self.templates[key] = (subject, body)
+        return self.templates[key]
+
+    def keep_lease(self, owner: str) -> bool:
+        """Renew the lease once a third of it has passed; False if it is no longer ours."""
+        if time.monotonic() - self.renewed < settings.MAIL_CLAIM_TIMEOUT_SECONDS / 3:
+            return True
+        self.renewed = time.monotonic()
+        fields = {"lease_until": timezone.now() + claim_timeout()}
+        if self.last is not None:
+            fields["last_sent"] = self.last
+        return bool(
+            MailingSchedule.objects.filter(survey_id=self.survey_id, lease_owner=owner).update(
+                **fields
+            )
         )
 
 
@@ -135,32 +200,6 @@ def _lease_take(survey_id: int, owner: str) -> bool:
     )
 
 
-def _lease_renew(survey_id: int, owner: str, sent: datetime.datetime | None) -> bool:
-    fields = {"lease_until": timezone.now() + claim_timeout()}
-    if sent is not None:
-        fields["last_sent"] = sent
-    return bool(
-        MailingSchedule.objects.filter(survey_id=survey_id, lease_owner=owner).update(**fields)
-    )
-
-
-def _claim_next(survey_id: int) -> Send | None:
-    """Claim the survey's next due message: the guarded UPDATE's row count says who won."""
-    now = timezone.now()
-    candidates = list(
-        Send.objects.filter(_due(now), wave__survey_id=survey_id)
-        .order_by("pk")
-        .values_list("pk", flat=True)[:20]
-    )
-    for pk in candidates:
-        won = Send.objects.filter(_due(now), pk=pk).update(
-            state=Send.State.CLAIMED, claimed=now, attempts=F("attempts") + 1
-        )
-        if won:
-            return Send.objects.select_related("respondent", "wave__survey").get(pk=pk)
-    return None
-
-
 def _next_due(survey_id: int) -> float | None:
     """Seconds until the survey's next retry (or lost claim) is due; None: nothing waits."""
     now = timezone.now()
@@ -178,7 +217,7 @@ def _finish(send: Send, **fields) -> None:
     Send.objects.filter(pk=send.pk, state=Send.State.CLAIMED, claimed=send.claimed).update(**fields)
 
 
-def _deliver(send: Send, schedule: MailingSchedule, connection) -> bool | None:
+def _deliver(send: Send, batch: _Batch, connection) -> bool | None:
     """Send one claimed message; return True if it went, False if not, None if the
     connection failed (the message waits for a retry)."""
     survey = send.wave.survey
@@ -188,11 +227,7 @@ def _deliver(send: Send, schedule: MailingSchedule, connection) -> bool | None:
         _finish(send, state=Send.State.SKIPPED, error=reason)
         return False
     language = messages.member_language(survey, respondent)
-    if not send.message_id:
-        send.message_id = make_msgid(domain=_domain())
-    Send.objects.filter(pk=send.pk).update(
-        message_id=send.message_id, email=respondent.email, language=language
-    )
+    subject, body = batch.template(survey, send.wave.kind, language)
     opt_out = messages.opt_out_url(respondent)
     message = messages.render(
         survey,
@@ -201,6 +236,8 @@ def _deliver(send: Send, schedule: MailingSchedule, connection) -> bool | None:
         name=respondent.name,
         link=messages.site_url(reverse("mailings:open", args=[send.token])),
         opt_out=opt_out,
+        subject=subject,
+        body=body,
     )
     email = EmailMessage(
         message.subject,
@@ -209,6 +246,8 @@ def _deliver(send: Send, schedule: MailingSchedule, connection) -> bool | None:
         [respondent.email],
         connection=connection,
         headers={
+            # Chosen when the wave was made: a message sent again after a lost claim
+            # carries the same Message-ID.
             "Message-ID": send.message_id,
             "List-Unsubscribe": f"<{opt_out}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
@@ -216,32 +255,34 @@ def _deliver(send: Send, schedule: MailingSchedule, connection) -> bool | None:
             "Auto-Submitted": "auto-generated",
         },
     )
+    record = {"email": respondent.email, "language": language}
     try:
         email.send()
     except smtplib.SMTPRecipientsRefused as exc:
         code, text = next(iter(exc.recipients.values()), (0, b""))
         if code >= 500:
-            _finish(send, state=Send.State.BOUNCED, error=_text(code, text))
+            _finish(send, state=Send.State.BOUNCED, error=_text(code, text), **record)
             return False
-        _retry(send, _text(code, text))
+        _retry(send, _text(code, text), **record)
         return False
     except smtplib.SMTPResponseException as exc:
         if exc.smtp_code >= 500:
-            _finish(send, state=Send.State.FAILED, error=_text(exc.smtp_code, exc.smtp_error))
+            error = _text(exc.smtp_code, exc.smtp_error)
+            _finish(send, state=Send.State.FAILED, error=error, **record)
             return False
-        _retry(send, _text(exc.smtp_code, exc.smtp_error))
+        _retry(send, _text(exc.smtp_code, exc.smtp_error), **record)
         return None
     except (smtplib.SMTPException, OSError) as exc:
-        _retry(send, f"{type(exc).__name__}: {exc}")
+        _retry(send, f"{type(exc).__name__}: {exc}", **record)
         return None
-    _finish(send, state=Send.State.SENT, sent=timezone.now(), error="")
+    _finish(send, state=Send.State.SENT, sent=timezone.now(), error="", **record)
     return True
 
 
-def _retry(send: Send, error: str) -> None:
+def _retry(send: Send, error: str, **record) -> None:
     attempts = send.attempts  # read after the claim, which counted this attempt
     if attempts >= settings.MAIL_MAX_ATTEMPTS:
-        _finish(send, state=Send.State.FAILED, error=error)
+        _finish(send, state=Send.State.FAILED, error=error, **record)
         logger.warning("message %s failed after %s attempts: %s", send.pk, attempts, error)
         return
     wait = settings.MAIL_RETRY_BASE_SECONDS * 2 ** (attempts - 1)
@@ -250,6 +291,7 @@ def _retry(send: Send, error: str) -> None:
         state=Send.State.PENDING,
         not_before=timezone.now() + datetime.timedelta(seconds=wait),
         error=error,
+        **record,
     )
 
 
@@ -259,22 +301,29 @@ def _text(code: int, text) -> str:
     return f"{code} {text}".strip()
 
 
-def _domain() -> str:
-    address = settings.DEFAULT_FROM_EMAIL.rsplit("<", 1)[-1].rstrip(">")
-    return address.rsplit("@", 1)[-1] or "localhost"
-
-
 def skip_reason(send: Send) -> str:
     """Return why this message must not go now (empty: it may)."""
     respondent = send.respondent
     if not respondent.email:
         return "no e-mail address"
-    if OptOut.objects.filter(respondent=respondent).exists():
+    if _related(respondent, "opt_out") is not None:
         return "opted out"
-    if Send.objects.filter(respondent=respondent, state=Send.State.BOUNCED).exists():
+    bounced = getattr(send, "bounced_before", None)
+    if bounced is None:
+        bounced = Send.objects.filter(respondent=respondent, state=Send.State.BOUNCED).exists()
+    if bounced:
         return "an earlier message bounced"
     if send.wave.kind == Kind.REMINDER:
         return reminders.why_not(send.wave.survey, respondent)
-    if hasattr(respondent, "submission") and not respondent.submission.is_open:
+    submission = _related(respondent, "submission")
+    if submission is not None and not submission.is_open:
         return "already took part"
     return ""
+
+
+def _related(respondent, name: str):
+    """The respondent's one-to-one `name`, or None (read with the send when it was)."""
+    try:
+        return getattr(respondent, name)
+    except ObjectDoesNotExist:
+        return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from email.utils import make_msgid
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -103,12 +104,27 @@ def wave_create(
         survey=survey, number=number, kind=kind, selection=selection[:200], created_by=user
     )
     Send.objects.bulk_create(
-        [Send(wave=wave, respondent_id=pk, round=r, token=new_token()) for pk, r in wanted.items()],
+        [
+            Send(
+                wave=wave,
+                respondent_id=pk,
+                round=r,
+                token=new_token(),
+                message_id=make_msgid(domain=_domain()),
+            )
+            for pk, r in wanted.items()
+        ],
         batch_size=1000,
     )
     del schedule  # held locked until commit: wave numbers are taken one at a time
     transaction.on_commit(lambda: enqueue(survey.pk))
     return wave
+
+
+def _domain() -> str:
+    """The domain of DEFAULT_FROM_EMAIL, which ends every Message-ID."""
+    address = settings.DEFAULT_FROM_EMAIL.rsplit("<", 1)[-1].rstrip(">")
+    return address.rsplit("@", 1)[-1] or "localhost"
 
 
 def invitations_send(

@@ -196,3 +196,49 @@ def test_the_dashboard_funnel_shows_each_wave(kazakhstan, smtp, role):
     cells = [c.split(">")[-1] for c in row.split("</td>")][2:7]
     assert cells == ["2", "1", "1", "1", "0"]  # messages, e-mailed, bounced, opened, opted out
     assert "Response rate by days since the invitation" in page
+
+
+def test_the_status_counts_agree_with_the_list(kazakhstan, smtp):
+    from collections import Counter
+
+    from mailings.selectors import panel_members, status_counts
+    from respondents.models import Submission, Verdict
+
+    smtp.refuse["gone@example.kz"] = "550 no such user"
+    people = members(
+        kazakhstan,
+        *[
+            (f"kz-{n}", "ru", f"m{n}@example.kz" if n != 3 else "gone@example.kz", "", {})
+            for n in range(9)
+        ],
+        ("kz-quiet", "ru", "", "", {}),
+    )
+    services.invitations_send(kazakhstan)
+    sending.survey_send_due(kazakhstan.pk)
+    for person, status, verdict in (
+        (people[0], "completed", Verdict.VALID),
+        (people[1], "completed", Verdict.PENDING),
+        (people[2], "screened_out", Verdict.PENDING),
+        (people[4], "over_quota", Verdict.PENDING),
+        (people[5], "in_progress", Verdict.PENDING),
+    ):
+        Submission.objects.create(
+            respondent=person, survey=kazakhstan, language="ru", status=status, verdict=verdict
+        )
+    OptOut.objects.create(respondent=people[6])
+    services.send_opened(Send.objects.get(respondent=people[7]))
+    listed = Counter(panel_members(kazakhstan).values_list("status", flat=True))
+    counted = status_counts(kazakhstan)
+    assert counted == {name: listed.get(name, 0) for name in counted}
+    assert {k: v for k, v in counted.items() if v} == {
+        "valid": 1,
+        "completed": 1,
+        "screened_out": 1,
+        "bounced": 1,
+        "over_quota": 1,
+        "started": 1,
+        "opted_out": 1,
+        "opened": 1,
+        "emailed": 1,
+        "invited": 1,
+    }
