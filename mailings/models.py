@@ -128,8 +128,8 @@ class Send(models.Model):
     not_before = models.DateTimeField(null=True, blank=True)
     claimed = models.DateTimeField(null=True, blank=True)
     sent = models.DateTimeField(null=True, blank=True)
-    # Chosen at the first claim and kept: a message sent again after a lost claim carries
-    # the same Message-ID, so a mail system may recognise it as the same message.
+    # Chosen when the wave is made and kept: a message sent again after a lost claim
+    # carries the same Message-ID, so a mail system may recognise it as the same message.
     message_id = models.CharField(max_length=255, blank=True)
     email = models.EmailField(max_length=254, blank=True)
     language = models.CharField(max_length=15, blank=True)
