@@ -38,7 +38,7 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
             "You are invited to take part in the survey \u201c{title}\u201d. Your answers are "
             "confidential and count only together with everyone else's.\n\n"
             "Your personal link:\n{link}\n\n"
-            "The survey is open until {end_date}. Thank you for your time!\n\n"
+            "The survey is open until {end_date} inclusive. Thank you for your time!\n\n"
             "If you do not want any more messages about this survey:\n{opt_out}\n",
         ),
         Kind.REMINDER: (
@@ -47,7 +47,7 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
             "A few days ago we invited you to the survey \u201c{title}\u201d. If you have not "
             "found the time yet, your personal link still works, and it resumes where you "
             "stopped:\n{link}\n\n"
-            "The survey closes on {end_date}. Thank you!\n\n"
+            "The last day of the survey is {end_date}. Thank you!\n\n"
             "If you do not want any more messages about this survey:\n{opt_out}\n",
         ),
     },
@@ -58,7 +58,7 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
             "Приглашаем вас принять участие в опросе \u00ab{title}\u00bb. Ваши ответы "
             "конфиденциальны и учитываются только вместе с ответами других участников.\n\n"
             "Ваша личная ссылка:\n{link}\n\n"
-            "Опрос открыт до {end_date}. Спасибо, что уделили нам время!\n\n"
+            "Опрос открыт до {end_date} включительно. Спасибо, что уделили нам время!\n\n"
             "Если вы не хотите больше получать письма об этом опросе:\n{opt_out}\n",
         ),
         Kind.REMINDER: (
@@ -67,7 +67,7 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
             "Несколько дней назад мы пригласили вас принять участие в опросе \u00ab{title}\u00bb. "
             "Если вы ещё не успели, ваша личная ссылка по-прежнему действует и откроет опрос "
             "с того места, где вы остановились:\n{link}\n\n"
-            "Опрос завершится {end_date}. Спасибо!\n\n"
+            "Опрос открыт до {end_date} включительно. Спасибо!\n\n"
             "Если вы не хотите больше получать письма об этом опросе:\n{opt_out}\n",
         ),
     },
@@ -78,7 +78,7 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
             "Сізді \u00ab{title}\u00bb сауалнамасына қатысуға шақырамыз. Сіздің жауаптарыңыз "
             "құпия сақталады және тек басқа қатысушылардың жауаптарымен бірге есептеледі.\n\n"
             "Сіздің жеке сілтемеңіз:\n{link}\n\n"
-            "Сауалнама {end_date} дейін ашық. Уақыт бөлгеніңізге рахмет!\n\n"
+            "Сауалнама {end_date} дейін (қоса алғанда) ашық. Уақыт бөлгеніңізге рахмет!\n\n"
             "Бұл сауалнама туралы бұдан былай хат алғыңыз келмесе:\n{opt_out}\n",
         ),
         Kind.REMINDER: (
@@ -87,7 +87,7 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
             "Бірнеше күн бұрын біз сізді \u00ab{title}\u00bb сауалнамасына шақырдық. Егер әлі "
             "үлгермеген болсаңыз, жеке сілтемеңіз әлі де жұмыс істейді және сауалнаманы "
             "тоқтаған жеріңізден ашады:\n{link}\n\n"
-            "Сауалнама {end_date} аяқталады. Рахмет!\n\n"
+            "Сауалнама {end_date} дейін (қоса алғанда) ашық. Рахмет!\n\n"
             "Бұл сауалнама туралы бұдан былай хат алғыңыз келмесе:\n{opt_out}\n",
         ),
     },
@@ -98,7 +98,7 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
             "诚邀您参加\u201c{title}\u201d问卷调查。您的回答将严格保密，仅与其他参与者的回答"
             "一起进行汇总统计。\n\n"
             "您的专属链接：\n{link}\n\n"
-            "调查开放至{end_date}。感谢您抽出宝贵时间！\n\n"
+            "调查开放至{end_date}（含当天）。感谢您抽出宝贵时间！\n\n"
             "如果您不希望再收到关于本调查的邮件，请点击：\n{opt_out}\n",
         ),
         Kind.REMINDER: (
@@ -106,11 +106,14 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
             "{name}，您好！\n\n"
             "几天前我们邀请您参加\u201c{title}\u201d问卷调查。如果您还没有来得及完成，您的"
             "专属链接仍然有效，并会从您上次停下的地方继续：\n{link}\n\n"
-            "调查将于{end_date}结束。谢谢！\n\n"
+            "调查开放至{end_date}（含当天）。谢谢！\n\n"
             "如果您不希望再收到关于本调查的邮件，请点击：\n{opt_out}\n",
         ),
     },
 }
+# {end_date} as each language writes it in a sentence where Django's format does not
+# fit: Django has no Kazakh date format ("Жел. 15, 2026" is its English order).
+DATE_FORMATS = {"kk": "d.m.Y ж."}
 # How {name} reads for a member the panel file gave no name.
 UNNAMED = {"en": "participant", "ru": "участник опроса", "kk": "қатысушы", "zh-hans": "参与者"}
 
@@ -207,7 +210,8 @@ def render(
     if subject is None or body is None:
         subject, body, _default = template_text(survey, kind, language)
     with translation.override(interface_language(language)):
-        end = date_format(survey.fieldwork_end, "DATE_FORMAT") if survey.fieldwork_end else ""
+        pattern = DATE_FORMATS.get(default_language_key(language), "DATE_FORMAT")
+        end = date_format(survey.fieldwork_end, pattern) if survey.fieldwork_end else ""
     values = {
         "link": link,
         "name": name or UNNAMED[default_language_key(language)],
