@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "respondents",
     "reports",
     "integrations",
+    "mailings",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -293,7 +294,43 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrations.tasks.sweep_deliveries",
         "schedule": 300.0,
     },
+    # Reminders due now, for every live survey (mailings.reminders), and messages whose
+    # sender died or whose retry is due.
+    "send-due-reminders": {
+        "task": "mailings.tasks.remind_all",
+        "schedule": float(os.environ.get("MAIL_REMINDER_CHECK_SECONDS", "900")),
+    },
+    "sweep-mailings": {
+        "task": "mailings.tasks.sweep",
+        "schedule": 60.0,
+    },
 }
+# E-mail, with Django's own setting names. Without EMAIL_HOST, messages are written as
+# files under var/mail/ (one file per sending connection), so the embedded default needs
+# no mail server.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "false")
+    EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", "false")
+    # A mail server that stops answering fails one message (retried later), not a worker.
+    EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = Path(os.environ.get("EMAIL_FILE_PATH", BASE_DIR / "var" / "mail"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "fieldwork@localhost")
+# Messages to panel members (mailings/): a new survey's rate (each survey's own is set on
+# its panel page); a message is tried at most MAIL_MAX_ATTEMPTS times, waiting
+# base * 2^(n-1) seconds after the n-th temporary failure; a claim older than
+# MAIL_CLAIM_TIMEOUT_SECONDS belongs to a sender that died, and is sent again.
+MAIL_RATE_PER_MINUTE = int(os.environ.get("MAIL_RATE_PER_MINUTE", "60"))
+MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "5"))
+MAIL_RETRY_BASE_SECONDS = float(os.environ.get("MAIL_RETRY_BASE_SECONDS", "60"))
+MAIL_CLAIM_TIMEOUT_SECONDS = int(os.environ.get("MAIL_CLAIM_TIMEOUT_SECONDS", "300"))
+
 # Webhooks: each delivery is tried at most this many times, waiting base * 2^(n-1)
 # seconds (at most the cap) after the n-th failure; a receiver has this long to answer.
 WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "6"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports import views
+from reports import panel_views, views
 
 app_name = "reports"
 
@@ -18,4 +18,12 @@ urlpatterns = [
     path("<slug:slug>/toplines/download/", views.toplines_download, name="toplines_download"),
     path("<slug:slug>/crosstab/", views.crosstab, name="crosstab"),
     path("<slug:slug>/published/", views.published, name="published"),
+    # The panel and its messages (reports/panel_views.py, over the mailings app).
+    path("<slug:slug>/panel/", panel_views.panel, name="panel"),
+    path("<slug:slug>/panel/upload/", panel_views.panel_upload_view, name="panel_upload"),
+    path("<slug:slug>/panel/download/", panel_views.panel_download, name="panel_download"),
+    path("<slug:slug>/panel/send/", panel_views.panel_send, name="panel_send"),
+    path("<slug:slug>/panel/schedule/", panel_views.panel_schedule, name="panel_schedule"),
+    path("<slug:slug>/panel/remind/", panel_views.panel_remind, name="panel_remind"),
+    path("<slug:slug>/panel/messages/", panel_views.panel_messages, name="panel_messages"),
 ]

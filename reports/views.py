@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from fieldwork.downloads import attachment
 from fieldwork.errors import Refused
 from integrations.providers import provider_counts
+from mailings.selectors import mailing_funnel
 from reports import access, export_jobs, review, selectors
 from reports.forms import ExportForm
 from reports.models import ExportJob
@@ -49,6 +50,7 @@ def survey(request: HttpRequest, slug: str) -> HttpResponse:
     context["providers"] = provider_counts(
         survey, request.build_absolute_uri("/") if context["can_review"] else ""
     )
+    context["mailing"] = mailing_funnel(survey)
     return render(request, "reports/survey.html", context)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
@@ -30,12 +30,14 @@ BATCH = 2000
 class InviteResult:
     check: PanelCheck
     new: int
+    respondent_ids: list[int] = field(default_factory=list)
 
 
 def panel_file_invite(
-    survey: Survey, path: str | Path, out: str | Path, base_url: str
+    survey: Survey, path: str | Path, out: str | Path | None, base_url: str
 ) -> InviteResult:
-    """Invite every member of the panel file at `path`, writing panel_id,link to `out`.
+    """Invite every member of the panel file at `path`, writing panel_id,link to `out`
+    (when given).
 
     Nobody is invited from a file with a bad line (PanelFileError lists them), and the
     links file appears only once every member is invited: it is written beside `out`
@@ -43,9 +45,18 @@ def panel_file_invite(
     """
     panel = PanelFile(survey, path)
     check = panel.check()
-    out = Path(out)
     base = base_url.rstrip("/")
     new = 0
+    ids: list[int] = []
+    if out is None:
+        with transaction.atomic():
+            members = panel.members()
+            while batch := list(islice(members, BATCH)):
+                respondents, created = panel_invite(survey, batch)
+                new += created
+                ids += [r.pk for r in respondents]
+        return InviteResult(check, new, ids)
+    out = Path(out)
     temporary = out.with_name(f".{out.name}.{secrets.token_hex(6)}.tmp")
     try:
         with temporary.open("w", newline="", encoding="utf-8") as handle, transaction.atomic():
@@ -55,6 +66,7 @@ def panel_file_invite(
             while batch := list(islice(members, BATCH)):
                 respondents, created = panel_invite(survey, batch)
                 new += created
+                ids += [r.pk for r in respondents]
                 writer.writerows(
                     [neutralise(r.panel_id), base + r.get_absolute_url()] for r in respondents
                 )
@@ -62,4 +74,4 @@ def panel_file_invite(
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    return InviteResult(check, new)
+    return InviteResult(check, new, ids)

@@ -20,6 +20,10 @@ class Respondent(models.Model):
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.PANEL)
     panel_id = models.CharField(_("panel id"), max_length=100, blank=True)
     preferred_language = models.CharField(_("preferred language"), max_length=15, blank=True)
+    # Where the panel reaches the member (the panel file's `email` and `name` columns);
+    # what is sent there, and whether they asked for nothing more, is the mailings app's.
+    email = models.EmailField(_("e-mail"), max_length=254, blank=True)
+    name = models.CharField(_("full name"), max_length=200, blank=True)
     known = models.JSONField(
         _("known variables"),
         default=dict,

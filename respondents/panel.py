@@ -15,6 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.translation import gettext as _
+
 from fieldwork.errors import Refused
 from respondents.known import KnownAnswers
 from surveys.definition import CONTROL_CHARACTERS
@@ -22,6 +26,11 @@ from surveys.models import Survey
 
 ID_COLUMNS = ("panel_id", "id")
 LANGUAGE_COLUMNS = ("language", "lang")
+# Where the member is reached, and how a message greets them: not questions of the survey.
+EMAIL_COLUMNS = ("email", "e-mail")
+NAME_COLUMNS = ("name",)
+MAX_NAME_LENGTH = 200
+MAX_EMAIL_LENGTH = 254
 MAX_ROWS = 1_000_000
 MAX_ID_LENGTH = 100
 # A line longer than this is no panel member (csv's own limit, raised from 128 KB).
@@ -39,6 +48,9 @@ class PanelMember:
     panel_id: str
     language: str = ""
     known: dict = field(default_factory=dict)
+    # None: the file has no such column (a member invited before keeps theirs).
+    email: str | None = None
+    name: str | None = None
 
 
 @dataclass
@@ -65,7 +77,10 @@ class PanelFile:
         errors: list[str] = []
         for line, member, problems in self._read(errors):
             if problems:
-                errors.extend(f"line {line}: {problem}" for problem in problems)
+                errors.extend(
+                    _("line %(line)s: %(problem)s") % {"line": line, "problem": problem}
+                    for problem in problems
+                )
                 continue
             result.members += 1
             failed = self._known.screened_out_by(member.known) if member.known else None
@@ -76,18 +91,24 @@ class PanelFile:
         if errors:
             shown = errors[:MAX_LISTED]
             if len(errors) > MAX_LISTED:
-                shown.append(f"... and {len(errors) - MAX_LISTED:,} more problems")
+                shown.append(
+                    _("... and %(count)s more problems")
+                    % {"count": f"{len(errors) - MAX_LISTED:,}"}
+                )
             raise PanelFileError(shown)
         if not result.members:
-            raise PanelFileError([f"{self.path}: the file lists no panel members"])
+            raise PanelFileError([_("the file lists no panel members")])
         return result
 
-    def members(self) -> Iterator[PanelMember]:
-        """Yield each member of a file `check` found good."""
+    def members(self, eligible_only: bool = False) -> Iterator[PanelMember]:
+        """Yield each member of a file `check` found good (with `eligible_only`, not
+        those whose known answers fail a question's screening)."""
         errors: list[str] = []
         for _line, member, problems in self._read(errors):
             if problems or errors:
                 raise PanelFileError(errors or problems)  # the file changed since check()
+            if eligible_only and member.known and self._known.screened_out_by(member.known):
+                continue
             yield member
 
     # Reading --------------------------------------------------------------------------
@@ -97,7 +118,7 @@ class PanelFile:
         try:
             handle = self.path.open("rb")
         except FileNotFoundError:
-            raise PanelFileError([f"{self.path}: no such file"]) from None
+            raise PanelFileError([_("%(path)s: no such file") % {"path": self.path}]) from None
         except OSError as exc:
             raise PanelFileError([f"{self.path}: {exc.strerror or exc}"]) from None
         with handle:
@@ -106,10 +127,17 @@ class PanelFile:
             try:
                 header = [name.strip() for name in next(reader, [])]
             except csv.Error as exc:
-                raise PanelFileError([f"line 1: cannot be read as CSV ({exc})"]) from None
+                raise PanelFileError(
+                    [_("line 1: cannot be read as CSV (%(error)s)") % {"error": exc}]
+                ) from None
             header_problems = lines.take_problems()
             if header_problems:
-                raise PanelFileError([f"line 1: {problem}" for problem in header_problems])
+                raise PanelFileError(
+                    [
+                        _("line %(line)s: %(problem)s") % {"line": 1, "problem": problem}
+                        for problem in header_problems
+                    ]
+                )
             columns = self._columns(header)
             seen: dict[str, int] = {}
             count = 0
@@ -119,7 +147,7 @@ class PanelFile:
                     values = next(reader, None)
                 except csv.Error as exc:
                     # the line cannot be split (a field longer than MAX_LINE, an open quote)
-                    yield line, None, [f"cannot be read as CSV ({exc})"]
+                    yield line, None, [_("cannot be read as CSV (%(error)s)") % {"error": exc}]
                     break
                 if values is None:
                     break
@@ -129,55 +157,89 @@ class PanelFile:
                     continue
                 count += 1
                 if count > MAX_ROWS:
-                    errors.append(f"line {line}: more than {MAX_ROWS:,} members in one file")
+                    errors.append(
+                        _("line %(line)s: more than %(count)s members in one file")
+                        % {"line": line, "count": f"{MAX_ROWS:,}"}
+                    )
                     break
                 member, more = self._member(columns, values, seen, line)
                 yield line, member, problems + more
 
-    def _columns(self, header: list[str]) -> tuple[int, int | None, list[tuple[int, str]], int]:
+    def _columns(self, header: list[str]) -> tuple:
         lowered = [name.lower() for name in header]
-        id_at = next((i for i, name in enumerate(lowered) if name in ID_COLUMNS), None)
+
+        def find(names: tuple[str, ...]) -> int | None:
+            return next((i for i, name in enumerate(lowered) if name in names), None)
+
+        id_at = find(ID_COLUMNS)
         if id_at is None:
             raise PanelFileError(
-                [f"line 1: no panel_id column (the columns are {', '.join(header)})"]
+                [
+                    _("line 1: no panel_id column (the columns are %(columns)s)")
+                    % {"columns": ", ".join(header)}
+                ]
             )
-        language_at = next((i for i, name in enumerate(lowered) if name in LANGUAGE_COLUMNS), None)
-        variables = [
-            (i, name) for i, name in enumerate(header) if i not in (id_at, language_at) and name
-        ]
-        self._known = KnownAnswers(self.survey, [name for _, name in variables])
+        language_at, email_at, name_at = (
+            find(LANGUAGE_COLUMNS),
+            find(EMAIL_COLUMNS),
+            find(NAME_COLUMNS),
+        )
+        special = (id_at, language_at, email_at, name_at)
+        variables = [(i, name) for i, name in enumerate(header) if i not in special and name]
+        self._known = KnownAnswers(self.survey, [name for _i, name in variables])
         unknown = [
-            f"line 1: the column '{name}' is not a question of {self.survey.slug}"
-            for _, name in variables
+            _("line 1: the column '%(column)s' is not a question of %(survey)s")
+            % {"column": name, "survey": self.survey.slug}
+            for _i, name in variables
             if name not in self._known.questions
         ]
         if unknown:
             raise PanelFileError(unknown)
-        return id_at, language_at, variables, len(header)
+        return id_at, language_at, email_at, name_at, variables, len(header)
 
     def _member(
         self, columns, values: list[str], seen: dict[str, int], line: int
     ) -> tuple[PanelMember | None, list[str]]:
-        id_at, language_at, variables, width = columns
+        id_at, language_at, email_at, name_at, variables, width = columns
         if len(values) > width:
-            return None, ["more values than columns"]
+            return None, [_("more values than columns")]
         values = [value.strip() for value in values] + [""] * max(0, width - len(values))
         panel_id = values[id_at]
         if not panel_id:
-            return None, ["the panel_id is empty"]
+            return None, [_("the panel_id is empty")]
         if len(panel_id) > MAX_ID_LENGTH:
-            return None, [f"the panel_id is longer than {MAX_ID_LENGTH} characters"]
+            return None, [
+                _("the panel_id is longer than %(count)s characters") % {"count": MAX_ID_LENGTH}
+            ]
         if panel_id in seen:
-            return None, [f"panel_id '{panel_id}' is already on line {seen[panel_id]}"]
+            return None, [
+                _("panel_id '%(id)s' is already on line %(line)s")
+                % {"id": panel_id, "line": seen[panel_id]}
+            ]
         seen[panel_id] = line
         language = values[language_at] if language_at is not None else ""
         if language and language not in self.survey.languages:
-            return None, [f"language '{language}' is not one of {', '.join(self.survey.languages)}"]
-        raw = {name: values[i] for i, name in variables if values[i]}
+            return None, [
+                _("language '%(language)s' is not one of %(languages)s")
+                % {"language": language, "languages": ", ".join(self.survey.languages)}
+            ]
+        problems = []
+        email = values[email_at] if email_at is not None else None
+        if email and not _is_email(email):
+            problems.append(
+                _("e-mail '%(email)s' is not an e-mail address") % {"email": _shown(email)}
+            )
+        member_name = values[name_at] if name_at is not None else None
+        if member_name and len(member_name) > MAX_NAME_LENGTH:
+            problems.append(
+                _("the name is longer than %(count)s characters") % {"count": MAX_NAME_LENGTH}
+            )
+        raw = {variable: values[i] for i, variable in variables if values[i]}
         known, refused = self._known.check(raw)
-        if refused:
-            return None, [f"{name} '{_shown(raw[name])}' {reason}" for name, reason in refused]
-        return PanelMember(panel_id, language, known), []
+        problems += [f"{v} '{_shown(raw[v])}' {reason}" for v, reason in refused]
+        if problems:
+            return None, problems
+        return PanelMember(panel_id, language, known, email, member_name), []
 
 
 class _Lines:
@@ -201,7 +263,9 @@ class _Lines:
             raise StopIteration
         self.number += 1
         if len(data) > MAX_LINE:
-            self.problems.append(f"the line is longer than {MAX_LINE:,} bytes")
+            self.problems.append(
+                _("the line is longer than %(count)s bytes") % {"count": f"{MAX_LINE:,}"}
+            )
             while data and not data.endswith(b"\n"):  # skip the rest of the line
                 data = self.handle.readline(MAX_LINE + 1)
             return "\n"
@@ -210,12 +274,15 @@ class _Lines:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            self.problems.append("not UTF-8 text; save the file as CSV UTF-8")
+            self.problems.append(_("not UTF-8 text; save the file as CSV UTF-8"))
             text = data.decode("utf-8", errors="replace")
         if CONTROL_CHARACTERS.search(text):
             self.problems.append(
-                f"contains a control character ({_control_names(text)}), which no panel id "
-                "or answer may hold"
+                _(
+                    "contains a control character (%(characters)s), which no panel id "
+                    "or answer may hold"
+                )
+                % {"characters": _control_names(text)}
             )
             text = CONTROL_CHARACTERS.sub("", text)
         return text
@@ -228,6 +295,16 @@ class _Lines:
 def _control_names(text: str) -> str:
     found = dict.fromkeys(CONTROL_CHARACTERS.findall(text))
     return ", ".join(f"U+{ord(c):04X}" for c in found)
+
+
+def _is_email(text: str) -> bool:
+    if len(text) > MAX_EMAIL_LENGTH:
+        return False
+    try:
+        validate_email(text)
+    except ValidationError:
+        return False
+    return True
 
 
 def _shown(text: str) -> str:

@@ -55,6 +55,8 @@ def panel_invite(survey: Survey, members: Iterable[PanelMember]) -> tuple[list[R
             panel_id=member.panel_id,
             preferred_language=member.language,
             known=member.known,
+            email=member.email or "",
+            name=member.name or "",
         )
         for member in members
         if member.panel_id not in existing
@@ -63,12 +65,22 @@ def panel_invite(survey: Survey, members: Iterable[PanelMember]) -> tuple[list[R
     stats.count(survey.pk, invited=len(new))
     for member in members:
         respondent = existing.get(member.panel_id)
-        if respondent is None or hasattr(respondent, "submission"):
+        if respondent is None:
             continue
-        if (respondent.preferred_language, respondent.known) != (member.language, member.known):
-            respondent.preferred_language = member.language
-            respondent.known = member.known
-            respondent.save(update_fields=["preferred_language", "known"])
+        # Where to reach a member may change at any time; what is known of them only
+        # while they have not started.
+        fields = {
+            name: value
+            for name, value in (("email", member.email), ("name", member.name))
+            if value is not None
+        }
+        if not hasattr(respondent, "submission"):
+            fields |= {"preferred_language": member.language, "known": member.known}
+        changed = [name for name, value in fields.items() if getattr(respondent, name) != value]
+        if changed:
+            for name in changed:
+                setattr(respondent, name, fields[name])
+            respondent.save(update_fields=changed)
     by_id = {r.panel_id: r for r in _panel_members(survey, ids)}
     return [by_id[m.panel_id] for m in members], len(new)
 
