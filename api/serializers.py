@@ -204,6 +204,9 @@ class ExportRequestSerializer(StrictSerializer):
     since = serializers.DateField(required=False, help_text="Ended on or after this day.")
     until = serializers.DateField(required=False, help_text="Ended on or before this day.")
     cell = serializers.CharField(max_length=100, required=False, help_text="One quota cell.")
+    include_test = serializers.BooleanField(
+        required=False, help_text="Include test links' submissions, with a column `test`."
+    )
 
 
 class ExportJobSerializer(serializers.Serializer):

@@ -293,6 +293,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrations.tasks.sweep_deliveries",
         "schedule": 300.0,
     },
+    # Surveys past their last day of fieldwork, or at their target, close (idempotent).
+    "close-surveys": {
+        "task": "respondents.tasks.close_surveys",
+        "schedule": 60.0,
+    },
 }
 # Webhooks: each delivery is tried at most this many times, waiting base * 2^(n-1)
 # seconds (at most the cap) after the n-th failure; a receiver has this long to answer.

@@ -18,9 +18,9 @@ def rule_names() -> list[str]:
 
 def flagged(survey: Survey, *, rule: str = "", cell: str = "") -> QuerySet[Submission]:
     """Return the survey's completed submissions that failed a quality rule."""
-    submissions = survey.submissions.filter(status=Submission.Status.COMPLETED).exclude(
-        qc_verdict__in=["", Verdict.VALID]
-    )
+    submissions = survey.submissions.filter(
+        status=Submission.Status.COMPLETED, is_test=False
+    ).exclude(qc_verdict__in=["", Verdict.VALID])
     if rule in rule_names():
         submissions = submissions.filter(**{f"qc_results__{rule}__passed": False})
     if cell:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports import views
+from reports import assignments, scheduling, targets, test_mode, views
 
 app_name = "reports"
 
@@ -18,4 +18,16 @@ urlpatterns = [
     path("<slug:slug>/toplines/download/", views.toplines_download, name="toplines_download"),
     path("<slug:slug>/crosstab/", views.crosstab, name="crosstab"),
     path("<slug:slug>/published/", views.published, name="published"),
+    # Issue 17, test mode, schedule, targets and assignments (branch h17b).
+    path("<slug:slug>/test/", test_mode.test_mode, name="test_mode"),
+    path("<slug:slug>/test/links/", test_mode.test_links_make, name="test_links"),
+    path("<slug:slug>/test/mine/", test_mode.test_link_mine, name="test_mine"),
+    path("<slug:slug>/test/discard/", test_mode.test_data_discard, name="test_discard"),
+    path("<slug:slug>/schedule/", scheduling.schedule_page, name="schedule"),
+    path("<slug:slug>/schedule/pause/", scheduling.fieldwork_pause, name="pause"),
+    path("<slug:slug>/schedule/resume/", scheduling.fieldwork_resume, name="resume"),
+    path("<slug:slug>/schedule/extend/", scheduling.fieldwork_extend, name="extend"),
+    path("<slug:slug>/targets/", targets.targets, name="targets"),
+    path("<slug:slug>/assignments/", assignments.assignments, name="assignments"),
+    path("<slug:slug>/assignments/remove/", assignments.assignment_delete, name="unassign"),
 ]

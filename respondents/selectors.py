@@ -26,7 +26,10 @@ def interview_median(survey: Survey) -> tuple[float, int]:
     if cached is None:
         recent = list(
             Submission.objects.filter(
-                survey=survey, status=Submission.Status.COMPLETED, seconds__isnull=False
+                survey=survey,
+                status=Submission.Status.COMPLETED,
+                seconds__isnull=False,
+                is_test=False,
             )
             .order_by("-ended")
             .values_list("seconds", flat=True)[:RECENT_INTERVIEWS]
