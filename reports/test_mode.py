@@ -105,6 +105,6 @@ def test_data_discard(request: HttpRequest, slug: str) -> HttpResponse:
     counts = testmode.data_discard(survey, user=request.user, request=request)
     messages.success(
         request,
-        _("Test data discarded: %(links)d links and %(submissions)d submissions.") % counts,
+        _("Test data discarded (test links: %(links)d, submissions: %(submissions)d).") % counts,
     )
     return redirect("reports:test_mode", slug=slug)
