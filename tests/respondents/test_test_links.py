@@ -191,3 +191,19 @@ def test_a_real_respondent_is_not_a_duplicate_of_a_test_from_the_same_browser(ka
     assert person.submission.status == Submission.Status.COMPLETED, person.submission.status
     judged = submission_validate(person.submission.pk)
     assert judged.qc_results["duplicate"]["passed"] is True
+
+
+def test_the_export_command_adds_tests_only_with_include_test(kazakhstan, tmp_path):
+    from django.core.management import call_command
+
+    real = complete(kazakhstan, "real-1")
+    tester = new_tester(kazakhstan)
+    tester.finish("ru", **take(kazakhstan, "astana"))
+    for flags, expected in (([], {str(real.pk)}), (["--include-test"], None)):
+        out = tmp_path / f"export{len(flags)}.csv"
+        call_command(
+            "export", "gt2024-kazakhstan", "--format", "csv", "--output", str(out), "--all", *flags
+        )
+        with open(out, encoding="utf-8") as file:
+            ids = {row["submission_id"] for row in csv.DictReader(file)}
+        assert ids == (expected or {str(real.pk), str(tester.submission.pk)})
