@@ -143,6 +143,8 @@ class SubmissionList(generics.GenericAPIView):
         filters.is_valid(raise_exception=True)
         chosen = filters.validated_data
         submissions = submissions_of(survey)
+        if not chosen.get("include_test"):
+            submissions = submissions.filter(is_test=False)
         if "status" in chosen:
             submissions = submissions.filter(status=chosen["status"])
         if "verdict" in chosen:

@@ -214,7 +214,13 @@ def change_language(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def open_link(request: HttpRequest, slug: str) -> HttpResponse:
     """Let a self-selected respondent start, once per browser."""
-    survey = get_object_or_404(Survey, slug=slug, open_link=True, status=Survey.Status.LIVE)
+    # A paused survey's open link leads on to the page that says so.
+    survey = get_object_or_404(
+        Survey,
+        slug=slug,
+        open_link=True,
+        status__in=[Survey.Status.LIVE, Survey.Status.PAUSED],
+    )
     cookie = OPEN_COOKIE.format(survey.pk)
     token = request.get_signed_cookie(cookie, default=None, salt="respondents.open")
     if token and Respondent.objects.filter(token=token, survey=survey).exists():
