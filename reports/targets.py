@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from audit.models import AuditEntry
 from reports import access
 from reports.selectors import survey_language
+from surveys import schedule
 from surveys.errors import SurveyError
 from surveys.models import Survey
 from surveys.targets import MAX_TARGET, quota_targets_set
@@ -92,8 +93,9 @@ def targets(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "survey": survey,
             "form": form,
-            "can_edit": can_edit and survey.status != Survey.Status.CLOSED,
+            "can_edit": can_edit and schedule.phase(survey) != schedule.Phase.CLOSED,
             "history": [(entry, _history_line(entry)) for entry in history],
+            "closed": schedule.phase(survey) == schedule.Phase.CLOSED,
             "hard_total": sum(cell.target for cell in form.cells if cell.is_hard),
         },
     )

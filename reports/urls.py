@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports import assignments, scheduling, targets, test_mode, views
+from reports import assignments, scheduling, targets, testmode, views
 
 app_name = "reports"
 
@@ -19,10 +19,10 @@ urlpatterns = [
     path("<slug:slug>/crosstab/", views.crosstab, name="crosstab"),
     path("<slug:slug>/published/", views.published, name="published"),
     # Issue 17, test mode, schedule, targets and assignments (branch h17b).
-    path("<slug:slug>/test/", test_mode.test_mode, name="test_mode"),
-    path("<slug:slug>/test/links/", test_mode.test_links_make, name="test_links"),
-    path("<slug:slug>/test/mine/", test_mode.test_link_mine, name="test_mine"),
-    path("<slug:slug>/test/discard/", test_mode.test_data_discard, name="test_discard"),
+    path("<slug:slug>/test/", testmode.test_mode, name="test_mode"),
+    path("<slug:slug>/test/links/", testmode.test_links_make, name="test_links"),
+    path("<slug:slug>/test/mine/", testmode.test_link_mine, name="test_mine"),
+    path("<slug:slug>/test/discard/", testmode.test_data_discard, name="test_discard"),
     path("<slug:slug>/schedule/", scheduling.schedule_page, name="schedule"),
     path("<slug:slug>/schedule/pause/", scheduling.fieldwork_pause, name="pause"),
     path("<slug:slug>/schedule/resume/", scheduling.fieldwork_resume, name="resume"),

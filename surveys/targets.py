@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit import services as audit
+from surveys import schedule
 from surveys.errors import SurveyError
 from surveys.models import QuotaCell, Survey
 from surveys.services import survey_set_sample_target
@@ -51,7 +52,7 @@ def quota_targets_set(
     errors = []
     if not reason:
         errors.append(_("Give a reason for the change."))
-    if survey.status == Survey.Status.CLOSED:
+    if schedule.phase(survey) == schedule.Phase.CLOSED:
         errors.append(_("The survey is closed: its targets can no longer change."))
     wanted = dict(targets)
     if sample_target is not None:
