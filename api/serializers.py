@@ -139,6 +139,7 @@ class SubmissionSerializer(serializers.ModelSerializer):
             "qc_results",
             "cells",
             "idempotency_key",
+            "is_test",
         ]
 
     def to_representation(self, submission: Submission) -> dict:
@@ -159,6 +160,9 @@ class SubmissionFilterSerializer(StrictSerializer):
     until = serializers.DateField(required=False, help_text="Ended on or before this day.")
     cell = serializers.CharField(
         required=False, max_length=100, help_text="Holds a slot in this quota cell."
+    )
+    include_test = serializers.BooleanField(
+        required=False, help_text="Also test links' submissions (left out by default)."
     )
 
     def validate(self, data):
@@ -204,6 +208,9 @@ class ExportRequestSerializer(StrictSerializer):
     since = serializers.DateField(required=False, help_text="Ended on or after this day.")
     until = serializers.DateField(required=False, help_text="Ended on or before this day.")
     cell = serializers.CharField(max_length=100, required=False, help_text="One quota cell.")
+    include_test = serializers.BooleanField(
+        required=False, help_text="Include test links' submissions, with a column `test`."
+    )
 
 
 class ExportJobSerializer(serializers.Serializer):

@@ -169,6 +169,7 @@ class SubmissionList(generics.GenericAPIView):
                 since=chosen.get("since"),
                 until=chosen.get("until"),
                 cell=cell,
+                include_test=chosen.get("include_test", False),
             )
         )
         page = self.paginate_queryset(submissions)

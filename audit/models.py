@@ -21,6 +21,10 @@ class AuditEntry(models.Model):
         QUESTIONNAIRE_CHANGE = "questionnaire_change", _("Changed the questionnaire")
         QUESTIONNAIRE_IMPORT = "questionnaire_import", _("Imported a questionnaire")
         SURVEY_STATUS = "survey_status", _("Changed a survey's status")
+        FIELDWORK_DATES = "fieldwork_dates", _("Changed the fieldwork dates")
+        TEST_LINKS = "test_links", _("Made test links")
+        TEST_DATA_DISCARD = "test_data_discard", _("Discarded test data")
+        ASSIGNMENT = "assignment", _("Changed who is assigned to a survey")
 
     created = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(

@@ -304,6 +304,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mailings.tasks.sweep",
         "schedule": 60.0,
     },
+    # Surveys past their last day of fieldwork, or at their target, close (idempotent).
+    "close-surveys": {
+        "task": "respondents.tasks.close_surveys",
+        "schedule": 60.0,
+    },
 }
 # E-mail, with Django's own setting names. Without EMAIL_HOST, messages are written as
 # files under var/mail/ (one file per sending connection), so the embedded default needs

@@ -10,6 +10,8 @@ from django.views.decorators.http import require_GET
 
 from integrations.models import Provider
 from integrations.providers import EntryRefused, provider_entry
+from respondents.views import schedule_page
+from surveys import schedule
 from surveys.models import Survey
 
 
@@ -23,9 +25,8 @@ def entry(request: HttpRequest, survey: str, provider: str) -> HttpResponse:
     survey = provider.survey
     if survey.status == Survey.Status.DRAFT:
         raise Http404
-    if survey.status != Survey.Status.LIVE:
-        with translation.override(survey.default_language):
-            return render(request, "respondents/end.html", {"survey": survey, "status": "closed"})
+    if not schedule.takes_answers(survey):
+        return schedule_page(request, survey, survey.default_language)
     try:
         respondent = provider_entry(provider, request.path, request.META.get("QUERY_STRING", ""))
     except EntryRefused as refused:

@@ -14,8 +14,22 @@ from surveys.models import Survey
 
 ADMINISTRATORS, FIELD_MANAGERS, VIEWERS = "Administrators", "Field managers", "Viewers"
 ROLES = {
-    ADMINISTRATORS: ["view_dashboard", "review_submissions", "export_data", "see_all_surveys"],
-    FIELD_MANAGERS: ["view_dashboard", "review_submissions", "export_data"],
+    ADMINISTRATORS: [
+        "view_dashboard",
+        "review_submissions",
+        "export_data",
+        "see_all_surveys",
+        "run_fieldwork",
+        "edit_targets",
+        "assign_users",
+    ],
+    FIELD_MANAGERS: [
+        "view_dashboard",
+        "review_submissions",
+        "export_data",
+        "run_fieldwork",
+        "edit_targets",
+    ],
     VIEWERS: ["view_dashboard"],
 }
 

@@ -34,8 +34,9 @@ METADATA = (
     "weight",  # the raking weight; empty until the survey is weighted (reports.weighting)
 )
 IDENTIFIERS = ("panel_id", "ip_hash")
+TEST = ("test",)
 # Metadata held as numbers (the rest are texts); seconds and weight are measured on a scale.
-NUMERIC_METADATA = ("submission_id", "seconds", "weight")
+NUMERIC_METADATA = ("submission_id", "seconds", "weight", "test")
 SCALE_METADATA = ("seconds", "weight")
 
 
@@ -85,9 +86,14 @@ def _codes(question: Question) -> dict[str, Any]:
 
 
 def columns(
-    survey: Survey, language: str | None = None, *, identifiers: bool = False
+    survey: Survey, language: str | None = None, *, identifiers: bool = False, test: bool = False
 ) -> list[Column]:
-    """Return the dataset's columns, labelled in `language` (the survey's default if None)."""
+    """Return the dataset's columns, labelled in `language` (the survey's default if None).
+
+    `test` adds the column `test` (1 for a test link's submission), for an export that
+    includes them.
+    """
+    extra = (IDENTIFIERS if identifiers else ()) + (TEST if test else ())
     language = language or survey.default_language
     text = lambda value: survey.text(value, language)  # noqa: E731
     result: list[Column] = []
@@ -162,12 +168,12 @@ def columns(
     # Every column's final name, unique and apart from the metadata's (reports.variable_names).
     names = variable_names.unique_names(
         [col.name for col in result],
-        METADATA + IDENTIFIERS,
+        METADATA + IDENTIFIERS + (TEST if test else ()),
         generated=[col.kind == "option" for col in result],
     )
     for col, name in zip(result, names, strict=True):
         col.name = name
-    for name in METADATA + (IDENTIFIERS if identifiers else ()):
+    for name in METADATA + extra:
         result.append(Column(name, name.replace("_", " "), "meta"))
     return result
 
@@ -254,6 +260,8 @@ def rows(
                         value = value.isoformat(timespec="seconds") if value else ""
                     elif value is None and variables != "weight":  # weight: empty if None
                         value = ""
+                    elif value.__class__ is bool:  # test: 1 or 0
+                        value = int(value)
                 append(text(value) if text is not None and value.__class__ is str else value)
                 continue
             if (index >= 0 and not shown_by[index]) or (
@@ -288,7 +296,7 @@ def rows(
 _META, _OPTIONS, _SINGLE, _VALUE = "meta", "options", "single", "value"
 _MOMENTS = ("started", "ended")
 # Where a metadata column comes from, when it is not a field of the submission's own name.
-META_FIELDS = {"submission_id": "pk", "panel_id": "respondent__panel_id"}
+META_FIELDS = {"submission_id": "pk", "panel_id": "respondent__panel_id", "test": "is_test"}
 MEMO_LIMIT = 10_000
 
 

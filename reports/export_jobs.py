@@ -57,6 +57,8 @@ OPTIONS: dict[str, Any] = {
     "since": None,
     "until": None,
     "cell": "",
+    # Test links' submissions, with a column `test`; never unless asked (ADR 00XX-h17b).
+    "include_test": False,
 }
 
 
@@ -88,7 +90,7 @@ def export_options_clean(survey: Survey, fmt: str, options: dict | None = None) 
             _("%(language)s is not a language of this survey (%(languages)s).")
             % {"language": result["language"], "languages": ", ".join(survey.languages)}
         )
-    for name in ("labels", "valid_only", "identifiers", "bom"):
+    for name in ("labels", "valid_only", "identifiers", "bom", "include_test"):
         if not isinstance(result[name], bool):
             errors.append(_("%(name)s must be true or false.") % {"name": name})
     for name in ("since", "until"):
@@ -131,6 +133,7 @@ def _matching(survey: Survey, arguments: dict):
         since=arguments["since"],
         until=arguments["until"],
         cell=arguments["cell"],
+        include_test=arguments["include_test"],
     )
 
 
@@ -151,7 +154,12 @@ def export_stream(survey: Survey, options: dict, *, user=None, request=None) -> 
         details={"format": "csv", "options": options},
     )
     arguments = _build_arguments(options)
-    cols = datasets.columns(survey, arguments["language"], identifiers=arguments["identifiers"])
+    cols = datasets.columns(
+        survey,
+        arguments["language"],
+        identifiers=arguments["identifiers"],
+        test=arguments["include_test"],
+    )
     queryset = _matching(survey, arguments)
     rows = datasets.rows(survey, cols, queryset, labels=arguments["labels"], **exports.PLAIN)
     return exports.csv_stream(cols, rows, bom=arguments["bom"])

@@ -419,6 +419,7 @@ def export_build(
     progress: Callable[[int, int], None] | None = None,
     progress_every: int = 1000,
     notes: list[str] | None = None,
+    include_test: bool = False,
 ) -> int:
     """Write `survey`'s dataset (or codebook) in `fmt` to `path`; return the row count.
 
@@ -446,6 +447,7 @@ def export_build(
             progress,
             progress_every,
             notes,
+            include_test,
         )
 
 
@@ -477,10 +479,16 @@ def _export(
     progress=None,
     progress_every=1000,
     notes=None,
+    include_test=False,
 ) -> int:
-    cols = datasets.columns(survey, language, identifiers=identifiers)
+    cols = datasets.columns(survey, language, identifiers=identifiers, test=include_test)
     queryset = submissions_matching(
-        survey, valid_only=valid_only, since=since, until=until, cell=cell
+        survey,
+        valid_only=valid_only,
+        since=since,
+        until=until,
+        cell=cell,
+        include_test=include_test,
     )
     if fmt in ("csv", "xlsx"):
         rows = datasets.rows(survey, cols, queryset, labels=labels, **PLAIN)

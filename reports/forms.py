@@ -38,6 +38,9 @@ class ExportForm(forms.Form):
     identifiers = forms.BooleanField(
         label=_("Include panel ids and IP hashes (personal data)"), required=False
     )
+    include_test = forms.BooleanField(
+        label=_("Include test submissions (marked in a column 'test')"), required=False
+    )
 
     def __init__(self, survey: Survey, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -62,4 +65,5 @@ class ExportForm(forms.Form):
             "since": data["since"],
             "until": data["until"],
             "cell": data["cell"] or "",
+            "include_test": data["include_test"],
         }

@@ -26,6 +26,9 @@ class Assignment(models.Model):
             ("review_submissions", _("Can review and override quality-control verdicts")),
             ("export_data", _("Can export the data of assigned surveys")),
             ("see_all_surveys", _("Can see every survey without being assigned")),
+            ("run_fieldwork", _("Can make test links, pause, resume and extend fieldwork")),
+            ("edit_targets", _("Can change quota targets of assigned surveys")),
+            ("assign_users", _("Can assign users to surveys")),
         ]
 
     def __str__(self) -> str:

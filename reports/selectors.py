@@ -14,11 +14,14 @@ from django.utils.translation import get_language
 
 from respondents.models import DailyStats, RuleStats, SurveyStats
 from respondents.selectors import interview_median
-from surveys.models import Survey
+from surveys import schedule
+from surveys.models import QuotaCell, Survey
 
 # A cell lags when its share of target confirmed is this far behind the share of
 # fieldwork time gone.
 LAG_TOLERANCE = 0.8
+# A survey whose fieldwork ends within this many days, with a cell lagging, is flagged.
+ENDING_SOON_DAYS = 3
 
 
 @dataclass
@@ -58,10 +61,34 @@ def fieldwork_elapsed(survey: Survey, today: datetime.date | None = None) -> flo
     return min(max(gone / days, 0.0), 1.0)
 
 
-def survey_overview(surveys) -> list[dict]:
-    """Return each survey with its headline: valid / target, reserved, share."""
+def _is_lagging(cell: QuotaCell, state: str, elapsed: float | None) -> bool:
+    share = _share(cell.confirmed, cell.target)
+    return state == "open" and elapsed is not None and share < elapsed * LAG_TOLERANCE
+
+
+def ending_soon(survey: Survey, today: datetime.date | None = None) -> int | None:
+    """Return the days of fieldwork left (0: today is the last) when it ends within
+    ENDING_SOON_DAYS and still takes answers or is paused; else None."""
+    today = today or timezone.localdate()
+    phase = schedule.phase(survey, today)
+    if phase not in (schedule.Phase.OPEN, schedule.Phase.PAUSED) or not survey.fieldwork_end:
+        return None
+    left = (survey.fieldwork_end - today).days
+    return left if left < ENDING_SOON_DAYS else None
+
+
+def survey_overview(surveys, today: datetime.date | None = None) -> list[dict]:
+    """Return each survey with its headline: valid / target, reserved, share; and its
+    phase, flagged when it ends soon with lagging cells (one query for every cell)."""
     rows = []
-    for survey in surveys.select_related("stats").order_by("slug"):
+    surveys = list(surveys.select_related("stats").order_by("slug"))
+    cells: dict[int, list[QuotaCell]] = {}
+    soon = {survey.pk: ending_soon(survey, today) for survey in surveys}
+    for cell in QuotaCell.objects.filter(
+        survey__in=[pk for pk, left in soon.items() if left is not None]
+    ).only("survey_id", "target", "confirmed", "reserved", "is_hard"):
+        cells.setdefault(cell.survey_id, []).append(cell)
+    for survey in surveys:
         stats = getattr(survey, "stats", None) or SurveyStats(survey=survey)
         reserved = stats.completed - stats.valid - stats.invalid
         rows.append(
@@ -71,6 +98,13 @@ def survey_overview(surveys) -> list[dict]:
                 "reserved": max(reserved, 0),
                 "target": survey.sample_target,
                 "share": _share(stats.valid, survey.sample_target),
+                "phase": schedule.phase(survey, today).value,
+                "days_left": soon[survey.pk],
+                "lagging_at_end": soon[survey.pk] is not None
+                and any(
+                    _is_lagging(cell, cell.state(survey.status), fieldwork_elapsed(survey, today))
+                    for cell in cells.get(survey.pk, [])
+                ),
             }
         )
     return rows
@@ -94,9 +128,10 @@ def survey_dashboard(survey: Survey, today: datetime.date | None = None) -> dict
                 released=cell.released,
                 state=state,
                 share=share,
-                lagging=state == "open" and elapsed is not None and share < elapsed * LAG_TOLERANCE,
+                lagging=_is_lagging(cell, state, elapsed),
             )
         )
+    days_left = ending_soon(survey, today)
     screened = stats.completed + stats.screened_out + stats.over_quota
     in_progress = stats.started - screened
     median, sample = interview_median(survey)
@@ -106,6 +141,9 @@ def survey_dashboard(survey: Survey, today: datetime.date | None = None) -> dict
         "stats": stats,
         "cells": cells,
         "elapsed": elapsed,
+        "phase": schedule.phase(survey, today).value,
+        "days_left": days_left,
+        "lagging_at_end": days_left is not None and any(cell.lagging for cell in cells),
         "headline": {
             "valid": stats.valid,
             "target": survey.sample_target,

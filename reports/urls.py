@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports import panel_views, views
+from reports import assignments, panel_views, scheduling, targets, testmode, views
 
 app_name = "reports"
 
@@ -26,4 +26,16 @@ urlpatterns = [
     path("<slug:slug>/panel/schedule/", panel_views.panel_schedule, name="panel_schedule"),
     path("<slug:slug>/panel/remind/", panel_views.panel_remind, name="panel_remind"),
     path("<slug:slug>/panel/messages/", panel_views.panel_messages, name="panel_messages"),
+    # Issue 17, test mode, schedule, targets and assignments (branch h17b).
+    path("<slug:slug>/test/", testmode.test_mode, name="test_mode"),
+    path("<slug:slug>/test/links/", testmode.test_links_make, name="test_links"),
+    path("<slug:slug>/test/mine/", testmode.test_link_mine, name="test_mine"),
+    path("<slug:slug>/test/discard/", testmode.test_data_discard, name="test_discard"),
+    path("<slug:slug>/schedule/", scheduling.schedule_page, name="schedule"),
+    path("<slug:slug>/schedule/pause/", scheduling.fieldwork_pause, name="pause"),
+    path("<slug:slug>/schedule/resume/", scheduling.fieldwork_resume, name="resume"),
+    path("<slug:slug>/schedule/extend/", scheduling.fieldwork_extend, name="extend"),
+    path("<slug:slug>/targets/", targets.targets, name="targets"),
+    path("<slug:slug>/assignments/", assignments.assignments, name="assignments"),
+    path("<slug:slug>/assignments/remove/", assignments.assignment_delete, name="unassign"),
 ]

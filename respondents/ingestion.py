@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from respondents import flow, pages, services
 from respondents.models import Respondent, Submission
 from respondents.panel import PanelMember
+from surveys import schedule
 from surveys.models import Survey
 from surveys.questionnaire import Page, Question, Questionnaire, Type, questionnaire_of
 
@@ -186,12 +187,14 @@ def submission_ingest(survey: Survey, interview: Interview) -> Submission:
     is wrong (unknown variable, wrong type, unknown choice, out of range, hidden by skip
     logic, missing required answer), and then stores nothing.
     """
-    if survey.status != Survey.Status.LIVE:
+    if not schedule.takes_answers(survey):
+        why = schedule.refusal(survey)
         raise IngestionError(
             {
                 "survey": [
                     _("survey '%(slug)s' is %(status)s: it takes submissions only while live")
                     % {"slug": survey.slug, "status": survey.status}
+                    + (f" ({why})" if survey.status != Survey.Status.DRAFT else "")
                 ]
             },
             conflict=True,

@@ -14,6 +14,8 @@ class Respondent(models.Model):
     class Source(models.TextChoices):
         PANEL = "panel", _("Panel invitation")
         OPEN = "open", _("Open link")
+        # A field manager's test link: answered through the same pipeline, counted nowhere.
+        TEST = "test", _("Test link")
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="respondents")
     token = models.CharField(max_length=64, unique=True, editable=False)
@@ -76,6 +78,9 @@ class Submission(models.Model):
     # every query by them, and each index is written again whenever a submission's status
     # or verdict changes (once per page's end and per verdict).
     status = models.CharField(max_length=15, choices=Status.choices, default=Status.IN_PROGRESS)
+    # A test link's submission (its respondent's source, fixed when it starts): it goes
+    # through quotas, quality control and webhooks but moves no count (ADR 00XX-h17b).
+    is_test = models.BooleanField(_("test"), default=False, editable=False)
     language = models.CharField(max_length=15)
     answers = models.JSONField(default=dict, blank=True)
     pages_done = models.JSONField(

@@ -19,6 +19,7 @@ from respondents import services
 from respondents.flow import Walk
 from respondents.forms import PageForm
 from respondents.models import Submission
+from surveys import schedule
 from surveys.questionnaire import Page, Questionnaire
 
 
@@ -27,6 +28,9 @@ class Next(enum.Enum):
     GO = "go"  # go to `page` (a redirect, for a browser)
     ENDED = "ended"  # the submission has ended: show its end
     REFUSED = "refused"  # the page's answers were refused: `form` holds why
+    # The survey takes no answers now (not open yet, paused, closed): nothing was stored,
+    # and `surveys.schedule.refusal` says why.
+    CLOSED = "closed"
 
 
 @dataclass(frozen=True)
@@ -50,10 +54,22 @@ def _ended(submission: Submission) -> PageOutcome:
     return PageOutcome(Next.ENDED, submission)
 
 
+def _refused_by_schedule(submission: Submission) -> PageOutcome | None:
+    """Refuse an open submission when its survey takes no answers now (from the row in
+    hand: no query). A test link answers a draft, before the start and during a pause."""
+    if submission.is_open and not schedule.takes_answers(
+        submission.survey, test=submission.is_test
+    ):
+        return PageOutcome(Next.CLOSED, submission)
+    return None
+
+
 def submission_resume(submission: Submission, questionnaire: Questionnaire) -> PageOutcome:
     """Go to the first page the respondent has not answered; complete when there is none."""
     if not submission.is_open:
         return _ended(submission)
+    if refused := _refused_by_schedule(submission):
+        return refused
     walk = Walk.of(questionnaire, submission.answers, submission.respondent.known)
     page = walk.resume(submission.pages_done)
     if page is None:
@@ -80,6 +96,8 @@ def submission_page_show(
     """
     if not submission.is_open:
         return _ended(submission)
+    if refused := _refused_by_schedule(submission):
+        return refused
     page, walk = _placed(submission, questionnaire, page_name)
     if page is None:
         return PageOutcome(Next.GO, submission, None, walk)
@@ -104,6 +122,8 @@ def submission_page_submit(
     """
     if not submission.is_open:
         return _ended(submission)
+    if refused := _refused_by_schedule(submission):
+        return refused
     page, walk = _placed(submission, questionnaire, page_name)
     if page is None:
         return PageOutcome(Next.GO, submission, None, walk)
@@ -146,7 +166,7 @@ def submission_answer_pages(
     # Each page submitted is done or refused, so the loop ends within one pass.
     for _step in range(len(questionnaire.pages) + 1):
         step = submission_resume(submission, questionnaire)
-        if step.ended:
+        if step.ended or step.next is Next.CLOSED:
             return step.submission, outcomes
         data, seconds = answer(step.submission, step.page)
         outcome = submission_page_submit(

@@ -28,7 +28,10 @@ def interview_median(survey: Survey) -> tuple[float, int]:
     if cached is None:
         recent = list(
             Submission.objects.filter(
-                survey=survey, status=Submission.Status.COMPLETED, seconds__isnull=False
+                survey=survey,
+                status=Submission.Status.COMPLETED,
+                seconds__isnull=False,
+                is_test=False,
             )
             .order_by("-ended")
             .values_list("seconds", flat=True)[:RECENT_INTERVIEWS]
@@ -90,15 +93,20 @@ def submissions_matching(
     until: datetime.date | None = None,
     cell: str = "",
     valid_only: bool = False,
+    include_test: bool = False,
 ) -> QuerySet[Submission]:
     """Return the survey's submissions that pass every filter given, in the order stored.
 
     The one spelling of the filters that the API's submission list, the dashboard's
     exports and the review queue offer: a status, a verdict, ended on or after `since`
     and on or before `until` (dates), holding a slot in the quota cell named `cell`, or
-    only the valid completes (`valid_only`, what a dataset holds).
+    only the valid completes (`valid_only`, what a dataset holds). Test links'
+    submissions only when asked for (`include_test`): raking, toplines, crosstabs and
+    the review queue never ask.
     """
     queryset = Submission.objects.filter(survey=survey)
+    if not include_test:
+        queryset = queryset.filter(is_test=False)
     if valid_only:
         queryset = queryset.filter(status=Submission.Status.COMPLETED, verdict=Verdict.VALID)
     if status:

@@ -125,6 +125,7 @@ def submission_start(
         # A header can carry NUL, which PostgreSQL refuses in text.
         "user_agent": CONTROL_CHARACTERS.sub("", user_agent)[:500],
         "ip_hash": ip_hash(ip),
+        "is_test": respondent.source == Respondent.Source.TEST,
     }
     relation = Respondent.submission.related
     try:
@@ -138,7 +139,7 @@ def submission_start(
                 submission, created = Submission.objects.get_or_create(
                     respondent=respondent, defaults=fields
                 )
-            if created:
+            if created and not submission.is_test:
                 stats.count(survey.pk, started=1)
     except IntegrityError:  # a second click raced the first one
         submission, created = Submission.objects.get(respondent=respondent), False
@@ -338,7 +339,8 @@ def submission_terminate(submission: Submission, status: str) -> bool:
     ).update(status=status, ended=now)
     if ended:
         submission.status, submission.ended = status, now
-        stats.count(submission.survey_id, **{status: 1})
+        if not submission.is_test:
+            stats.count(submission.survey_id, **{status: 1})
         if status == Submission.Status.OVER_QUOTA:
             announcements.announce(submission, status)
     return bool(ended)
@@ -371,28 +373,43 @@ def submission_complete(submission: Submission) -> Submission:
             return locked
         answers = {**locked.respondent.known, **locked.answers}
         status = Submission.Status.COMPLETED
-        try:
-            with transaction.atomic():
-                for cell in matching_cells(locked.survey, answers):
-                    cells = QuotaCell.objects.filter(pk=cell.pk)
-                    if cell.is_hard:
-                        cells = cells.filter(reserved__lt=F("target") - F("confirmed"))
-                    if not cells.update(reserved=F("reserved") + 1):
-                        raise _CellFull(cell.name)
-                    QuotaSlot.objects.create(submission=locked, cell=cell)
-        except _CellFull as full:
-            logger.info("submission %s is over quota in %s", locked.pk, full)
-            status = Submission.Status.OVER_QUOTA
+        if locked.is_test:
+            # A test meets the quotas as a respondent would, but takes no place: a full
+            # hard cell ends it over quota, an open one is left as it was (ADR 00XX-h17b).
+            full = full_cell(locked.survey, answers)
+            if full is not None:
+                logger.info("test submission %s is over quota in %s", locked.pk, full)
+                status = Submission.Status.OVER_QUOTA
+        else:
+            try:
+                _reserve_slots(locked, answers)
+            except _CellFull as full:
+                logger.info("submission %s is over quota in %s", locked.pk, full)
+                status = Submission.Status.OVER_QUOTA
         locked.status = status
         locked.ended = timezone.now()
         locked.seconds = round(sum(locked.page_seconds.values()), 1)
         locked.save(update_fields=["status", "ended", "seconds"])
         if status == Submission.Status.COMPLETED:
-            stats.count(locked.survey_id, completed=1, seconds_total=locked.seconds)
-            stats.count_day(locked.survey_id, timezone.localdate(locked.ended), completed=1)
+            if not locked.is_test:
+                stats.count(locked.survey_id, completed=1, seconds_total=locked.seconds)
+                stats.count_day(locked.survey_id, timezone.localdate(locked.ended), completed=1)
             # Only once the completion is committed may a worker look at it.
             transaction.on_commit(partial(enqueue_validation, locked.pk))
         else:
-            stats.count(locked.survey_id, over_quota=1)
+            if not locked.is_test:
+                stats.count(locked.survey_id, over_quota=1)
             announcements.announce(locked, status)
     return locked
+
+
+def _reserve_slots(submission: Submission, answers: Mapping[str, Any]) -> None:
+    """Take a slot in every cell the answers fall into, or none at all (_CellFull)."""
+    with transaction.atomic():
+        for cell in matching_cells(submission.survey, answers):
+            cells = QuotaCell.objects.filter(pk=cell.pk)
+            if cell.is_hard:
+                cells = cells.filter(reserved__lt=F("target") - F("confirmed"))
+            if not cells.update(reserved=F("reserved") + 1):
+                raise _CellFull(cell.name)
+            QuotaSlot.objects.create(submission=submission, cell=cell)

@@ -110,14 +110,17 @@ def count_rules(survey_id: int, old: Mapping[str, dict], new: Mapping[str, dict]
 
 
 def recount(survey: Survey) -> SurveyStats:
-    """Rebuild a survey's counts from its respondents and submissions (a repair tool)."""
+    """Rebuild a survey's counts from its respondents and submissions (a repair tool).
+
+    Test links and their submissions count nowhere (ADR 00XX-h17b).
+    """
     by_status = dict(
-        Submission.objects.filter(survey=survey)
+        Submission.objects.filter(survey=survey, is_test=False)
         .values_list("status")
         .annotate(n=Count("pk"))
         .values_list("status", "n")
     )
-    submissions = Submission.objects.filter(survey=survey)
+    submissions = Submission.objects.filter(survey=survey, is_test=False)
     totals = submissions.aggregate(
         valid=Count("pk", filter=Q(verdict=Verdict.VALID)),
         invalid=Count("pk", filter=Q(verdict=Verdict.INVALID)),
@@ -126,7 +129,9 @@ def recount(survey: Survey) -> SurveyStats:
     SurveyStats.objects.update_or_create(
         survey=survey,
         defaults={
-            "invited": Respondent.objects.filter(survey=survey).count(),
+            "invited": Respondent.objects.filter(survey=survey)
+            .exclude(source=Respondent.Source.TEST)
+            .count(),
             "started": submissions.count(),
             "screened_out": by_status.get(Submission.Status.SCREENED_OUT, 0),
             "over_quota": by_status.get(Submission.Status.OVER_QUOTA, 0),

@@ -8,7 +8,13 @@ from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
 
-from respondents.validation import pending_submission_ids, submission_validate
+from respondents.validation import (
+    pending_submission_ids,
+    submission_validate,
+    survey_close_if_complete,
+)
+from surveys.models import Survey
+from surveys.schedule import surveys_close_ended
 
 logger = logging.getLogger(__name__)
 
@@ -57,3 +63,19 @@ def enqueue_validation(submission_id: int) -> None:
         validate_submission.delay(submission_id)
     except Exception:  # the broker's errors vary by transport; none may lose a submission
         logger.exception("could not enqueue validation of submission %s", submission_id)
+
+
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=120)
+def close_surveys() -> list[str]:
+    """Close the surveys whose fieldwork has ended or whose target is reached; idempotent.
+
+    Beat runs it every minute. A survey paused when its target was reached closes here
+    once it resumes (validation closes only a live survey).
+    """
+    closed = surveys_close_ended()
+    for survey in Survey.objects.filter(status=Survey.Status.LIVE, sample_target__gt=0):
+        if survey_close_if_complete(survey):
+            closed.append(survey.slug)
+    if closed:
+        logger.info("closed surveys: %s", ", ".join(closed))
+    return closed

@@ -164,7 +164,7 @@ def _case(judged: _ToJudge, survey: Survey) -> quality.Case:
 _EARLIER = """
     SELECT id, answers, respondent_id FROM respondents_submission
     WHERE survey_id = %s AND ip_hash = %s AND user_agent = %s AND status = %s
-      AND ended < %s AND verdict <> %s
+      AND ended < %s AND verdict <> %s AND is_test = %s
     ORDER BY ended
 """
 _KNOWN = "SELECT known FROM respondents_respondent WHERE id = %s"
@@ -200,6 +200,8 @@ def _earlier(submission: Submission) -> list[tuple[int, dict[str, Any]]]:
         Submission.Status.COMPLETED,
         connection.ops.adapt_datetimefield_value(submission.ended),
         Verdict.INVALID,
+        # A test submission is compared with tests only, a real one with real ones.
+        submission.is_test,
     ]
     found = []
     with connection.cursor() as cursor:
@@ -337,7 +339,7 @@ def submission_validate(submission_id: int, *, force: bool = False) -> Submissio
         submission.validated = validated
         if verdict != previous:
             announcements.announce(submission, verdict, survey)
-        if recorded is Recorded.GENERAL and verdict == Verdict.VALID:
+        if recorded is Recorded.GENERAL and verdict == Verdict.VALID and not submission.is_test:
             survey_close_if_complete(survey)
         elif recorded is Recorded.CLOSED:
             _log_closed(survey)
@@ -355,15 +357,17 @@ def _record(
     verdict = qc_verdict
     if submission.overridden:
         verdict = submission.overrides.order_by("-created").first().verdict
-    try:
-        _apply_verdict(submission.pk, verdict)
-    except CellFull as full:
-        # Re-validation found it valid, but its cell filled up in the meantime.
-        verdict = Verdict.INVALID
-        results["quota"] = {"version": 1, "passed": False, "reason": str(full)}
-        _apply_verdict(submission.pk, verdict)
-    stats.count_verdict(submission, submission.verdict, verdict)
-    stats.count_rules(survey.pk, submission.qc_results, results)
+    # A test submission holds no slot and moves no count (ADR 00XX-h17b).
+    if not submission.is_test:
+        try:
+            _apply_verdict(submission.pk, verdict)
+        except CellFull as full:
+            # Re-validation found it valid, but its cell filled up in the meantime.
+            verdict = Verdict.INVALID
+            results["quota"] = {"version": 1, "passed": False, "reason": str(full)}
+            _apply_verdict(submission.pk, verdict)
+        stats.count_verdict(submission, submission.verdict, verdict)
+        stats.count_rules(survey.pk, submission.qc_results, results)
     with connection.cursor() as cursor:
         cursor.execute(
             _JUDGE,
@@ -398,7 +402,7 @@ def _record_in_one_call(
     for the usual case: a verdict of the rules, every slot still reserved, every count
     row there. Anything else, and any other database, is left to the general path.
     """
-    if connection.vendor != "postgresql" or not _FUNCTIONS:
+    if connection.vendor != "postgresql" or not _FUNCTIONS or submission.is_test:
         return Recorded.GENERAL
     changes = stats.verdict_changes(submission.verdict, verdict)
     day_valid = stats.day_valid_change(submission, submission.verdict, verdict)
@@ -435,8 +439,9 @@ def submission_override(submission: Submission, verdict: str, reason: str, user=
         locked = Submission.objects.select_for_update().get(pk=submission.pk)
         if locked.status != Submission.Status.COMPLETED:
             raise Refused([f"submission {locked.pk} is {locked.status}, not completed"])
-        _apply_verdict(locked.pk, verdict)
-        stats.count_verdict(locked, locked.verdict, verdict)
+        if not locked.is_test:
+            _apply_verdict(locked.pk, verdict)
+            stats.count_verdict(locked, locked.verdict, verdict)
         VerdictOverride.objects.create(
             submission=locked, verdict=verdict, previous=locked.verdict, reason=reason, user=user
         )
@@ -450,7 +455,7 @@ def submission_override(submission: Submission, verdict: str, reason: str, user=
         Submission.objects.filter(pk=locked.pk).update(verdict=verdict, overridden=True)
         if locked.verdict != verdict:
             announcements.announce(locked, verdict)
-        if verdict == Verdict.VALID:
+        if verdict == Verdict.VALID and not locked.is_test:
             survey_close_if_complete(locked.survey)
     submission.verdict = verdict
 

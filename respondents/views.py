@@ -14,6 +14,7 @@ from respondents.exits import exit_url
 from respondents.forms import LanguageForm
 from respondents.models import Respondent, Submission
 from respondents.tokens import is_well_formed
+from surveys import schedule
 from surveys.models import Survey
 from surveys.questionnaire import Questionnaire, questionnaire_of
 
@@ -27,14 +28,29 @@ def _respondent(token: str) -> Respondent:
     if not is_well_formed(token):
         raise Http404
     respondent = selectors.respondent_for_link(token)
-    if respondent is None or respondent.survey.status == Survey.Status.DRAFT:
+    if respondent is None:
+        raise Http404
+    # A draft answers its test links only (surveys.schedule).
+    if respondent.survey.status == Survey.Status.DRAFT and not _is_test(respondent):
         raise Http404
     return respondent
+
+
+def _is_test(respondent: Respondent) -> bool:
+    return respondent.source == Respondent.Source.TEST
 
 
 def _render(request, template: str, language: str, context: dict) -> HttpResponse:
     with translation.override(language):
         return render(request, template, {**context, "language": language})
+
+
+def schedule_page(request: HttpRequest, survey: Survey, language: str) -> HttpResponse:
+    """The page of a link whose survey takes no answers now: not open yet (with the
+    opening day, in the respondent's language), paused, or closed."""
+    phase = schedule.phase(survey)
+    status = phase.value if phase in (schedule.Phase.NOT_OPEN, schedule.Phase.PAUSED) else "closed"
+    return _render(request, "respondents/end.html", language, {"survey": survey, "status": status})
 
 
 def _end_page(request, submission: Submission) -> HttpResponse:
@@ -56,7 +72,12 @@ def _end_page(request, submission: Submission) -> HttpResponse:
         request,
         "respondents/end.html",
         submission.language,
-        {"survey": submission.survey, "submission": submission, "status": submission.status},
+        {
+            "survey": submission.survey,
+            "submission": submission,
+            "status": submission.status,
+            "test_link": submission.is_test,
+        },
     )
 
 
@@ -72,10 +93,8 @@ def entry(request: HttpRequest, token: str) -> HttpResponse:
             return _end_page(request, submission)
         return redirect("respondents:resume", token=token)
     preferred = respondent.preferred_language or survey.default_language
-    if survey.status != Survey.Status.LIVE:
-        return _render(
-            request, "respondents/end.html", preferred, {"survey": survey, "status": "closed"}
-        )
+    if not schedule.takes_answers(survey, test=_is_test(respondent)):
+        return schedule_page(request, survey, preferred)
     form = LanguageForm(survey, request.POST or None, initial={"language": preferred})
     if request.method == "POST" and form.is_valid():
         services.submission_start(
@@ -85,13 +104,21 @@ def entry(request: HttpRequest, token: str) -> HttpResponse:
             ip=client_ip(request),
         )
         return redirect("respondents:resume", token=token)
-    return _render(request, "respondents/welcome.html", preferred, {"survey": survey, "form": form})
+    return _render(
+        request,
+        "respondents/welcome.html",
+        preferred,
+        {"survey": survey, "form": form, "test_link": _is_test(respondent)},
+    )
 
 
 def _follow(request, token: str, outcome: pages.PageOutcome) -> HttpResponse:
     """Send the respondent where a page service's outcome says, when it is not a page."""
     if outcome.ended:
         return _end_page(request, outcome.submission)
+    if outcome.next is pages.Next.CLOSED:
+        submission = outcome.submission
+        return schedule_page(request, submission.survey, submission.language)
     if outcome.page is None:
         return redirect("respondents:resume", token=token)
     return redirect("respondents:page", token=token, page=outcome.page.name)
@@ -160,6 +187,7 @@ def _render_page(
             "is_last": walk.neighbour(current, +1) is None,
             "answers": {**known, **answers},
             "language_form": LanguageForm(submission.survey, initial={"language": language}),
+            "test_link": submission.is_test,
         },
     )
 
@@ -186,7 +214,13 @@ def change_language(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def open_link(request: HttpRequest, slug: str) -> HttpResponse:
     """Let a self-selected respondent start, once per browser."""
-    survey = get_object_or_404(Survey, slug=slug, open_link=True, status=Survey.Status.LIVE)
+    # A paused survey's open link leads on to the page that says so.
+    survey = get_object_or_404(
+        Survey,
+        slug=slug,
+        open_link=True,
+        status__in=[Survey.Status.LIVE, Survey.Status.PAUSED],
+    )
     cookie = OPEN_COOKIE.format(survey.pk)
     token = request.get_signed_cookie(cookie, default=None, salt="respondents.open")
     if token and Respondent.objects.filter(token=token, survey=survey).exists():

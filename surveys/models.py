@@ -45,6 +45,8 @@ class Survey(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         LIVE = "live", _("Live")
+        # Live, but links take no answers until a field manager resumes fieldwork.
+        PAUSED = "paused", _("Paused")
         CLOSED = "closed", _("Closed")
 
     slug = models.SlugField(unique=True)
@@ -386,8 +388,8 @@ class QuotaCell(models.Model):
         return self.is_hard and self.confirmed + self.reserved >= self.target
 
     def state(self, survey_status: str) -> str:
-        """Return "closed" (the survey is not live), "full" or "open"."""
-        if survey_status != Survey.Status.LIVE:
+        """Return "closed" (the survey is not live nor paused), "full" or "open"."""
+        if survey_status not in (Survey.Status.LIVE, Survey.Status.PAUSED):
             return "closed"
         return "full" if self.is_full else "open"
 

@@ -311,7 +311,9 @@ def survey_subscribers_changed(survey_id: int) -> None:
 
 
 @transaction.atomic
-def survey_set_sample_target(survey: Survey, target: int, *, user=None) -> Survey:
+def survey_set_sample_target(
+    survey: Survey, target: int, *, user=None, reason: str = "", request=None
+) -> Survey:
     """Set how many valid questionnaires the survey wants; validation closes it there."""
     if target < 0:
         raise SurveyError(["the sample target cannot be negative"])
@@ -326,20 +328,26 @@ def survey_set_sample_target(survey: Survey, target: int, *, user=None) -> Surve
             user=user,
             survey=survey,
             target=survey.slug,
-            details={"sample_target": {"from": previous, "to": target}},
+            details={
+                "sample_target": {"from": previous, "to": target},
+                **({"reason": reason} if reason else {}),
+            },
+            request=request,
         )
     return survey
 
 
-def survey_set_status(survey: Survey, status: str, *, user=None) -> Survey:
-    """Move `survey` to `status` (draft, live or closed).
+def survey_set_status(survey: Survey, status: str, *, user=None, actor: str = "") -> Survey:
+    """Move `survey` to `status` (draft, live, paused or closed).
 
-    A survey goes live only with questions and with every text in every language:
-    a respondent must never meet an untranslated question.
+    A draft goes live only with questions and with every text in every language:
+    a respondent must never meet an untranslated question. (A paused or closed survey
+    going live again went through that once; `surveys.schedule` says when it may.)
+    `actor` names who acts when it is no user (the schedule).
     """
     if status not in Survey.Status.values:
         raise ValueError(f"unknown survey status {status!r}")
-    if status == Survey.Status.LIVE and survey.status != Survey.Status.LIVE:
+    if status == Survey.Status.LIVE and survey.status == Survey.Status.DRAFT:
         errors = survey_publish_errors(survey)
         if errors:
             raise SurveyError(errors)
@@ -355,6 +363,7 @@ def survey_set_status(survey: Survey, status: str, *, user=None) -> Survey:
             audit.record(
                 audit.Action.SURVEY_STATUS,
                 user=user,
+                actor=actor,
                 survey=survey,
                 target=survey.slug,
                 details={"from": survey.status, "to": status},

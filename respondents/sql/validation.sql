@@ -26,6 +26,7 @@ RETURNS TABLE (
     survey_status varchar,
     survey_version integer,
     survey_subscribers integer,
+    is_test boolean,
     earlier json
 )
 LANGUAGE plpgsql AS $$
@@ -33,7 +34,8 @@ LANGUAGE plpgsql AS $$
 -- respondent's known variables, its survey's status, version and subscribers' version
 -- (whom its verdict is announced to), and the earlier
 -- completed, not invalid submissions of the survey from the same address and browser
--- as [id, known, answers] in the order they ended. The transaction commits without
+-- as [id, known, answers] in the order they ended (a test submission is compared with
+-- test submissions only, a real one with real ones). The transaction commits without
 -- waiting for the disk (ADR 0011).
 #variable_conflict use_column
 BEGIN
@@ -41,14 +43,14 @@ BEGIN
     RETURN QUERY
     SELECT s.id, s.status, s.verdict, s.answers, s.seconds, s.ended, s.ip_hash,
         s.user_agent, s.survey_id, s.respondent_id, s.overridden, s.qc_results, r.known,
-        sv.status, sv.questionnaire_version, sv.subscribers_version,
+        sv.status, sv.questionnaire_version, sv.subscribers_version, s.is_test,
         (
             SELECT json_agg(json_build_array(e.id, er.known, e.answers) ORDER BY e.ended)
             FROM respondents_submission e
             JOIN respondents_respondent er ON er.id = e.respondent_id
             WHERE s.ip_hash <> '' AND e.survey_id = s.survey_id AND e.ip_hash = s.ip_hash
                 AND e.user_agent = s.user_agent AND e.status = 'completed'
-                AND e.ended < s.ended AND e.verdict <> 'invalid'
+                AND e.ended < s.ended AND e.verdict <> 'invalid' AND e.is_test = s.is_test
         )
     FROM respondents_submission s
     JOIN respondents_respondent r ON r.id = s.respondent_id
@@ -76,13 +78,16 @@ CREATE OR REPLACE FUNCTION respondents_record_verdict(
 LANGUAGE plpgsql AS $$
 -- Returns 'general' when the general path must record this verdict (nothing written),
 -- 'recorded', or 'closed' when recording it also closed the survey at its target. The
--- caller holds the submission's row lock.
+-- caller holds the submission's row lock. A test submission moves no count: it is left
+-- to the general path, whichever caller asks (ADR 00XX-h17b).
 DECLARE
     slot record;
     valid_now integer;
     closed integer := 0;
 BEGIN
     IF EXISTS (
+        SELECT 1 FROM respondents_submission WHERE id = p_submission AND is_test
+    ) OR EXISTS (
         SELECT 1 FROM respondents_quotaslot
         WHERE submission_id = p_submission AND state <> 'reserved'
     ) OR NOT EXISTS (

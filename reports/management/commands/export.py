@@ -24,6 +24,11 @@ class Command(BaseCommand):
         parser.add_argument("--since", type=datetime.date.fromisoformat)
         parser.add_argument("--until", type=datetime.date.fromisoformat)
         parser.add_argument("--cell", default="")
+        parser.add_argument(
+            "--include-test",
+            action="store_true",
+            help="add test links' submissions, with a column 'test' (never by default)",
+        )
 
     def handle(self, slug, **options):
         survey = survey_or_error(slug)
@@ -42,6 +47,7 @@ class Command(BaseCommand):
                 until=options["until"],
                 cell=options["cell"],
                 notes=notes,
+                include_test=options["include_test"],
             )
         except (ValueError, OSError) as exc:
             raise CommandError(str(exc)) from None
@@ -55,6 +61,7 @@ class Command(BaseCommand):
                 "labels": options["labels"],
                 "all": options["all"],
                 "identifiers": options["identifiers"],
+                "include_test": options["include_test"],
                 "rows": count,
                 "labels_shortened": len(notes),
             },
