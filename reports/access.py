@@ -13,8 +13,19 @@ from django.http import Http404
 from surveys.models import Survey
 
 ADMINISTRATORS, FIELD_MANAGERS, VIEWERS = "Administrators", "Field managers", "Viewers"
+# Uploading a questionnaire, publishing and copying a survey are administrators' alone:
+# they decide what every respondent is asked and when fieldwork may start, which is the
+# study's decision, not the field's (docs/decisions, "who publishes"). Field managers
+# preview and download the questionnaire of their surveys.
+MANAGE_QUESTIONNAIRES = "manage_questionnaires"
 ROLES = {
-    ADMINISTRATORS: ["view_dashboard", "review_submissions", "export_data", "see_all_surveys"],
+    ADMINISTRATORS: [
+        "view_dashboard",
+        "review_submissions",
+        "export_data",
+        "see_all_surveys",
+        MANAGE_QUESTIONNAIRES,
+    ],
     FIELD_MANAGERS: ["view_dashboard", "review_submissions", "export_data"],
     VIEWERS: ["view_dashboard"],
 }

@@ -26,6 +26,10 @@ class Assignment(models.Model):
             ("review_submissions", _("Can review and override quality-control verdicts")),
             ("export_data", _("Can export the data of assigned surveys")),
             ("see_all_surveys", _("Can see every survey without being assigned")),
+            (
+                "manage_questionnaires",
+                _("Can upload questionnaires, publish surveys and copy them for a new wave"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.db.models import Value
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django.utils.translation import get_language
 
@@ -61,7 +63,9 @@ def fieldwork_elapsed(survey: Survey, today: datetime.date | None = None) -> flo
 def survey_overview(surveys) -> list[dict]:
     """Return each survey with its headline: valid / target, reserved, share."""
     rows = []
-    for survey in surveys.select_related("stats").order_by("slug"):
+    # Waves of one study side by side (`Survey.study`), in order; the rest by slug.
+    by_study = Coalesce(NullIf("study", Value("")), "slug")
+    for survey in surveys.select_related("stats").order_by(by_study, "wave", "slug"):
         stats = getattr(survey, "stats", None) or SurveyStats(survey=survey)
         reserved = stats.completed - stats.valid - stats.invalid
         rows.append(

@@ -103,9 +103,7 @@ def preview_start(session, survey: Survey, language: str, start: str = "") -> Pr
         language = survey.default_language
     if start not in {page.name for page in questionnaire_of(survey).pages}:
         start = ""
-    sitting = PreviewSitting(
-        survey, language, start=start, version=survey.questionnaire_version
-    )
+    sitting = PreviewSitting(survey, language, start=start, version=survey.questionnaire_version)
     SessionStore(session).keep(sitting)
     return sitting
 

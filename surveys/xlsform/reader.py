@@ -1028,6 +1028,48 @@ def _readable(line: str) -> str:
     return line
 
 
+LOCATION = re.compile(
+    r"^(?P<sheet>survey|choices|settings)(?: sheet)?"
+    r"(?:, row (?P<row>\d+))?"
+    r"(?: \((?P<name>[^()]*)\))?"
+    r"(?:, list '(?P<list>[^']*)')?"
+    r"(?:, columns? (?P<column>'[^']*'(?:, '[^']*')*))?"
+    r": (?P<problem>.+)$",
+    re.DOTALL,
+)
+
+
+@dataclass(frozen=True)
+class Located:
+    """A line of an import report split into where (sheet, row, column) and what."""
+
+    problem: str
+    sheet: str = ""
+    row: int | None = None
+    name: str = ""
+    column: str = ""
+
+
+def locate(line: str) -> Located:
+    """Split a reported problem into its place in the form and the problem itself.
+
+    Every problem this reader reports starts with its place, as `_at` and `_check_cells`
+    write it ("survey sheet, row 12 (age), column 'constraint': ..."); a line without
+    one (about the whole file) is all problem.
+    """
+    match = LOCATION.match(line)
+    if match is None:
+        return Located(line)
+    name = match["name"] or (f"list '{match['list']}'" if match["list"] else "")
+    return Located(
+        problem=match["problem"],
+        sheet=match["sheet"],
+        row=int(match["row"]) if match["row"] else None,
+        name=name,
+        column=(match["column"] or "").replace("'", ""),
+    )
+
+
 def _language_label(code: str) -> str:
     info = LANG_INFO.get(code, {})
     return f"{info['name']} ({code})" if "name" in info else code
