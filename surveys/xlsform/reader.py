@@ -1050,6 +1050,12 @@ class Located:
     column: str = ""
 
 
+# How pyxform names a place: "[row : 9] On the 'survey' sheet, the 'relevant' value ...".
+PYXFORM_ROW = re.compile(r"^\[row : (?P<row>\d+)\]\s*(?P<problem>.+)$", re.DOTALL)
+PYXFORM_SHEET = re.compile(r"'(?P<sheet>survey|choices|settings)' sheet")
+PYXFORM_COLUMN = re.compile(r"the '(?P<column>[^']+)' (?:value|column)")
+
+
 def locate(line: str) -> Located:
     """Split a reported problem into its place in the form and the problem itself.
 
@@ -1059,7 +1065,17 @@ def locate(line: str) -> Located:
     """
     match = LOCATION.match(line)
     if match is None:
-        return Located(line)
+        pyxform = PYXFORM_ROW.match(line)
+        if pyxform is None:
+            return Located(line)
+        sheet = PYXFORM_SHEET.search(line)
+        column = PYXFORM_COLUMN.search(line)
+        return Located(
+            problem=pyxform["problem"],
+            sheet=sheet["sheet"] if sheet else "survey",
+            row=int(pyxform["row"]),
+            column=column["column"] if column else "",
+        )
     name = match["name"] or (f"list '{match['list']}'" if match["list"] else "")
     return Located(
         problem=match["problem"],
