@@ -83,8 +83,13 @@ def choices(*, second: bool = False) -> list[dict]:
     return listed
 
 
-def write(make_form, name: str = "form.csv", **options):
-    """Write the form with `make_form` (tests.conftest) and return its path."""
+DESIGN = {"sample_target": "100", "fieldwork_start": "2026-06-10", "fieldwork_end": "2026-06-24"}
+
+
+def write(make_form, name: str = "form.csv", *, design: bool = False, **options):
+    """Write the form with `make_form` (tests.conftest) and return its path; with
+    `design`, its settings carry a sample target and fieldwork dates."""
+    settings = {**SETTINGS, **(DESIGN if design else {})}
     return make_form(
-        rows(**options), choices(second=options.get("second", False)), SETTINGS, name=name
+        rows(**options), choices(second=options.get("second", False)), settings, name=name
     )
