@@ -109,6 +109,7 @@ def test_the_preview_bar_is_in_the_managers_language_and_the_page_in_the_chosen_
     ).content.decode()
     assert '<html lang="kk">' in page
     assert "Жасыңыз нешеде?" in page
+    assert 'lang="ru" data-preview' in page and "Это предпросмотр" in page
 
 
 def test_the_end_pages_can_be_looked_at_in_each_language(client):
