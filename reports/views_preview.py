@@ -40,7 +40,6 @@ END_PAGES = (
 
 def _render(request, template: str, sitting: PreviewSitting, context: dict) -> HttpResponse:
     """Render in the preview's language, as the respondent would see it."""
-    questionnaire = questionnaire_of(sitting.survey)
     # The bar stays in the manager's language; the page is in the respondent's.
     interface_language = translation.get_language()
     with translation.override(sitting.language):
@@ -52,7 +51,6 @@ def _render(request, template: str, sitting: PreviewSitting, context: dict) -> H
                 "sitting": sitting,
                 "language": sitting.language,
                 "interface_language": interface_language,
-                "start_page": sitting.start or questionnaire.pages[0].name,
                 **context,
             },
         )

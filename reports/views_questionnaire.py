@@ -13,7 +13,7 @@ from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -143,7 +143,7 @@ def questionnaire_upload(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def questionnaire_download(request: HttpRequest, slug: str) -> FileResponse:
+def questionnaire_download(request: HttpRequest, slug: str) -> HttpResponse:
     """The questionnaire as an XLSForm (.xlsx, or .csv with ?format=csv)."""
     survey = access.survey_for(request.user, slug)
     fmt = request.GET.get("format", "xlsx")
