@@ -554,7 +554,8 @@ class _Reader:
             self.skipped.append(f"{where}: {what}")
         else:
             self.errors.append(
-                f"{where}: {what} are not supported (use --skip-unsupported to import the rest)"
+                f"{where}: {what} are not supported (--skip-unsupported, or 'Skip unsupported "
+                "items' in the browser, imports the rest)"
             )
 
     def _question(self, element: dict, group_relevant: str) -> QuestionDef | None:
