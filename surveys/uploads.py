@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 
 from surveys import limits
+from surveys.definition import CONTROL_CHARACTERS
 from surveys.errors import SurveyError
 from surveys.models import Survey
 from surveys.services import ImportResult, survey_import_xlsform
@@ -33,8 +34,10 @@ def survey_import_upload(
 
     Raises SurveyError listing every reason when nothing was written.
     """
-    name = Path(upload.name or "").name
+    name = CONTROL_CHARACTERS.sub("", Path(upload.name or "").name)
     suffix = Path(name).suffix.lower()
+    # A name fit for a file of our own (and for the report): no NUL, not too long.
+    name = f"{Path(name).stem[:100] or 'form'}{suffix}"
     if suffix not in SUPPORTED_SUFFIXES:
         raise SurveyError(
             [

@@ -254,3 +254,12 @@ def test_a_copy_refuses_a_slug_in_use(make_form):
     response = client.post("/manage/china/copy/", {"slug": "other"})
     assert response.status_code == 400 and "exists already" in response.content.decode()
     assert Survey.objects.count() == 2
+
+
+def test_a_file_name_with_a_nul_or_of_any_length_is_read_under_a_name_of_our_own(make_form):
+    client = login(ADMINISTRATORS)
+    path = bilingual_form.write(make_form)
+    named = SimpleUploadedFile("a\x00" + "b" * 400 + ".csv", path.read_bytes())
+    response = client.post("/manage/surveys/new/", {"slug": "china", "file": named})
+    assert response.status_code == 200
+    assert Survey.objects.filter(slug="china").exists()
