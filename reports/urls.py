@@ -34,6 +34,7 @@ urlpatterns = [
     path("<slug:slug>/publish/", views_questionnaire.publish, name="publish"),
     path("<slug:slug>/copy/", views_questionnaire.copy, name="copy"),
     path("<slug:slug>/preview/", views_preview.preview, name="preview"),
+    path("<slug:slug>/preview/welcome/", views_preview.preview_welcome, name="preview_welcome"),
     path("<slug:slug>/preview/next/", views_preview.preview_resume, name="preview_resume"),
     path("<slug:slug>/preview/end/", views_preview.preview_end_page, name="preview_end"),
     path("<slug:slug>/preview/restart/", views_preview.preview_restart, name="preview_restart"),

@@ -82,6 +82,24 @@ def preview(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def preview_welcome(request: HttpRequest, slug: str) -> HttpResponse:
+    """The welcome page as a respondent first sees it; its Start begins a preview."""
+    survey = access.survey_for(request.user, slug)
+    form = LanguageForm(survey, request.POST or None, initial={"language": survey.default_language})
+    if request.method == "POST" and form.is_valid():
+        preview_start(request.session, survey, form.cleaned_data["language"])
+        return redirect("reports:preview_resume", slug=slug)
+    return _render(
+        request,
+        "reports/questionnaire/preview_welcome.html",
+        PreviewSitting(survey, survey.default_language),
+        {"form": form},
+    )
+
+
 def _sitting(request: HttpRequest, slug: str) -> PreviewSitting | None:
     survey = access.survey_for(request.user, slug)
     return preview_of(request.session, survey)

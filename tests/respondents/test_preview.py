@@ -136,3 +136,11 @@ def test_someone_not_assigned_cannot_preview(survey):
     client = Client()
     client.force_login(user)
     assert client.get("/manage/china/preview/").status_code == 404
+
+
+def test_the_welcome_page_starts_a_preview_in_the_language_chosen(client, survey):
+    page = client.get("/manage/china/preview/welcome/").content.decode()
+    assert "Қытай туралы сауалнама" in page and "Опрос о Китае" in page and "data-preview" in page
+    response = client.post("/manage/china/preview/welcome/", {"language": "ru"}, follow=True)
+    assert response.redirect_chain[-1][0] == "/manage/china/preview/p/p_who/"
+    assert "Сколько вам лет?" in response.content.decode()
