@@ -13,6 +13,11 @@ from django.http import Http404
 from surveys.models import Survey
 
 ADMINISTRATORS, FIELD_MANAGERS, VIEWERS = "Administrators", "Field managers", "Viewers"
+# Uploading a questionnaire, publishing and copying a survey are administrators' alone:
+# they decide what every respondent is asked and when fieldwork may start, which is the
+# study's decision, not the field's (docs/decisions, "who publishes"). Field managers
+# preview and download the questionnaire of their surveys.
+MANAGE_QUESTIONNAIRES = "manage_questionnaires"
 ROLES = {
     ADMINISTRATORS: [
         "view_dashboard",
@@ -22,6 +27,7 @@ ROLES = {
         "run_fieldwork",
         "edit_targets",
         "assign_users",
+        MANAGE_QUESTIONNAIRES,
     ],
     FIELD_MANAGERS: [
         "view_dashboard",

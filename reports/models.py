@@ -29,6 +29,10 @@ class Assignment(models.Model):
             ("run_fieldwork", _("Can make test links, pause, resume and extend fieldwork")),
             ("edit_targets", _("Can change quota targets of assigned surveys")),
             ("assign_users", _("Can assign users to surveys")),
+            (
+                "manage_questionnaires",
+                _("Can upload questionnaires, publish surveys and copy them for a new wave"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.db.models import Value
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django.utils.translation import get_language
 
@@ -81,7 +83,9 @@ def survey_overview(surveys, today: datetime.date | None = None) -> list[dict]:
     """Return each survey with its headline: valid / target, reserved, share; and its
     phase, flagged when it ends soon with lagging cells (one query for every cell)."""
     rows = []
-    surveys = list(surveys.select_related("stats").order_by("slug"))
+    # Waves of one study side by side (`Survey.study`), in order; the rest by slug.
+    by_study = Coalesce(NullIf("study", Value("")), "slug")
+    surveys = list(surveys.select_related("stats").order_by(by_study, "wave", "slug"))
     cells: dict[int, list[QuotaCell]] = {}
     soon = {survey.pk: ending_soon(survey, today) for survey in surveys}
     for cell in QuotaCell.objects.filter(

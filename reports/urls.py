@@ -1,11 +1,21 @@
 from django.urls import path
 
-from reports import assignments, panel_views, scheduling, targets, testmode, views
+from reports import (
+    assignments,
+    panel_views,
+    scheduling,
+    targets,
+    testmode,
+    views,
+    views_preview,
+    views_questionnaire,
+)
 
 app_name = "reports"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("surveys/new/", views_questionnaire.survey_new, name="survey_new"),
     path("<slug:slug>/", views.survey, name="survey"),
     path("<slug:slug>/live/", views.survey_live, name="live"),
     path("<slug:slug>/review/", views.review_queue, name="review"),
@@ -38,4 +48,25 @@ urlpatterns = [
     path("<slug:slug>/targets/", targets.targets, name="targets"),
     path("<slug:slug>/assignments/", assignments.assignments, name="assignments"),
     path("<slug:slug>/assignments/remove/", assignments.assignment_delete, name="unassign"),
+    # The questionnaire: upload, download, publish, copy (views_questionnaire); preview.
+    path("<slug:slug>/questionnaire/", views_questionnaire.questionnaire, name="questionnaire"),
+    path(
+        "<slug:slug>/questionnaire/upload/",
+        views_questionnaire.questionnaire_upload,
+        name="questionnaire_upload",
+    ),
+    path(
+        "<slug:slug>/questionnaire/download/",
+        views_questionnaire.questionnaire_download,
+        name="questionnaire_download",
+    ),
+    path("<slug:slug>/publish/", views_questionnaire.publish, name="publish"),
+    path("<slug:slug>/copy/", views_questionnaire.copy, name="copy"),
+    path("<slug:slug>/preview/", views_preview.preview, name="preview"),
+    path("<slug:slug>/preview/welcome/", views_preview.preview_welcome, name="preview_welcome"),
+    path("<slug:slug>/preview/next/", views_preview.preview_resume, name="preview_resume"),
+    path("<slug:slug>/preview/end/", views_preview.preview_end_page, name="preview_end"),
+    path("<slug:slug>/preview/restart/", views_preview.preview_restart, name="preview_restart"),
+    path("<slug:slug>/preview/language/", views_preview.preview_language, name="preview_language"),
+    path("<slug:slug>/preview/p/<str:page>/", views_preview.preview_page, name="preview_page"),
 ]

@@ -126,3 +126,39 @@ class Walk:
         if page.name not in self._names:
             return 0
         return round(100 * self._names.index(page.name) / len(self._names))
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What a sitting holds once a page of answers is stored: its answers, the pages done
+    and the walk of those answers."""
+
+    answers: dict[str, Any]
+    pages_done: list[str]
+    walk: Walk
+
+
+def page_stored(
+    questionnaire: Questionnaire,
+    answers: Mapping[str, Any],
+    pages_done: Sequence[str],
+    page_name: str,
+    page_answers: Mapping[str, Any],
+    known: Mapping[str, Any],
+) -> Stored:
+    """Return the answers and pages done after `page_answers` replace page `page_name`'s.
+
+    The page's answers replace what it held before (an answer cleared is gone); answers
+    to questions the new answers hide are discarded, and a page that no longer shows has
+    lost its answers, so it is no longer done. Whatever keeps the answers (a submission
+    row, a preview's session) stores this.
+    """
+    page = questionnaire.page(page_name)
+    on_page = set(page.answer_names) if page else set()
+    kept = {name: value for name, value in answers.items() if name not in on_page}
+    answers = discard_hidden(questionnaire, {**kept, **page_answers}, known)
+    walk = Walk.of(questionnaire, answers, known)
+    done = [name for name in pages_done if name in walk.names]
+    if page_name not in done:
+        done.append(page_name)
+    return Stored(answers, done, walk)

@@ -134,6 +134,11 @@ class Submission(models.Model):
     def is_open(self) -> bool:
         return self.status == self.Status.IN_PROGRESS
 
+    @property
+    def known(self) -> dict:
+        """What the panel knew of the respondent (fixed once they started)."""
+        return self.respondent.known
+
 
 class QuotaSlot(models.Model):
     """A completed submission's place in one quota cell."""

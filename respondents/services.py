@@ -245,16 +245,11 @@ def submission_save_page(
         locked.survey = submission.survey
         if not locked.is_open:
             return locked, flow.Walk.of(questionnaire, locked.answers, known)
-        page = questionnaire.page(page_name)
-        # The page's answers replace what it held before: an answer cleared is gone.
-        on_page = set(page.answer_names) if page else set()
-        kept = {name: value for name, value in locked.answers.items() if name not in on_page}
-        answers = flow.discard_hidden(questionnaire, {**kept, **page_answers}, known)
-        walk = flow.Walk.of(questionnaire, answers, known)
-        # A page that no longer shows has lost its answers: it is no longer done.
-        locked.pages_done = [name for name in locked.pages_done if name in walk.names]
-        if page_name not in locked.pages_done:
-            locked.pages_done = [*locked.pages_done, page_name]
+        stored = flow.page_stored(
+            questionnaire, locked.answers, locked.pages_done, page_name, page_answers, known
+        )
+        answers, walk = stored.answers, stored.walk
+        locked.pages_done = stored.pages_done
         if seconds is None and locked.page_shown:
             seconds = (timezone.now() - locked.page_shown).total_seconds()
         if seconds is not None:
@@ -266,13 +261,38 @@ def submission_save_page(
         locked.page_shown = None
         _store_page(locked)
 
-    if page is not None and not is_eligible(page, answers):
-        return _terminated(locked, Submission.Status.SCREENED_OUT), walk
-    if full_cell(locked.survey, {**known, **answers}) is not None:
-        return _terminated(locked, Submission.Status.OVER_QUOTA), walk
-    if walk.resume(locked.pages_done) is None:
+    ending = submission_ending(
+        locked.survey, questionnaire.page(page_name), answers, known, walk, locked.pages_done
+    )
+    if ending == Submission.Status.COMPLETED:
         return submission_complete(locked), walk
+    if ending is not None:
+        return _terminated(locked, ending), walk
     return locked, walk
+
+
+def submission_ending(
+    survey: Survey,
+    page: Page | None,
+    answers: Mapping[str, Any],
+    known: Mapping[str, Any],
+    walk: flow.Walk,
+    pages_done: list[str],
+) -> str | None:
+    """Return how a sitting ends once `page` is stored, or None when it goes on.
+
+    Screened out when the page's screening fails, over quota when the answers (with what
+    the panel knew) fall into a full hard cell (a read: nothing is reserved here),
+    completed when no shown page waits for answers. Every mode decides it here: a
+    submission (`submission_save_page`) and a preview (`respondents.preview`).
+    """
+    if page is not None and not is_eligible(page, answers):
+        return Submission.Status.SCREENED_OUT
+    if full_cell(survey, {**known, **answers}) is not None:
+        return Submission.Status.OVER_QUOTA
+    if walk.resume(pages_done) is None:
+        return Submission.Status.COMPLETED
+    return None
 
 
 def _locked(submission_id: int) -> Submission:

@@ -161,6 +161,13 @@ def _render_page(
     request: HttpRequest, outcome: pages.PageOutcome, questionnaire: Questionnaire
 ) -> HttpResponse:
     """Render a page to answer: afresh, or with the answers refused and why."""
+    context = page_context(outcome, questionnaire)
+    return _render(request, "respondents/page.html", context["language"], context)
+
+
+def page_context(outcome: pages.PageOutcome, questionnaire: Questionnaire) -> dict:
+    """Return what `respondents/page.html` shows of a page to answer (a SHOW or REFUSED
+    outcome), for a respondent or a preview (`reports`)."""
     submission, current, walk, form = outcome.submission, outcome.page, outcome.walk, outcome.form
     language, known, answers = submission.language, walk.known, walk.answers
     if form is not None:
@@ -169,27 +176,23 @@ def _render_page(
         # Nothing posted: the questions come from the process's memo, and the page
         # form is built only to render one not kept yet.
         questions = rendering.page_questions(current, questionnaire, language, answers, known)
-    return _render(
-        request,
-        "respondents/page.html",
-        language,
-        {
-            "survey": submission.survey,
-            "submission": submission,
-            "page": current,
-            "page_title": questionnaire.text(current.title, language),
-            "form": form,  # the answers refused, when they were
-            "questions": questions,
-            "has_errors": form is not None,
-            "progress": walk.progress(current),
-            "is_first": walk.neighbour(current, -1) is None,
-            # No page follows on the answers so far: its button says Submit.
-            "is_last": walk.neighbour(current, +1) is None,
-            "answers": {**known, **answers},
-            "language_form": LanguageForm(submission.survey, initial={"language": language}),
-            "test_link": submission.is_test,
-        },
-    )
+    return {
+        "language": language,
+        "survey": submission.survey,
+        "submission": submission,
+        "page": current,
+        "page_title": questionnaire.text(current.title, language),
+        "form": form,  # the answers refused, when they were
+        "questions": questions,
+        "has_errors": form is not None,
+        "progress": walk.progress(current),
+        "is_first": walk.neighbour(current, -1) is None,
+        # No page follows on the answers so far: its button says Submit.
+        "is_last": walk.neighbour(current, +1) is None,
+        "answers": {**known, **answers},
+        "language_form": LanguageForm(submission.survey, initial={"language": language}),
+        "test_link": getattr(submission, "is_test", False),
+    }
 
 
 @require_POST

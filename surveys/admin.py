@@ -18,7 +18,8 @@ from surveys.models import (
     WeightingScheme,
     WeightingTarget,
 )
-from surveys.selectors import survey_publish_errors, translation_completeness
+from surveys.preflight import survey_preflight
+from surveys.selectors import translation_completeness
 from surveys.services import survey_questionnaire_changed
 
 
@@ -209,7 +210,7 @@ class SurveyForm(TranslatedModelForm):
         if going_live and self.instance.pk:
             was = Survey.objects.get(pk=self.instance.pk).status
             if was != Survey.Status.LIVE:
-                for error in survey_publish_errors(self.instance):
+                for error in survey_preflight(self.instance).errors:
                     self.add_error("status", error)
         elif going_live:
             self.add_error("status", _("A new survey starts as a draft: import its questions."))

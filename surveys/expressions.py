@@ -255,6 +255,26 @@ def references(node: Node) -> set[str]:
     return {n.name for n in _nodes(node) if isinstance(n, Ref)}
 
 
+def compared_values(node: Node) -> set[tuple[str, str]]:
+    """Return the (answer name, text) pairs an expression compares: `${region} = 'astana'`,
+    `'astana' != ${region}`, `selected(${impress}, 'growth')`."""
+    pairs = set()
+    for n in _nodes(node):
+        if isinstance(n, BinOp) and n.op in ("=", "!="):
+            for ref, literal in ((n.left, n.right), (n.right, n.left)):
+                if (
+                    isinstance(ref, Ref)
+                    and isinstance(literal, Literal)
+                    and isinstance(literal.value, str)
+                ):
+                    pairs.add((ref.name, literal.value))
+        elif isinstance(n, Call) and n.name == "selected" and len(n.args) == 2:
+            ref, literal = n.args
+            if isinstance(ref, Ref) and isinstance(literal, Literal):
+                pairs.add((ref.name, str(literal.value)))
+    return pairs
+
+
 def uses_current(node: Node) -> bool:
     """Return whether the expression reads ``.``, the answer being checked."""
     return any(isinstance(n, Current) for n in _nodes(node))

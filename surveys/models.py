@@ -83,6 +83,19 @@ class Survey(models.Model):
         default=False,
         help_text=_("Let anyone with the survey's open link take part, once per browser."),
     )
+    # Waves of one study: the copies made for new waves share the study's name
+    # (`surveys.waves.survey_copy`); a survey never copied has none.
+    study = models.SlugField(_("study"), blank=True, help_text=_("Waves of one study share it."))
+    wave = models.PositiveSmallIntegerField(_("wave"), default=1)
+    copied_from = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="copies",
+        verbose_name=_("copied from"),
+    )
     # Moved by the services that change what respondents are asked or what is derived from
     # it (import, status, quota cells, the fields quality control reads): every cache of
     # the questionnaire is keyed on it (`surveys.questionnaire.cache_key`). ADR 0015.

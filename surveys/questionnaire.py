@@ -152,12 +152,6 @@ class Questionnaire:
             for choice_list in definition.choice_lists
         }
         pages = tuple(_page(page, lists) for page in definition.pages)
-        by_answer = {
-            name: (index, question)
-            for index, page in enumerate(pages)
-            for question in page.questions
-            for name in question.answer_names
-        }
         return cls(
             survey_id=survey_id,
             version=version,
@@ -165,9 +159,17 @@ class Questionnaire:
             languages=tuple(definition.languages),
             default_language=definition.default_language,
             pages=pages,
-            _by_name={page.name: page for page in pages},
-            _by_answer=by_answer,
+            **_look_ups(pages),
         )
+
+    def starting_at(self, name: str) -> Questionnaire:
+        """Return the questionnaire from page `name` on, as if the pages before it were not
+        there (a preview that starts part-way); itself when `name` is no later page."""
+        names = [page.name for page in self.pages]
+        if name not in names or names.index(name) == 0:
+            return self
+        pages = self.pages[names.index(name) :]
+        return dataclasses.replace(self, pages=pages, **_look_ups(pages))
 
     def page(self, name: str) -> Page | None:
         return self._by_name.get(name)
@@ -193,6 +195,18 @@ class Questionnaire:
     def text(self, value: Translations, language: str | None = None) -> str:
         """Return `value` in `language`, falling back to the default language."""
         return value.get(language or self.default_language) or value.get(self.default_language, "")
+
+
+def _look_ups(pages: tuple[Page, ...]) -> dict:
+    return {
+        "_by_name": {page.name: page for page in pages},
+        "_by_answer": {
+            name: (index, question)
+            for index, page in enumerate(pages)
+            for question in page.questions
+            for name in question.answer_names
+        },
+    }
 
 
 def _reads(expression: str) -> frozenset[str]:

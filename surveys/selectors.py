@@ -113,19 +113,6 @@ def translation_completeness(survey: Survey) -> dict[str, float]:
     }
 
 
-def survey_publish_errors(survey: Survey) -> list[str]:
-    """Return why `survey` cannot go live yet; an empty list means it can."""
-    errors = []
-    if not survey.questions.exists():
-        errors.append(f"survey '{survey.slug}' has no questions")
-    for code, share in translation_completeness(survey).items():
-        if share < 1:
-            errors.append(
-                f"survey '{survey.slug}': only {share:.0%} of its texts are translated into {code}"
-            )
-    return errors
-
-
 def quota_table(survey: Survey) -> list[dict]:
     """Return each quota cell with its target, counts and state (open, full or closed)."""
     rows = []

@@ -17,11 +17,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from audit import services as audit
+from surveys.changes import Change, definition_changes
 from surveys.definition import ChoiceListDef, PageDef, QuestionDef, SurveyDefinition
 from surveys.errors import SurveyError
 from surveys.models import Choice, ChoiceList, GridRow, Page, Question, QuotaCell, Survey
+from surveys.preflight import survey_preflight
 from surveys.quotas import allocate_largest_remainder, condition_errors
-from surveys.selectors import survey_definition, survey_publish_errors
+from surveys.selectors import survey_definition
 from surveys.xlsform.reader import read_xlsform
 
 # Positions are unique per survey; during an update every row first moves above this
@@ -38,6 +40,8 @@ class ImportResult:
     changed: bool
     skipped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # What the import changed in the survey's questionnaire (none when created).
+    changes: list[Change] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -60,8 +64,12 @@ def survey_import_xlsform(
             [f"'{slug}' is not a valid slug: use letters, digits, '-' and '_'"]
         ) from None
     read = read_xlsform(path, skip_unsupported=skip_unsupported)
-    survey, created, changed = survey_apply_definition(slug, read.definition, user=user)
-    return ImportResult(survey, created, changed, read.skipped, read.notes)
+    with transaction.atomic():
+        existing = Survey.objects.select_for_update().filter(slug=slug).first()
+        before = survey_definition(existing) if existing is not None else None
+        survey, created, changed = survey_apply_definition(slug, read.definition, user=user)
+    changes = definition_changes(before, read.definition) if before and changed else []
+    return ImportResult(survey, created, changed, read.skipped, read.notes, changes)
 
 
 @transaction.atomic
@@ -340,15 +348,16 @@ def survey_set_sample_target(
 def survey_set_status(survey: Survey, status: str, *, user=None, actor: str = "") -> Survey:
     """Move `survey` to `status` (draft, live, paused or closed).
 
-    A draft goes live only with questions and with every text in every language:
-    a respondent must never meet an untranslated question. (A paused or closed survey
-    going live again went through that once; `surveys.schedule` says when it may.)
-    `actor` names who acts when it is no user (the schedule).
+    A draft goes live only when its pre-flight check finds nothing wrong
+    (`surveys.preflight`): questions, every text in every language, quota cells that
+    name real questions and choices and sum to the sample target, fieldwork dates. (A
+    paused or closed survey going live again went through that once; `surveys.schedule`
+    says when it may.) `actor` names who acts when it is no user (the schedule).
     """
     if status not in Survey.Status.values:
         raise ValueError(f"unknown survey status {status!r}")
     if status == Survey.Status.LIVE and survey.status == Survey.Status.DRAFT:
-        errors = survey_publish_errors(survey)
+        errors = survey_preflight(survey).errors
         if errors:
             raise SurveyError(errors)
     with transaction.atomic():

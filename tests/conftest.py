@@ -236,3 +236,23 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.write_line(f"{'ran    ' if ran else 'skipped'}  {name}")
         if not ran:
             terminalreporter.write_line(f"         ({why_not})")
+
+
+def go_live(survey):
+    """Take a test's survey live, giving it first what the pre-flight check asks of a
+    design that the test does not care about: fieldwork dates around today, and a
+    sample target equal to its hard cells' targets (or 1,000 without cells)."""
+    import datetime
+
+    from surveys.models import Survey
+    from surveys.services import survey_set_status
+
+    today = datetime.date.today()
+    hard = [cell.target for cell in survey.quota_cells.filter(is_hard=True)]
+    Survey.objects.filter(pk=survey.pk).update(
+        fieldwork_start=survey.fieldwork_start or today - datetime.timedelta(days=7),
+        fieldwork_end=survey.fieldwork_end or today + datetime.timedelta(days=7),
+        sample_target=sum(hard) if hard else (survey.sample_target or 1000),
+    )
+    survey.refresh_from_db()
+    return survey_set_status(survey, Survey.Status.LIVE)

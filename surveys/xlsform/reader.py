@@ -554,7 +554,8 @@ class _Reader:
             self.skipped.append(f"{where}: {what}")
         else:
             self.errors.append(
-                f"{where}: {what} are not supported (use --skip-unsupported to import the rest)"
+                f"{where}: {what} are not supported (--skip-unsupported, or 'Skip unsupported "
+                "items' in the browser, imports the rest)"
             )
 
     def _question(self, element: dict, group_relevant: str) -> QuestionDef | None:
@@ -1026,6 +1027,64 @@ def _readable(line: str) -> str:
     if len(line) > MAX_LINE:
         line = line[: MAX_LINE // 2] + " ... " + line[-MAX_LINE // 2 :]
     return line
+
+
+LOCATION = re.compile(
+    r"^(?P<sheet>survey|choices|settings)(?: sheet)?"
+    r"(?:, row (?P<row>\d+))?"
+    r"(?: \((?P<name>[^()]*)\))?"
+    r"(?:, list '(?P<list>[^']*)')?"
+    r"(?:, columns? (?P<column>'[^']*'(?:, '[^']*')*))?"
+    r": (?P<problem>.+)$",
+    re.DOTALL,
+)
+
+
+@dataclass(frozen=True)
+class Located:
+    """A line of an import report split into where (sheet, row, column) and what."""
+
+    problem: str
+    sheet: str = ""
+    row: int | None = None
+    name: str = ""
+    column: str = ""
+
+
+# How pyxform names a place: "[row : 9] On the 'survey' sheet, the 'relevant' value ...".
+PYXFORM_ROW = re.compile(r"^\[row : (?P<row>\d+)\]\s*(?P<problem>.+)$", re.DOTALL)
+PYXFORM_SHEET = re.compile(r"'(?P<sheet>survey|choices|settings)' sheet")
+PYXFORM_COLUMN = re.compile(r"the '(?P<column>[^']+)' (?:value|column)")
+
+
+def locate(line: str) -> Located:
+    """Split a reported problem into its place in the form and the problem itself.
+
+    Every problem this reader reports starts with its place, as `_at` and `_check_cells`
+    write it ("survey sheet, row 12 (age), column 'constraint': ..."); a line without
+    one (about the whole file) is all problem.
+    """
+    match = LOCATION.match(line)
+    if match is None:
+        pyxform = PYXFORM_ROW.match(line)
+        if pyxform is None:
+            return Located(line)
+        sheet = PYXFORM_SHEET.search(line)
+        column = PYXFORM_COLUMN.search(line)
+        return Located(
+            problem=pyxform["problem"],
+            sheet=sheet["sheet"] if sheet else "survey",
+            row=int(pyxform["row"]),
+            column=column["column"] if column else "",
+        )
+    name = match["name"] or (f"list '{match['list']}'" if match["list"] else "")
+    return Located(
+        problem=match["problem"],
+        sheet=match["sheet"],
+        row=int(match["row"]) if match["row"] else None,
+        name=name,
+        column=(match["column"] or "").replace("'", ""),
+    )
 
 
 def _language_label(code: str) -> str:

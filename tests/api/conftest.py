@@ -12,8 +12,8 @@ from surveys.services import (
     QuotaCellSpec,
     quota_cells_define,
     survey_import_xlsform,
-    survey_set_status,
 )
+from tests.conftest import go_live
 
 EN, RU = "label::English (en)", "label::Russian (ru)"
 
@@ -83,7 +83,7 @@ def make_survey(make_form, slug: str, north_target: int = 2) -> Survey:
             QuotaCellSpec("south", {"en": "South", "ru": "Юг"}, "${region} = 'south'", 100),
         ],
     )
-    return survey_set_status(survey, Survey.Status.LIVE)
+    return go_live(survey)
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ from django.urls import reverse
 from respondents.panel import PanelMember
 from respondents.services import panel_invite
 from surveys.models import Survey
-from surveys.services import survey_import_xlsform, survey_set_status
+from surveys.services import survey_import_xlsform
+from tests.conftest import go_live
 
 pytestmark = pytest.mark.django_db
 
@@ -217,7 +218,7 @@ def test_script_in_an_imported_xlsform_renders_inert(make_form, admin_client):
         {"form_title": f"Title {SCRIPT}", "form_id": "xss"},
     )
     survey = survey_import_xlsform(path, "xss").survey
-    survey_set_status(survey, Survey.Status.LIVE)
+    go_live(survey)
     [link] = links(survey, 1)
     client = Client()
     welcome = client.get(link).content.decode()

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from surveys.models import Question, Survey
 from surveys.questionnaire import Questionnaire
-from surveys.services import survey_import_xlsform, survey_set_status
+from surveys.services import survey_import_xlsform
+from tests.conftest import go_live
 
 EN, RU = "label::English (en)", "label::Russian (ru)"
 SCRIPT = "<script>alert(1)</script>"
@@ -294,4 +295,4 @@ def every_type(make_form) -> Survey:
     ]
     settings_row = {"form_title::English (en)": "Fuzz", "form_title::Russian (ru)": "Фазз"}
     survey = survey_import_xlsform(make_form(rows, choices, settings_row), "every-type").survey
-    return survey_set_status(survey, Survey.Status.LIVE)
+    return go_live(survey)

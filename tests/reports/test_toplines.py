@@ -16,7 +16,8 @@ from reports.toplines import margin_of_error, toplines
 from respondents.models import Respondent, Submission, Verdict
 from respondents.tokens import new_token
 from surveys.models import Choice, Survey
-from surveys.services import survey_import_xlsform, survey_set_status
+from surveys.services import survey_import_xlsform
+from tests.conftest import go_live
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +86,7 @@ def person(survey, number, verdict=Verdict.VALID, **answers) -> Submission:
 def hand_survey(make_form) -> Survey:
     """Return the live survey "hand" with PEOPLE as valid submissions, and two others."""
     imported = survey_import_xlsform(make_form(ROWS, CHOICES, SETTINGS), "hand").survey
-    survey = survey_set_status(imported, Survey.Status.LIVE)
+    survey = go_live(imported)
     for number, (gender, region, like, why, colours, age, tea, coffee) in enumerate(PEOPLE):
         person(
             survey,

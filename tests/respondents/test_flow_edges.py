@@ -4,8 +4,8 @@ import pytest
 from django.test import Client
 
 from respondents.models import Submission
-from surveys.models import Survey
-from surveys.services import survey_import_xlsform, survey_set_status
+from surveys.services import survey_import_xlsform
+from tests.conftest import go_live
 from tests.respondents.conftest import invite
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +38,7 @@ def survey(make_form):
         {"list_name": "colours", "name": "blue", EN: "Blue"},
     ]
     survey = survey_import_xlsform(make_form(rows, choices), "edges").survey
-    return survey_set_status(survey, Survey.Status.LIVE)
+    return go_live(survey)
 
 
 def start(survey):

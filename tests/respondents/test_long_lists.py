@@ -4,8 +4,8 @@ import pytest
 from django.test import Client
 
 from respondents.models import Submission
-from surveys.models import Survey
-from surveys.services import survey_import_xlsform, survey_set_status
+from surveys.services import survey_import_xlsform
+from tests.conftest import go_live
 from tests.respondents.conftest import invite
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,7 @@ def long_lists_survey(make_form, slug="long-lists"):
         {"list_name": "yn", "name": "no", EN: "No"},
     ]
     survey = survey_import_xlsform(make_form(rows, choices), slug).survey
-    return survey_set_status(survey, Survey.Status.LIVE)
+    return go_live(survey)
 
 
 def test_a_long_single_choice_is_a_searchable_select_and_a_short_one_radios(make_form):

@@ -216,5 +216,5 @@ def test_a_survey_cannot_be_set_live_in_the_admin_with_missing_translations(admi
         },
     )
     assert response.status_code == 200
-    assert "translated into kk" in response.content.decode()
+    assert "has no text in Kazakh (kk)" in response.content.decode()
     assert Survey.objects.get(pk=survey.pk).status == Survey.Status.DRAFT
