@@ -18,7 +18,8 @@ from typing import Any
 from reports import variable_names
 from respondents.models import QuotaSlot, Submission, Verdict
 from surveys.expressions import Evaluator, parse, references
-from surveys.models import Question, QuotaCell, Survey
+from surveys.models import QuotaCell, Survey
+from surveys.questionnaire import Question, Type, questionnaire_of
 
 SKIPPED, NOT_ASKED = "skipped", "not asked"
 MISSING_CODES = {SKIPPED: -98, NOT_ASKED: -99}
@@ -45,7 +46,7 @@ class Column:
     name: str
     label: str
     kind: str  # single, option, integer, decimal, text, date, meta
-    question: Question | None = None
+    question: Question | None = None  # from the survey's questionnaire value
     variable: str = ""  # the answer it reads (a grid row's own variable)
     option: str = ""  # for a multiple choice's 0/1 column
     value_labels: dict[Any, str] = field(default_factory=dict)  # code -> label
@@ -54,6 +55,8 @@ class Column:
     # row's or the option's; `tail` is that last one in the label's language.
     parts: tuple[dict, ...] = ()
     tail: str = ""
+    # The condition of the page the question is on (a question shows only when it holds).
+    page_relevant: str = ""
 
     @property
     def numeric(self) -> bool:
@@ -79,7 +82,7 @@ class Column:
 
 def _codes(question: Question) -> dict[str, Any]:
     """Return the code of each choice: the value itself when all values are integers."""
-    values = [choice.value for choice in question.choice_list.choices.all()]
+    values = question.choice_values
     if all(re.fullmatch(r"-?\d+", value) for value in values):
         return {value: int(value) for value in values}
     return {value: position + 1 for position, value in enumerate(values)}
@@ -89,77 +92,14 @@ def columns(
     survey: Survey, language: str | None = None, *, identifiers: bool = False
 ) -> list[Column]:
     """Return the dataset's columns, labelled in `language` (the survey's default if None)."""
-    language = language or survey.default_language
-    text = lambda value: survey.text(value, language)  # noqa: E731
+    questionnaire = questionnaire_of(survey)
+    language = language or questionnaire.default_language
+    text = lambda value: questionnaire.text(value, language)  # noqa: E731
     result: list[Column] = []
-    questions = (
-        Question.objects.filter(survey=survey)
-        .exclude(type=Question.Type.NOTE)
-        .select_related("choice_list", "page")
-        .prefetch_related("rows", "choice_list__choices")
-        .order_by("position")
-    )
-    for question in questions:
-        kind = question.type
-        if kind in (Question.Type.SINGLE, Question.Type.GRID):
-            codes = _codes(question)
-            labels = {codes[c.value]: text(c.label) for c in question.choice_list.choices.all()}
-            if kind == Question.Type.SINGLE:
-                result.append(
-                    Column(
-                        question.variable,
-                        text(question.label),
-                        "single",
-                        question,
-                        question.variable,
-                        "",
-                        labels,
-                        codes,
-                        parts=(question.label,),
-                    )
-                )
-            else:
-                for row in question.rows.all():
-                    result.append(
-                        Column(
-                            row.variable,
-                            f"{text(question.label)} — {text(row.label)}",
-                            "single",
-                            question,
-                            row.variable,
-                            "",
-                            labels,
-                            codes,
-                            parts=(question.label, row.label),
-                            tail=text(row.label),
-                        )
-                    )
-        elif kind == Question.Type.MULTIPLE:
-            for choice in question.choice_list.choices.all():
-                result.append(
-                    Column(
-                        f"{question.variable}_{choice.value}",
-                        f"{text(question.label)} — {text(choice.label)}",
-                        "option",
-                        question,
-                        question.variable,
-                        choice.value,
-                        parts=(question.label, choice.label),
-                        tail=text(choice.label),
-                    )
-                )
-        else:
-            kind = "text" if kind == Question.Type.LONG_TEXT else kind
-            result.append(
-                Column(
-                    question.variable,
-                    text(question.label),
-                    kind,
-                    question,
-                    question.variable,
-                    parts=(question.label,),
-                )
-            )
+    for page in questionnaire.pages:
+        for question in page.questions:
+            if question.answer_names:
+                result.extend(_question_columns(question, page.relevant, text))
     # Every column's final name, unique and apart from the metadata's (reports.variable_names).
     names = variable_names.unique_names(
         [col.name for col in result],
@@ -171,6 +111,73 @@ def columns(
     for name in METADATA + (IDENTIFIERS if identifiers else ()):
         result.append(Column(name, name.replace("_", " "), "meta"))
     return result
+
+
+def _question_columns(
+    question: Question, page_relevant: str, text: Callable[[dict], str]
+) -> list[Column]:
+    """Return the columns of one question: one, one per grid row, or one per option."""
+    kind = question.type
+    if kind in (Type.SINGLE, Type.GRID):
+        codes = _codes(question)
+        labels = {codes[c.value]: text(c.label) for c in question.choices}
+        if kind == Type.SINGLE:
+            return [
+                Column(
+                    question.variable,
+                    text(question.label),
+                    "single",
+                    question,
+                    question.variable,
+                    "",
+                    labels,
+                    codes,
+                    parts=(question.label,),
+                    page_relevant=page_relevant,
+                )
+            ]
+        return [
+            Column(
+                row.variable,
+                f"{text(question.label)} — {text(row.label)}",
+                "single",
+                question,
+                row.variable,
+                "",
+                labels,
+                codes,
+                parts=(question.label, row.label),
+                tail=text(row.label),
+                page_relevant=page_relevant,
+            )
+            for row in question.rows
+        ]
+    if kind == Type.MULTIPLE:
+        return [
+            Column(
+                f"{question.variable}_{choice.value}",
+                f"{text(question.label)} — {text(choice.label)}",
+                "option",
+                question,
+                question.variable,
+                choice.value,
+                parts=(question.label, choice.label),
+                tail=text(choice.label),
+                page_relevant=page_relevant,
+            )
+            for choice in question.choices
+        ]
+    return [
+        Column(
+            question.variable,
+            text(question.label),
+            "text" if kind == Type.LONG_TEXT else kind,
+            question,
+            question.variable,
+            parts=(question.label,),
+            page_relevant=page_relevant,
+        )
+    ]
 
 
 def submissions(
@@ -229,11 +236,11 @@ def rows(
             previous = None
             continue
         question = col.question
-        if question.pk != previous:
-            previous = question.pk
-            key = (question.page.relevant.strip(), question.relevant.strip())
+        if question.variable != previous:
+            previous = question.variable
+            key = (col.page_relevant.strip(), question.relevant.strip())
             index = -1 if key == ("", "") else _index(conditions, key)
-            groups.append((index, tuple(_question_variables(question)), [], []))
+            groups.append((index, question.answer_names, [], []))
         _, _, specs, missing = groups[-1]
         if col.kind == "option":
             # a multiple choice is one spec: its options, and what its columns hold if skipped
@@ -376,9 +383,3 @@ class _Cells:
                 found.append(self.names[self.next[1]])
             self.next = next(self.slots, None)
         return ";".join(sorted(found))
-
-
-def _question_variables(question: Question) -> list[str]:
-    if question.type == Question.Type.GRID:
-        return [row.variable for row in question.rows.all()]
-    return [question.variable]

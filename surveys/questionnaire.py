@@ -113,6 +113,8 @@ class Question:
     # Whether its skip logic reads an answer given on its own page (the browser shows and
     # hides it as the respondent answers, so its page shows even when it is hidden now).
     depends_on_page: bool = False
+    # The measurement level the form declares (nominal, ordinal, scale); empty: by type.
+    measure: str = ""
 
     @property
     def choice_values(self) -> tuple[str, ...]:
@@ -246,6 +248,7 @@ def _question(question: QuestionDef, lists: dict[str, tuple[Choice, ...]]) -> Qu
         max_choices=question.max_choices,
         answer_names=names,
         reads=_reads(question.relevant),
+        measure=question.measure,
     )
 
 
