@@ -21,7 +21,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from fieldwork.memo import BoundedMemo
-from surveys.definition import PageDef, QuestionDef, SurveyDefinition, Translations
+from surveys.definition import (
+    METADATA_TYPES,
+    SERVER_FILLED_TYPES,
+    PageDef,
+    QuestionDef,
+    SurveyDefinition,
+    Translations,
+)
 from surveys.expressions import parse, references
 from surveys.models import Question as QuestionModel
 from surveys.selectors import survey_definition
@@ -76,6 +83,8 @@ def _version(survey_id: int, questionnaire_version: int) -> str:
 class Choice:
     value: str
     label: Translations
+    # The choices sheet's other columns, one mapping per row (see ChoiceDef.filters).
+    filters: tuple[dict[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -115,10 +124,28 @@ class Question:
     depends_on_page: bool = False
     # The measurement level the form declares (nominal, ordinal, scale); empty: by type.
     measure: str = ""
+    # A calculate question's expression; a select's filter on its choices' columns.
+    calculation: str = ""
+    choice_filter: str = ""
+    # A repeat's questions, asked once per entry; its answer is a list of entries, each
+    # a mapping of these questions' variables to their answers.
+    children: tuple[Question, ...] = ()
 
     @property
     def choice_values(self) -> tuple[str, ...]:
         return tuple(choice.value for choice in self.choices)
+
+    @property
+    def server_filled(self) -> bool:
+        """Whether the server fills the answer (metadata, a calculation): never shown."""
+        return self.type in SERVER_FILLED_TYPES
+
+    @property
+    def is_metadata(self) -> bool:
+        return self.type in METADATA_TYPES
+
+    def child(self, variable: str) -> Question | None:
+        return next((child for child in self.children if child.variable == variable), None)
 
 
 @dataclass(frozen=True)
@@ -140,6 +167,8 @@ class Questionnaire:
     languages: tuple[str, ...]
     default_language: str
     pages: tuple[Page, ...]
+    # The metadata questions (start, end, today, deviceid, username), wherever they are.
+    metadata: tuple[Question, ...] = ()
     _by_name: dict[str, Page] = field(default_factory=dict, repr=False, compare=False)
     _by_answer: dict[str, tuple[int, Question]] = field(
         default_factory=dict, repr=False, compare=False
@@ -150,10 +179,16 @@ class Questionnaire:
         cls, definition: SurveyDefinition, *, survey_id: int | None = None, version=None
     ) -> Questionnaire:
         lists = {
-            choice_list.name: tuple(Choice(c.value, dict(c.label)) for c in choice_list.choices)
+            choice_list.name: tuple(
+                Choice(c.value, dict(c.label), tuple(dict(f) for f in c.filters))
+                for c in choice_list.choices
+            )
             for choice_list in definition.choice_lists
         }
         pages = tuple(_page(page, lists) for page in definition.pages)
+        metadata = tuple(
+            question for page in pages for question in page.questions if question.is_metadata
+        )
         by_answer = {
             name: (index, question)
             for index, page in enumerate(pages)
@@ -167,6 +202,7 @@ class Questionnaire:
             languages=tuple(definition.languages),
             default_language=definition.default_language,
             pages=pages,
+            metadata=metadata,
             _by_name={page.name: page for page in pages},
             _by_answer=by_answer,
         )
@@ -203,7 +239,12 @@ def _reads(expression: str) -> frozenset[str]:
 
 def _page(page: PageDef, lists: dict[str, tuple[Choice, ...]]) -> Page:
     questions = [_question(question, lists) for question in page.questions]
-    on_page = {name for question in questions for name in question.answer_names}
+    on_page = {
+        name
+        for question in questions
+        if not question.server_filled
+        for name in question.answer_names
+    }
     questions = [
         question
         if not question.reads & on_page
@@ -215,12 +256,19 @@ def _page(page: PageDef, lists: dict[str, tuple[Choice, ...]]) -> Page:
         title=dict(page.title),
         relevant=page.relevant,
         questions=tuple(questions),
-        answer_names=tuple(name for question in questions for name in question.answer_names),
+        # What the respondent answers on the page (not what the server fills).
+        answer_names=tuple(
+            name
+            for question in questions
+            if not question.server_filled
+            for name in question.answer_names
+        ),
     )
 
 
 def _question(question: QuestionDef, lists: dict[str, tuple[Choice, ...]]) -> Question:
     rows = tuple(GridRow(row.variable, dict(row.label)) for row in question.rows)
+    children = tuple(_question(child, lists) for child in question.children)
     if question.type == Type.GRID:
         names = tuple(row.variable for row in rows)
     elif question.type == Type.NOTE:
@@ -241,13 +289,16 @@ def _question(question: QuestionDef, lists: dict[str, tuple[Choice, ...]]) -> Qu
         appearance=question.appearance,
         choice_list=question.choice_list,
         choices=lists.get(question.choice_list, ()),
+        children=children,
+        calculation=question.calculation,
+        choice_filter=question.choice_filter,
         rows=rows,
         min_value=question.min_value,
         max_value=question.max_value,
         min_choices=question.min_choices,
         max_choices=question.max_choices,
         answer_names=names,
-        reads=_reads(question.relevant),
+        reads=_reads(question.relevant) | _reads(question.choice_filter),
         measure=question.measure,
     )
 
