@@ -37,7 +37,10 @@ METADATA = (
 )
 IDENTIFIERS = ("panel_id", "ip_hash")
 # Metadata held as numbers (the rest are texts); seconds and weight are measured on a scale.
-NUMERIC_METADATA = ("submission_id", "seconds", "weight")
+# `entry` is the position of an entry in its repeat, in a repeat's own file.
+NUMERIC_METADATA = ("submission_id", "seconds", "weight", "entry")
+# A repeat's own file (long format): one row per entry, keyed by the submission.
+ENTRY_KEYS = ("submission_id", "entry")
 SCALE_METADATA = ("seconds", "weight")
 
 
@@ -45,7 +48,9 @@ SCALE_METADATA = ("seconds", "weight")
 class Column:
     name: str
     label: str
-    kind: str  # single, option, integer, decimal, text, date, meta
+    # single, option, integer, decimal, text, date, time, datetime, calculate, repeat (the
+    # number of its entries), meta
+    kind: str
     question: Question | None = None  # from the survey's questionnaire value
     variable: str = ""  # the answer it reads (a grid row's own variable)
     option: str = ""  # for a multiple choice's 0/1 column
@@ -60,7 +65,7 @@ class Column:
 
     @property
     def numeric(self) -> bool:
-        return self.kind in ("single", "option", "integer", "decimal") or (
+        return self.kind in ("single", "option", "integer", "decimal", "repeat") or (
             self.kind == "meta" and self.name in NUMERIC_METADATA
         )
 
@@ -75,7 +80,7 @@ class Column:
         declared = self.question.measure if self.question is not None else ""
         if declared and self.kind in ("single", "integer", "decimal"):
             return declared
-        if self.kind in ("integer", "decimal") or self.name in SCALE_METADATA:
+        if self.kind in ("integer", "decimal", "repeat") or self.name in SCALE_METADATA:
             return "scale"
         return "nominal"
 
@@ -170,14 +175,108 @@ def _question_columns(
     return [
         Column(
             question.variable,
-            text(question.label),
-            "text" if kind == Type.LONG_TEXT else kind,
+            text(question.label) or question.variable,
+            KINDS.get(kind, kind),
             question,
             question.variable,
             parts=(question.label,),
             page_relevant=page_relevant,
         )
     ]
+
+
+# The column kind of the question types that are not their own kind.
+KINDS = {
+    Type.LONG_TEXT: "text",
+    Type.START: "datetime",
+    Type.END: "datetime",
+    Type.TODAY: "date",
+    Type.DEVICEID: "text",
+    Type.USERNAME: "text",
+}
+
+
+def repeat_columns(
+    survey: Survey, language: str | None = None
+) -> list[tuple[Question, list[Column]]]:
+    """Return each repeat of the questionnaire with the columns of its own file: the
+    submission and the entry's position, then one column per answer (as `columns`)."""
+    questionnaire = questionnaire_of(survey)
+    language = language or questionnaire.default_language
+    text = lambda value: questionnaire.text(value, language)  # noqa: E731
+    tables = []
+    for question in questionnaire.questions():
+        if not question.children:
+            continue
+        result = [
+            col
+            for child in question.children
+            if child.answer_names
+            for col in _question_columns(child, "", text)
+        ]
+        names = variable_names.unique_names(
+            [col.name for col in result],
+            ENTRY_KEYS,
+            generated=[col.kind == "option" for col in result],
+        )
+        for col, name in zip(result, names, strict=True):
+            col.name = name
+        keys = [Column(name, name.replace("_", " "), "meta") for name in ENTRY_KEYS]
+        tables.append((question, keys + result))
+    return tables
+
+
+def entry_rows(
+    repeat: Question,
+    cols: list[Column],
+    queryset,
+    *,
+    labels: bool = False,
+    skipped: Any = SKIPPED,
+    not_asked: Any = NOT_ASKED,
+    text: Callable[[str], Any] | None = None,
+) -> Iterator[list]:
+    """Yield one list of values per entry of `repeat`, submission by submission, in `cols`
+    order (a repeat's file in long format, as Kobo and ODK Central export them).
+
+    Values and missing answers are written as `rows` writes them: an answer the entry's
+    skip logic hid is `not_asked`, one left empty `skipped`.
+    """
+    for pk, known, answers in (
+        queryset.order_by("pk")
+        .values_list("pk", "respondent__known", "answers")
+        .iterator(chunk_size=CHUNK)
+    ):
+        entries = answers.get(repeat.variable)
+        if not isinstance(entries, list):
+            continue
+        outer = {**(known or {}), **answers}
+        for number, entry in enumerate(entries, 1):
+            if not isinstance(entry, dict):
+                continue
+            evaluator = Evaluator({**outer, **entry})
+            row: list = []
+            for col in cols:
+                if col.kind == "meta":
+                    row.append(pk if col.name == "submission_id" else number)
+                    continue
+                child = col.question
+                value = entry.get(col.variable)
+                if not evaluator.holds(child.relevant):
+                    row.append(not_asked)
+                elif value is None or value == "" or value == []:
+                    row.append(skipped)
+                elif col.kind == "option":
+                    row.append(1 if col.option in value else 0)
+                elif col.kind == "single":
+                    code = col.codes.get(str(value), value)
+                    out = col.value_labels.get(code, value) if labels else code
+                    row.append(text(out) if text is not None and isinstance(out, str) else out)
+                else:
+                    row.append(
+                        text(value) if text is not None and isinstance(value, str) else value
+                    )
+            yield row
 
 
 def submissions(
@@ -249,6 +348,10 @@ def rows(
                 specs[-1][3].append(skipped)
             else:
                 specs.append((_OPTIONS, col.variable, [col.option], [skipped]))
+        elif col.kind == "repeat":
+            specs.append((_COUNT, col.variable, None, None))
+        elif col.kind == "calculate":
+            specs.append((_STRING, col.variable, None, None))
         elif col.kind == "single":
             shown = col.value_labels if labels else None
             # what each known choice value becomes, ready to write; others take the long way
@@ -292,6 +395,9 @@ def rows(
                 continue
             for kind, variable, extra, shown in specs:
                 value = answers.get(variable)
+                if kind is _COUNT:  # a repeat: how many entries (none is 0, not missing)
+                    append(len(value) if isinstance(value, list) else skipped)
+                    continue
                 if value is None or value == "" or value == []:
                     if kind is _OPTIONS:
                         extend(shown)
@@ -300,6 +406,8 @@ def rows(
                 elif kind is _OPTIONS:
                     extend([1 if option in value else 0 for option in extra])
                 else:
+                    if kind is _STRING and value.__class__ is not str:
+                        value = str(value)  # a calculation's number, in a text column
                     if kind is _SINGLE:
                         codes, ready = extra
                         out = ready.get(value) if value.__class__ is str else None
@@ -315,6 +423,7 @@ def rows(
 
 
 _META, _OPTIONS, _SINGLE, _VALUE = "meta", "options", "single", "value"
+_COUNT, _STRING = "count", "string"
 _MOMENTS = ("started", "ended")
 # Where a metadata column comes from, when it is not a field of the submission's own name.
 META_FIELDS = {"submission_id": "pk", "panel_id": "respondent__panel_id"}

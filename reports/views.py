@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from integrations.providers import provider_counts
-from reports import access, export_jobs, review, selectors
+from reports import access, datasets, export_jobs, review, selectors
 from reports.forms import ExportForm
 from reports.models import ExportJob
 from respondents.models import Verdict
@@ -131,6 +131,8 @@ def export(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             if (
                 fmt == ExportJob.Format.CSV
+                # a dataset with repeats is several files: a job zips them
+                and not datasets.repeat_columns(survey)
                 and export_jobs.export_row_count(survey, options) <= settings.EXPORT_STREAM_MAX_ROWS
             ):
                 response = StreamingHttpResponse(

@@ -130,6 +130,9 @@ class Question:
     # A repeat's questions, asked once per entry; its answer is a list of entries, each
     # a mapping of these questions' variables to their answers.
     children: tuple[Question, ...] = ()
+    # Whether its texts show answers (`${name}`): then they differ from one respondent to
+    # the next, and its rendering is never kept.
+    pipes: bool = False
 
     @property
     def choice_values(self) -> tuple[str, ...]:
@@ -275,7 +278,15 @@ def _question(question: QuestionDef, lists: dict[str, tuple[Choice, ...]]) -> Qu
         names = ()
     else:
         names = (question.variable,)
+    texts = [question.label, question.hint, question.constraint_message]
+    texts += [row.label for row in rows] + [
+        choice.label for choice in lists.get(question.choice_list, ())
+    ]
+    pipes = any("${" in text for value in texts for text in value.values()) or any(
+        child.pipes for child in children
+    )
     return Question(
+        pipes=pipes,
         variable=question.variable,
         type=question.type,
         label=dict(question.label),
