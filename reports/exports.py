@@ -564,6 +564,8 @@ def _export(
             write_csv(repeat_cols, repeat_rows, repeat_path(path, repeat.variable), bom=bom)
         return count
     if fmt == "xlsx":
+        if not repeats:
+            return write_xlsx(cols, rows, path)
         return write_xlsx(cols, rows, path, repeats=[(r.variable, c, rs) for r, c, rs in repeats])
     if fmt == "sav":
         shortened: list[spss.Shortened] = []
