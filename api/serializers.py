@@ -82,7 +82,8 @@ class SurveyDetailSerializer(SurveySerializer):
 
     def get_questionnaire(self, survey: Survey) -> dict:
         definition = dataclasses.asdict(survey_definition(survey))
-        for question in (q for page in definition["pages"] for q in page["questions"]):
+        questions = [q for page in definition["pages"] for q in page["questions"]]
+        for question in [*questions, *(c for q in questions for c in q["children"])]:
             for bound in ("min_value", "max_value"):
                 if question[bound] is not None:
                     question[bound] = str(question[bound])

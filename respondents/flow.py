@@ -72,11 +72,34 @@ def discard_hidden(
                 given = answers.get(question.variable)
                 if isinstance(given, list):  # no entries (nobody in the roster) is an answer
                     kept[question.variable] = _entries_kept(question, given, kept, known)
+            elif question.choice_filter:
+                value = _offered(question, answers.get(question.variable), kept, known)
+                if value not in (None, []):
+                    kept[question.variable] = value
             else:
                 for name in question.answer_names:
                     if name in answers:
                         kept[name] = answers[name]
     return kept
+
+
+def _offered(
+    question: Question, value: Any, answers: Mapping[str, Any], known: Mapping[str, Any]
+) -> Any:
+    """Return a filtered select's answer without the choices no longer offered (a region
+    changed on an earlier page takes its districts away)."""
+    if value is None:
+        return None
+    current = evaluator(answers, known)
+    tree = parse(question.choice_filter)
+    rows = {choice.value: choice.filters for choice in question.choices}
+
+    def offered(item: Any) -> bool:
+        return current.passes(tree, rows.get(str(item), ()), str(item))
+
+    if isinstance(value, list):
+        return [item for item in value if offered(item)]
+    return value if offered(value) else None
 
 
 def calculated(question: Question, answers: Mapping[str, Any], known: Mapping[str, Any]) -> Any:

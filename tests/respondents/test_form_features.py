@@ -348,3 +348,16 @@ def test_an_export_job_of_a_dataset_with_repeats_is_a_zip_of_its_files(collected
         stamp = job.created.astimezone(timezone.get_current_timezone()).strftime("%Y%m%d-%H%M")
         assert names == [f"household-{stamp}-members.csv", f"household-{stamp}.csv"]
         assert archive.read(names[0]).decode().startswith("submission_id,entry,mname,mage,works")
+
+
+def test_a_choice_no_longer_offered_is_dropped_when_answers_are_stored(survey):
+    from respondents.flow import Walk, discard_hidden
+    from surveys.questionnaire import questionnaire_of
+
+    questionnaire = questionnaire_of(survey)
+    stored = {"region": "north", "district": "s2", "village": "v2", "wake": "07:30:00"}
+    kept = discard_hidden(questionnaire, stored, {})
+    # South Two is not a district of the north, so Village B (of South Two) goes with it.
+    assert kept == {"region": "north", "wake": "07:30:00"}
+    walk = Walk.of(questionnaire, kept, {})
+    assert walk.resume(["where", "when"]).name == "where"  # the district is required
