@@ -358,6 +358,21 @@ def test_a_choice_no_longer_offered_is_dropped_when_answers_are_stored(survey):
     stored = {"region": "north", "district": "s2", "village": "v2", "wake": "07:30:00"}
     kept = discard_hidden(questionnaire, stored, {})
     # South Two is not a district of the north, so Village B (of South Two) goes with it.
-    assert kept == {"region": "north", "wake": "07:30:00"}
+    assert kept == {"region": "north", "wake": "07:30:00", "size": 0}  # nobody listed yet
     walk = Walk.of(questionnaire, kept, {})
     assert walk.resume(["where", "when"]).name == "where"  # the district is required
+
+
+def test_the_simulation_answers_a_form_with_these_features(survey, eager_tasks):
+    from django.core.management import call_command
+
+    call_command("simulate_fieldwork", "household", respondents=6, seed=3)
+    submissions = Submission.objects.filter(survey=survey)
+    assert submissions.count() == 6
+    for submission in submissions:
+        answers = submission.answers
+        assert answers["district"] in {"n1"} | (
+            {"s1", "s2"} if answers["region"] == "south" else set()
+        )
+        assert answers["members"] == [] and answers["size"] == 0
+        assert answers["user"].startswith("sim-") and answers["day"]
