@@ -82,7 +82,8 @@ class SurveyDetailSerializer(SurveySerializer):
 
     def get_questionnaire(self, survey: Survey) -> dict:
         definition = dataclasses.asdict(survey_definition(survey))
-        for question in (q for page in definition["pages"] for q in page["questions"]):
+        questions = [q for page in definition["pages"] for q in page["questions"]]
+        for question in [*questions, *(c for q in questions for c in q["children"])]:
             for bound in ("min_value", "max_value"):
                 if question[bound] is not None:
                     question[bound] = str(question[bound])
@@ -176,7 +177,10 @@ class IngestionSerializer(StrictSerializer):
     answers = serializers.DictField(
         help_text="Answers by variable name, as the questionnaire defines them: a string for "
         "a single choice, grid row, text or date (YYYY-MM-DD); an array of strings for a "
-        "multiple choice; an integer or a number. Leave out what the respondent was not asked."
+        "multiple choice; an integer or a number; a time (HH:MM) or a date and time "
+        "(YYYY-MM-DDTHH:MM); for a repeat, an array of entries, each an object of the answers "
+        "asked in it. Leave out what the respondent was not asked, and what the server fills "
+        "(metadata, calculations)."
     )
     panel_id = serializers.CharField(
         max_length=100, required=False, allow_blank=True, help_text="The panel member's id."
@@ -184,6 +188,12 @@ class IngestionSerializer(StrictSerializer):
     started = serializers.DateTimeField(required=False, help_text="When the interview began.")
     ended = serializers.DateTimeField(
         required=False, help_text="When it ended: with started, the interview's length."
+    )
+    device_id = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text="The device it was collected on: the form's deviceid, if it has one.",
     )
 
 

@@ -220,6 +220,8 @@ class SubmissionList(generics.GenericAPIView):
             started=data.get("started"),
             ended=data.get("ended"),
             collected_by=f"api:{request.user.get_username()}",
+            device_id=data.get("device_id", "").strip(),
+            username=request.user.get_username(),
         )
         try:
             result = submission_ingest_once(
@@ -389,7 +391,10 @@ class AnyAccept(BaseContentNegotiation):
 
 
 # What a finished export's file is sent as, by format (without parameters such as charset).
-FILE_TYPES = sorted({media.split(";")[0] for media in export_jobs.CONTENT_TYPES.values()})
+# A dataset with repeats is a zip of its files (reports.export_jobs).
+FILE_TYPES = sorted(
+    {media.split(";")[0] for media in export_jobs.CONTENT_TYPES.values()} | {"application/zip"}
+)
 
 
 class ExportFile(generics.GenericAPIView):

@@ -17,7 +17,8 @@ from typing import Any
 from reports import variable_names
 from respondents.models import QuotaSlot, Submission
 from surveys.expressions import Evaluator, parse, references
-from surveys.models import Question, QuotaCell, Survey
+from surveys.models import QuotaCell, Survey
+from surveys.questionnaire import Question, Type, questionnaire_of
 
 SKIPPED, NOT_ASKED = "skipped", "not asked"
 MISSING_CODES = {SKIPPED: -98, NOT_ASKED: -99}
@@ -36,7 +37,10 @@ METADATA = (
 IDENTIFIERS = ("panel_id", "ip_hash")
 TEST = ("test",)
 # Metadata held as numbers (the rest are texts); seconds and weight are measured on a scale.
-NUMERIC_METADATA = ("submission_id", "seconds", "weight", "test")
+# `entry` is the position of an entry in its repeat, in a repeat's own file.
+NUMERIC_METADATA = ("submission_id", "seconds", "weight", "test", "entry")
+# A repeat's own file (long format): one row per entry, keyed by the submission.
+ENTRY_KEYS = ("submission_id", "entry")
 SCALE_METADATA = ("seconds", "weight")
 
 
@@ -44,8 +48,10 @@ SCALE_METADATA = ("seconds", "weight")
 class Column:
     name: str
     label: str
-    kind: str  # single, option, integer, decimal, text, date, meta
-    question: Question | None = None
+    # single, option, integer, decimal, text, date, time, datetime, calculate, repeat (the
+    # number of its entries), meta
+    kind: str
+    question: Question | None = None  # from the survey's questionnaire value
     variable: str = ""  # the answer it reads (a grid row's own variable)
     option: str = ""  # for a multiple choice's 0/1 column
     value_labels: dict[Any, str] = field(default_factory=dict)  # code -> label
@@ -54,10 +60,12 @@ class Column:
     # row's or the option's; `tail` is that last one in the label's language.
     parts: tuple[dict, ...] = ()
     tail: str = ""
+    # The condition of the page the question is on (a question shows only when it holds).
+    page_relevant: str = ""
 
     @property
     def numeric(self) -> bool:
-        return self.kind in ("single", "option", "integer", "decimal") or (
+        return self.kind in ("single", "option", "integer", "decimal", "repeat") or (
             self.kind == "meta" and self.name in NUMERIC_METADATA
         )
 
@@ -72,14 +80,14 @@ class Column:
         declared = self.question.measure if self.question is not None else ""
         if declared and self.kind in ("single", "integer", "decimal"):
             return declared
-        if self.kind in ("integer", "decimal") or self.name in SCALE_METADATA:
+        if self.kind in ("integer", "decimal", "repeat") or self.name in SCALE_METADATA:
             return "scale"
         return "nominal"
 
 
 def _codes(question: Question) -> dict[str, Any]:
     """Return the code of each choice: the value itself when all values are integers."""
-    values = [choice.value for choice in question.choice_list.choices.all()]
+    values = question.choice_values
     if all(re.fullmatch(r"-?\d+", value) for value in values):
         return {value: int(value) for value in values}
     return {value: position + 1 for position, value in enumerate(values)}
@@ -94,77 +102,14 @@ def columns(
     includes them.
     """
     extra = (IDENTIFIERS if identifiers else ()) + (TEST if test else ())
-    language = language or survey.default_language
-    text = lambda value: survey.text(value, language)  # noqa: E731
+    questionnaire = questionnaire_of(survey)
+    language = language or questionnaire.default_language
+    text = lambda value: questionnaire.text(value, language)  # noqa: E731
     result: list[Column] = []
-    questions = (
-        Question.objects.filter(survey=survey)
-        .exclude(type=Question.Type.NOTE)
-        .select_related("choice_list", "page")
-        .prefetch_related("rows", "choice_list__choices")
-        .order_by("position")
-    )
-    for question in questions:
-        kind = question.type
-        if kind in (Question.Type.SINGLE, Question.Type.GRID):
-            codes = _codes(question)
-            labels = {codes[c.value]: text(c.label) for c in question.choice_list.choices.all()}
-            if kind == Question.Type.SINGLE:
-                result.append(
-                    Column(
-                        question.variable,
-                        text(question.label),
-                        "single",
-                        question,
-                        question.variable,
-                        "",
-                        labels,
-                        codes,
-                        parts=(question.label,),
-                    )
-                )
-            else:
-                for row in question.rows.all():
-                    result.append(
-                        Column(
-                            row.variable,
-                            f"{text(question.label)} — {text(row.label)}",
-                            "single",
-                            question,
-                            row.variable,
-                            "",
-                            labels,
-                            codes,
-                            parts=(question.label, row.label),
-                            tail=text(row.label),
-                        )
-                    )
-        elif kind == Question.Type.MULTIPLE:
-            for choice in question.choice_list.choices.all():
-                result.append(
-                    Column(
-                        f"{question.variable}_{choice.value}",
-                        f"{text(question.label)} — {text(choice.label)}",
-                        "option",
-                        question,
-                        question.variable,
-                        choice.value,
-                        parts=(question.label, choice.label),
-                        tail=text(choice.label),
-                    )
-                )
-        else:
-            kind = "text" if kind == Question.Type.LONG_TEXT else kind
-            result.append(
-                Column(
-                    question.variable,
-                    text(question.label),
-                    kind,
-                    question,
-                    question.variable,
-                    parts=(question.label,),
-                )
-            )
+    for page in questionnaire.pages:
+        for question in page.questions:
+            if question.answer_names:
+                result.extend(_question_columns(question, page.relevant, text))
     # Every column's final name, unique and apart from the metadata's (reports.variable_names).
     names = variable_names.unique_names(
         [col.name for col in result],
@@ -176,6 +121,167 @@ def columns(
     for name in METADATA + extra:
         result.append(Column(name, name.replace("_", " "), "meta"))
     return result
+
+
+def _question_columns(
+    question: Question, page_relevant: str, text: Callable[[dict], str]
+) -> list[Column]:
+    """Return the columns of one question: one, one per grid row, or one per option."""
+    kind = question.type
+    if kind in (Type.SINGLE, Type.GRID):
+        codes = _codes(question)
+        labels = {codes[c.value]: text(c.label) for c in question.choices}
+        if kind == Type.SINGLE:
+            return [
+                Column(
+                    question.variable,
+                    text(question.label),
+                    "single",
+                    question,
+                    question.variable,
+                    "",
+                    labels,
+                    codes,
+                    parts=(question.label,),
+                    page_relevant=page_relevant,
+                )
+            ]
+        return [
+            Column(
+                row.variable,
+                f"{text(question.label)} — {text(row.label)}",
+                "single",
+                question,
+                row.variable,
+                "",
+                labels,
+                codes,
+                parts=(question.label, row.label),
+                tail=text(row.label),
+                page_relevant=page_relevant,
+            )
+            for row in question.rows
+        ]
+    if kind == Type.MULTIPLE:
+        return [
+            Column(
+                f"{question.variable}_{choice.value}",
+                f"{text(question.label)} — {text(choice.label)}",
+                "option",
+                question,
+                question.variable,
+                choice.value,
+                parts=(question.label, choice.label),
+                tail=text(choice.label),
+                page_relevant=page_relevant,
+            )
+            for choice in question.choices
+        ]
+    return [
+        Column(
+            question.variable,
+            text(question.label) or question.variable,
+            KINDS.get(kind, kind),
+            question,
+            question.variable,
+            parts=(question.label,),
+            page_relevant=page_relevant,
+        )
+    ]
+
+
+# The column kind of the question types that are not their own kind.
+KINDS = {
+    Type.LONG_TEXT: "text",
+    Type.START: "datetime",
+    Type.END: "datetime",
+    Type.TODAY: "date",
+    Type.DEVICEID: "text",
+    Type.USERNAME: "text",
+}
+
+
+def repeat_columns(
+    survey: Survey, language: str | None = None
+) -> list[tuple[Question, list[Column]]]:
+    """Return each repeat of the questionnaire with the columns of its own file: the
+    submission and the entry's position, then one column per answer (as `columns`)."""
+    questionnaire = questionnaire_of(survey)
+    language = language or questionnaire.default_language
+    text = lambda value: questionnaire.text(value, language)  # noqa: E731
+    tables = []
+    for question in questionnaire.questions():
+        if not question.children:
+            continue
+        result = [
+            col
+            for child in question.children
+            if child.answer_names
+            for col in _question_columns(child, "", text)
+        ]
+        names = variable_names.unique_names(
+            [col.name for col in result],
+            ENTRY_KEYS,
+            generated=[col.kind == "option" for col in result],
+        )
+        for col, name in zip(result, names, strict=True):
+            col.name = name
+        keys = [Column(name, name.replace("_", " "), "meta") for name in ENTRY_KEYS]
+        tables.append((question, keys + result))
+    return tables
+
+
+def entry_rows(
+    repeat: Question,
+    cols: list[Column],
+    queryset,
+    *,
+    labels: bool = False,
+    skipped: Any = SKIPPED,
+    not_asked: Any = NOT_ASKED,
+    text: Callable[[str], Any] | None = None,
+) -> Iterator[list]:
+    """Yield one list of values per entry of `repeat`, submission by submission, in `cols`
+    order (a repeat's file in long format, as Kobo and ODK Central export them).
+
+    Values and missing answers are written as `rows` writes them: an answer the entry's
+    skip logic hid is `not_asked`, one left empty `skipped`.
+    """
+    for pk, known, answers in (
+        queryset.order_by("pk")
+        .values_list("pk", "respondent__known", "answers")
+        .iterator(chunk_size=CHUNK)
+    ):
+        entries = answers.get(repeat.variable)
+        if not isinstance(entries, list):
+            continue
+        outer = {**(known or {}), **answers}
+        for number, entry in enumerate(entries, 1):
+            if not isinstance(entry, dict):
+                continue
+            evaluator = Evaluator({**outer, **entry})
+            row: list = []
+            for col in cols:
+                if col.kind == "meta":
+                    row.append(pk if col.name == "submission_id" else number)
+                    continue
+                child = col.question
+                value = entry.get(col.variable)
+                if not evaluator.holds(child.relevant):
+                    row.append(not_asked)
+                elif value is None or value == "" or value == []:
+                    row.append(skipped)
+                elif col.kind == "option":
+                    row.append(1 if col.option in value else 0)
+                elif col.kind == "single":
+                    code = col.codes.get(str(value), value)
+                    out = col.value_labels.get(code, value) if labels else code
+                    row.append(text(out) if text is not None and isinstance(out, str) else out)
+                else:
+                    row.append(
+                        text(value) if text is not None and isinstance(value, str) else value
+                    )
+            yield row
 
 
 def rows(
@@ -213,11 +319,11 @@ def rows(
             previous = None
             continue
         question = col.question
-        if question.pk != previous:
-            previous = question.pk
-            key = (question.page.relevant.strip(), question.relevant.strip())
+        if question.variable != previous:
+            previous = question.variable
+            key = (col.page_relevant.strip(), question.relevant.strip())
             index = -1 if key == ("", "") else _index(conditions, key)
-            groups.append((index, tuple(_question_variables(question)), [], []))
+            groups.append((index, question.answer_names, [], []))
         _, _, specs, missing = groups[-1]
         if col.kind == "option":
             # a multiple choice is one spec: its options, and what its columns hold if skipped
@@ -226,6 +332,10 @@ def rows(
                 specs[-1][3].append(skipped)
             else:
                 specs.append((_OPTIONS, col.variable, [col.option], [skipped]))
+        elif col.kind == "repeat":
+            specs.append((_COUNT, col.variable, None, None))
+        elif col.kind == "calculate":
+            specs.append((_STRING, col.variable, None, None))
         elif col.kind == "single":
             shown = col.value_labels if labels else None
             # what each known choice value becomes, ready to write; others take the long way
@@ -271,6 +381,9 @@ def rows(
                 continue
             for kind, variable, extra, shown in specs:
                 value = answers.get(variable)
+                if kind is _COUNT:  # a repeat: how many entries (none is 0, not missing)
+                    append(len(value) if isinstance(value, list) else skipped)
+                    continue
                 if value is None or value == "" or value == []:
                     if kind is _OPTIONS:
                         extend(shown)
@@ -279,6 +392,8 @@ def rows(
                 elif kind is _OPTIONS:
                     extend([1 if option in value else 0 for option in extra])
                 else:
+                    if kind is _STRING and value.__class__ is not str:
+                        value = str(value)  # a calculation's number, in a text column
                     if kind is _SINGLE:
                         codes, ready = extra
                         out = ready.get(value) if value.__class__ is str else None
@@ -294,6 +409,7 @@ def rows(
 
 
 _META, _OPTIONS, _SINGLE, _VALUE = "meta", "options", "single", "value"
+_COUNT, _STRING = "count", "string"
 _MOMENTS = ("started", "ended")
 # Where a metadata column comes from, when it is not a field of the submission's own name.
 META_FIELDS = {"submission_id": "pk", "panel_id": "respondent__panel_id", "test": "is_test"}
@@ -362,9 +478,3 @@ class _Cells:
                 found.append(self.names[self.next[1]])
             self.next = next(self.slots, None)
         return ";".join(sorted(found))
-
-
-def _question_variables(question: Question) -> list[str]:
-    if question.type == Question.Type.GRID:
-        return [row.variable for row in question.rows.all()]
-    return [question.variable]

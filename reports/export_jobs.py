@@ -14,6 +14,7 @@ import datetime
 import logging
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -238,6 +239,9 @@ def export_run(job_id: int, *, progress_every: int = PROGRESS_EVERY) -> ExportJo
             progress=lambda done, total: _progress(job_id, done, total),
             progress_every=progress_every,
         )
+        files = sorted(workdir.iterdir())
+        if len(files) > 1:  # the repeats' own files beside the dataset: one zip of all
+            path = _zipped(workdir / "export.zip", files, job)
         _store(job, path, written)
     except Exception as exc:  # any failure is the job's outcome, told to whoever asked
         logger.exception("export job %s failed", job_id)
@@ -246,6 +250,15 @@ def export_run(job_id: int, *, progress_every: int = PROGRESS_EVERY) -> ExportJo
         shutil.rmtree(workdir, ignore_errors=True)
     job.refresh_from_db()
     return job
+
+
+def _zipped(target: Path, files: list[Path], job: ExportJob) -> Path:
+    """Put the dataset and each repeat's file in one zip (as ODK Central exports them)."""
+    stem = Path(export_filename(job, extension=EXTENSIONS[job.format])).stem
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for file in files:
+            archive.write(file, arcname=file.name.replace("export", stem, 1))
+    return target
 
 
 def _progress(job_id: int, done: int, total: int) -> None:
@@ -257,7 +270,7 @@ def _progress(job_id: int, done: int, total: int) -> None:
 def _store(job: ExportJob, path: Path, written: int) -> None:
     """Hand the finished file to the storage and mark the job done, in that order."""
     storage = job.file.storage
-    name = f"exports/{job.survey.slug}/{job.pk}-{job.token[:12]}.{EXTENSIONS[job.format]}"
+    name = f"exports/{job.survey.slug}/{job.pk}-{job.token[:12]}{path.suffix}"
     if storage.exists(name):  # left by an earlier attempt that died before being marked done
         storage.delete(name)
     with path.open("rb") as handle:
@@ -319,11 +332,17 @@ def export_job_for(user, token: str, survey: Survey | None = None) -> ExportJob 
     return job
 
 
-def export_filename(job: ExportJob) -> str:
-    """Return the name a downloaded file gets: survey, format and when it was asked for."""
+def export_filename(job: ExportJob, extension: str = "") -> str:
+    """Return the name a downloaded file gets: survey, format and when it was asked for.
+
+    A dataset with repeats is a zip of its files (the stored file's extension says so).
+    """
     stamp = timezone.localtime(job.created).strftime("%Y%m%d-%H%M")
     suffix = "-codebook" if job.format == ExportJob.Format.CODEBOOK else ""
-    return f"{job.survey.slug}{suffix}-{stamp}.{EXTENSIONS[job.format]}"
+    if not extension:
+        stored = Path(job.file.name).suffix.lstrip(".") if job.file else ""
+        extension = stored or EXTENSIONS[job.format]
+    return f"{job.survey.slug}{suffix}-{stamp}.{extension}"
 
 
 @dataclass(frozen=True)
@@ -342,7 +361,9 @@ def export_file(job: ExportJob) -> ExportFile | None:
     return ExportFile(
         file=job.file.storage.open(job.file.name, "rb"),
         filename=export_filename(job),
-        content_type=CONTENT_TYPES[job.format],
+        content_type="application/zip"
+        if job.file.name.endswith(".zip")
+        else CONTENT_TYPES[job.format],
     )
 
 

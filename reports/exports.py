@@ -70,10 +70,17 @@ def csv_stream(
     yield buffer.getvalue()
 
 
-def write_xlsx(cols: list[Column], rows: Iterable[list], path: Path) -> int:
+def write_xlsx(
+    cols: list[Column],
+    rows: Iterable[list],
+    path: Path,
+    *,
+    repeats: Iterable[tuple[str, list[Column], Iterable[list]]] = (),
+) -> int:
     """Write an XLSX in constant memory, continuing on a new sheet past Excel's row limit.
 
-    `rows` are plain: datasets.rows(..., **PLAIN).
+    Each repeat (its name, columns and rows, one per entry) gets a sheet of its own after
+    the data. `rows` are plain: datasets.rows(..., **PLAIN).
     """
     import xlsxwriter
 
@@ -99,6 +106,13 @@ def write_xlsx(cols: list[Column], rows: Iterable[list], path: Path) -> int:
         count += 1
     if sheet is None:
         workbook.add_worksheet("data").write_row(0, 0, [c.name for c in cols])
+    for name, repeat_cols, repeat_rows in repeats:
+        sheet = workbook.add_worksheet(name[:31])
+        sheet.write_row(0, 0, [c.name for c in repeat_cols])
+        for number, row in enumerate(repeat_rows, 1):
+            if number >= XLSX_MAX_ROWS:
+                raise ValueError(f"the repeat {name} has more entries than a sheet holds")
+            sheet.write_row(number, 0, row)
     workbook.close()
     return count
 
@@ -217,6 +231,7 @@ METADATA_TEXTS = {
     "seconds": gettext_lazy("Interview length in seconds: the time spent on its pages"),
     "weight": gettext_lazy("Raking weight (empty until the survey is weighted)"),
     "panel_id": gettext_lazy("The panel's identifier of the respondent"),
+    "entry": gettext_lazy("The entry's position in its repeat: 1, 2, 3..."),
     "ip_hash": gettext_lazy("A keyed hash of the respondent's IP address"),
 }
 
@@ -235,7 +250,10 @@ def codebook(survey: Survey, cols: list[Column], rows: Iterable[list]) -> list[d
     skipped, not_asked, empty = [0] * size, [0] * size, [0] * size
     numbers: list[list[float]] = [[] for _ in cols]
     choice = [c.kind in ("single", "option") for c in cols]
-    number = [c.kind in ("integer", "decimal") or c.name in ("seconds", "weight") for c in cols]
+    number = [
+        c.kind in ("integer", "decimal", "repeat") or c.name in ("seconds", "weight", "entry")
+        for c in cols
+    ]
     total = 0
     for row in rows:
         total += 1
@@ -311,14 +329,26 @@ def _translated(text, language: str) -> str:
 BASE_COLUMNS = ("respondents", "asked", "answered", "skipped", "not_asked")
 
 
-def write_codebook(survey: Survey, entries: list[dict], path: Path) -> None:
-    """Write the codebook as HTML, or as CSV when `path` ends in .csv."""
+def write_codebook(
+    survey: Survey,
+    entries: list[dict],
+    path: Path,
+    *,
+    sections: Iterable[tuple[str, str, list[dict]]] = (),
+) -> None:
+    """Write the codebook as HTML, or as CSV when `path` ends in .csv.
+
+    Each repeat is a section of its own (its variable, title and entries), after the
+    survey's variables: in the CSV, its rows name it in a `repeat` column.
+    """
     path = Path(path)
+    sections = list(sections)
     if path.suffix.lower() == ".csv":
         with path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(
                 [
+                    "repeat",
                     "variable",
                     *[f"text_{c}" for c in survey.languages],
                     "type",
@@ -331,7 +361,9 @@ def write_codebook(survey: Survey, entries: list[dict], path: Path) -> None:
                     "percent_of_answered",
                 ]
             )
-            for entry in entries:
+            for repeat, entry in [("", e) for e in entries] + [
+                (name, e) for name, _title, section in sections for e in section
+            ]:
                 texts = [neutralise(entry["texts"][c]) for c in survey.languages]
                 base = [entry["base"][name] for name in BASE_COLUMNS]
                 values = entry["values"] or [("", "", "", "")]
@@ -343,6 +375,7 @@ def write_codebook(survey: Survey, entries: list[dict], path: Path) -> None:
                 for code, label, n, share in values:
                     writer.writerow(
                         [
+                            repeat,
                             entry["variable"],
                             *texts,
                             entry["type"],
@@ -371,10 +404,37 @@ def write_codebook(survey: Survey, entries: list[dict], path: Path) -> None:
             )
         )
         + "</p><table>",
+    ]
+    header = (
         "<tr><th>variable</th>"
         + "".join(f"<th>{html.escape(language_name(c))}</th>" for c in survey.languages)
-        + "<th>type</th><th>measure</th><th>shown when</th><th>base</th><th>values</th></tr>",
-    ]
+        + "<th>type</th><th>measure</th><th>shown when</th><th>base</th><th>values</th></tr>"
+    )
+    parts.append(header)
+    parts.extend(_codebook_rows(survey, entries))
+    parts.append("</table>")
+    for name, title, section in sections:
+        parts.append(
+            f"<h2 id='repeat-{html.escape(name)}'>{html.escape(title)} ({html.escape(name)})</h2>"
+        )
+        parts.append(
+            "<p>"
+            + html.escape(
+                _(
+                    "A repeat: its own file (or sheet), one row per entry, keyed by "
+                    "submission_id and the entry's position. The base counts entries."
+                )
+            )
+            + "</p><table>"
+        )
+        parts.append(header)
+        parts.extend(_codebook_rows(survey, section))
+        parts.append("</table>")
+    path.write_text("\n".join(parts), encoding="utf-8")
+
+
+def _codebook_rows(survey: Survey, entries: list[dict]) -> list[str]:
+    parts = []
     for entry in entries:
         values = "<br>".join(
             f"{html.escape(str(code))} = {html.escape(label)}: {n} ({share:.1%})"
@@ -399,8 +459,7 @@ def write_codebook(survey: Survey, entries: list[dict], path: Path) -> None:
             f"<td>{counted}</td>"
             f"<td>{values}</td></tr>"
         )
-    parts.append("</table>")
-    path.write_text("\n".join(parts), encoding="utf-8")
+    return parts
 
 
 def export_build(
@@ -497,13 +556,33 @@ def _export(
     total = queryset.count() if progress is not None or fmt == "sav" else None
     if progress is not None:
         rows = _counted(rows, total, progress, max(1, progress_every))
+    plain = PLAIN if fmt in ("csv", "xlsx") else {}
+    repeats = [
+        (
+            repeat,
+            repeat_cols,
+            datasets.entry_rows(
+                repeat, repeat_cols, queryset, labels=labels and bool(plain), **plain
+            ),
+        )
+        for repeat, repeat_cols in datasets.repeat_columns(survey, language)
+    ]
     if fmt == "csv":
-        return write_csv(cols, rows, path, bom=bom)
+        count = write_csv(cols, rows, path, bom=bom)
+        for repeat, repeat_cols, repeat_rows in repeats:
+            write_csv(repeat_cols, repeat_rows, repeat_path(path, repeat.variable), bom=bom)
+        return count
     if fmt == "xlsx":
-        return write_xlsx(cols, rows, path)
+        if not repeats:
+            return write_xlsx(cols, rows, path)
+        return write_xlsx(cols, rows, path, repeats=[(r.variable, c, rs) for r, c, rs in repeats])
     if fmt == "sav":
         shortened: list[spss.Shortened] = []
         count = write_sav(cols, rows, path, total=total, shortened=shortened)
+        for repeat, repeat_cols, repeat_rows in repeats:
+            write_sav(
+                repeat_cols, repeat_rows, repeat_path(path, repeat.variable), shortened=shortened
+            )
         for item in shortened:
             note = f"label shortened to fit the .sav: {item} (written as {item.written!r})"
             logger.warning("%s: %s", survey.slug, note)
@@ -512,6 +591,19 @@ def _export(
         return count
     if fmt == "codebook":
         entries = codebook(survey, cols, rows)
-        write_codebook(survey, entries, path)
+        sections = [
+            (
+                repeat.variable,
+                survey.text(repeat.label, language),
+                codebook(survey, repeat_cols, repeat_rows),
+            )
+            for repeat, repeat_cols, repeat_rows in repeats
+        ]
+        write_codebook(survey, entries, path, sections=sections)
         return queryset.count()
     raise ValueError(f"unknown format {fmt!r}")
+
+
+def repeat_path(path: Path, variable: str) -> Path:
+    """Return where a repeat's own file goes beside the dataset: `<name>-<repeat>.<ext>`."""
+    return path.with_name(f"{path.stem}-{variable}{path.suffix}")

@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 from respondents.models import Submission, Verdict, VerdictOverride
 from respondents.quality import RULES
 from respondents.selectors import submissions_matching
-from surveys.models import Question, Survey
+from surveys.models import Survey
+from surveys.questionnaire import Question, Questionnaire, Type, questionnaire_of
 
 
 def rule_names() -> list[str]:
@@ -35,55 +36,39 @@ def flagged(survey: Survey, *, rule: str = "", cell: str = "") -> QuerySet[Submi
 def describe(survey: Survey, submissions, language: str | None = None) -> list[dict]:
     """Return each submission with its failed rules as sentences, the last verdict a
     person set (who, when, why), and its answers as labels in `language`."""
-    language = language if language in survey.languages else survey.default_language
-    questions = list(
-        Question.objects.filter(survey=survey)
-        .exclude(type=Question.Type.NOTE)
-        .select_related("choice_list")
-        .prefetch_related("rows", "choice_list__choices")
-        .order_by("position")
-    )
-    labels_of = {question.pk: _labels(question, survey, language) for question in questions}
-    by_variable = {}
-    for question in questions:
-        by_variable[question.variable] = question
-        for row in question.rows.all():
-            by_variable[row.variable] = question
+    questionnaire = questionnaire_of(survey)
+    language = language if language in questionnaire.languages else questionnaire.default_language
+    text = lambda value: questionnaire.text(value, language)  # noqa: E731
+    labels_of = {q.variable: _labels(q, questionnaire, language) for q in questionnaire.questions()}
     items = []
     for submission in submissions:
         answers = {**submission.respondent.known, **submission.answers}
         rows = []
-        for question in questions:
-            labels = labels_of[question.pk]
-            if question.type == Question.Type.GRID:
-                for row in question.rows.all():
+        for question in questionnaire.questions():
+            labels = labels_of[question.variable]
+            if question.type == Type.GRID:
+                for row in question.rows:
                     if row.variable in answers:
                         rows.append(
                             (
-                                f"{survey.text(question.label, language)}"
-                                f" — {survey.text(row.label, language)}",
+                                f"{text(question.label)} — {text(row.label)}",
                                 labels.get(answers[row.variable], answers[row.variable]),
                             )
                         )
                 continue
-            if question.variable not in answers:
+            if not question.answer_names or question.variable not in answers:
                 continue
             value = answers[question.variable]
             if isinstance(value, list):
                 shown = "; ".join(labels.get(v, v) for v in value)
             else:
                 shown = labels.get(str(value), value)
-            rows.append((survey.text(question.label, language), shown))
+            rows.append((text(question.label), shown))
         items.append(
             {
                 "submission": submission,
                 "failed": [
-                    (
-                        name,
-                        reason_sentence(
-                            name, result["reason"], survey, language, by_variable, labels_of
-                        ),
-                    )
+                    (name, reason_sentence(name, result["reason"], questionnaire, language))
                     for name, result in submission.qc_results.items()
                     if not result["passed"]
                 ],
@@ -94,13 +79,9 @@ def describe(survey: Survey, submissions, language: str | None = None) -> list[d
     return items
 
 
-def _labels(question: Question, survey: Survey, language: str) -> dict[str, str]:
-    if question.choice_list is None:
-        return {}
-    return {
-        choice.value: survey.text(choice.label, language)
-        for choice in question.choice_list.choices.all()
-    }
+def _labels(question: Question, questionnaire: Questionnaire, language: str) -> dict[str, str]:
+    """Return each of the question's choice values with its text in `language`."""
+    return {choice.value: questionnaire.text(choice.label, language) for choice in question.choices}
 
 
 # The reasons quality control stores (respondents.quality), read back as sentences.
@@ -125,34 +106,27 @@ def _minutes(seconds: int) -> str:
     return _("%(m)d min %(s)02d s") % {"m": seconds // 60, "s": seconds % 60}
 
 
-def reason_sentence(
-    rule: str,
-    reason: str,
-    survey: Survey,
-    language: str,
-    questions: dict[str, Question],
-    labels_of: dict[int, dict[str, str]],
-) -> str:
+def reason_sentence(rule: str, reason: str, questionnaire: Questionnaire, language: str) -> str:
     """Return a quality rule's stored reason as a sentence naming questions and answers
     by their texts in `language`; a reason of an unknown shape as it was stored."""
 
+    def labels(question: Question | None) -> dict[str, str]:
+        return {} if question is None else _labels(question, questionnaire, language)
+
     def question_text(variable: str) -> str:
-        question = questions.get(variable)
+        question = questionnaire.question_of(variable)
         if question is None:
             return variable
-        text = survey.text(question.label, language)
-        if question.type == Question.Type.GRID:
-            row = next((r for r in question.rows.all() if r.variable == variable), None)
+        text = questionnaire.text(question.label, language)
+        if question.type == Type.GRID:
+            row = next((r for r in question.rows if r.variable == variable), None)
             if row is not None:
-                text = f"{text} — {survey.text(row.label, language)}"
+                text = f"{text} — {questionnaire.text(row.label, language)}"
         return text
 
     def answer_text(variable: str, value: str) -> str:
-        question = questions.get(variable)
         value = value[1:-1] if value[:1] == value[-1:] == "'" else value
-        if question is None:
-            return value
-        return labels_of.get(question.pk, {}).get(value, value)
+        return labels(questionnaire.question_of(variable)).get(value, value)
 
     if rule == "speeder" and (match := SPEEDER.match(reason)):
         return _("The interview took %(took)s, under %(share)s%% of the median (%(median)s).") % {
@@ -161,12 +135,16 @@ def reason_sentence(
             "median": _minutes(int(match["median"])),
         }
     if rule == "straightliner" and (match := STRAIGHT.match(reason)):
-        grid = questions.get(match["variable"])
-        value = labels_of.get(grid.pk, {}).get(match["value"], match["value"]) if grid else ""
+        grid = questionnaire.question_of(match["variable"])
+        if grid is None:  # the reason names the grid, whose rows hold the answers
+            grid = next(
+                (q for q in questionnaire.questions() if q.variable == match["variable"]), None
+            )
+        value = labels(grid).get(match["value"], match["value"])
         return _("The same answer, “%(answer)s”, in all %(rows)s rows of “%(question)s”.") % {
             "answer": value or match["value"],
             "rows": match["rows"],
-            "question": survey.text(grid.label, language) if grid else match["variable"],
+            "question": questionnaire.text(grid.label, language) if grid else match["variable"],
         }
     if rule in ("attention", "screening") and (match := FAILS.match(reason)):
         variable = match["variable"]

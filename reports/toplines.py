@@ -139,6 +139,8 @@ def items(survey: Survey, language: str | None = None) -> list[Item]:
         Question.objects.filter(
             survey=survey,
             type__in=[*Question.CHOICE_TYPES, *Question.NUMBER_TYPES],
+            # A repeat's questions are answered per entry: their counts are the repeat's file.
+            repeat__isnull=True,
         )
         .select_related("choice_list")
         .prefetch_related("rows", "choice_list__choices")

@@ -26,7 +26,7 @@ from fieldwork.downloads import attachment
 from fieldwork.errors import Refused
 from integrations.providers import provider_counts
 from mailings.selectors import mailing_funnel
-from reports import access, export_jobs, review, selectors
+from reports import access, datasets, export_jobs, review, selectors
 from reports.forms import ExportForm
 from reports.models import ExportJob
 from respondents.models import Verdict
@@ -135,6 +135,8 @@ def export(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             if (
                 fmt == ExportJob.Format.CSV
+                # a dataset with repeats is several files: a job zips them
+                and not datasets.repeat_columns(survey)
                 and export_jobs.export_row_count(survey, options) <= settings.EXPORT_STREAM_MAX_ROWS
             ):
                 response = StreamingHttpResponse(

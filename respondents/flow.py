@@ -10,11 +10,12 @@ request needs (where to resume, the next and previous page, progress); ADR 0016.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from surveys.expressions import Evaluator
+from surveys.expressions import Evaluator, parse
 from surveys.questionnaire import Page, Question, Questionnaire
 
 
@@ -28,32 +29,131 @@ def is_relevant(question: Question, answers: Mapping[str, Any], known: Mapping[s
 
 
 def _page_is_shown(page: Page, current: Evaluator) -> bool:
-    """A page shows when its own condition holds and it has a question to show."""
+    """A page shows when its own condition holds and it has a question to show (what the
+    server fills, metadata and calculations, shows nothing)."""
     if not current.holds(page.relevant):
         return False
     return any(
-        question.depends_on_page or current.holds(question.relevant) for question in page.questions
+        not question.server_filled
+        and (question.depends_on_page or current.holds(question.relevant))
+        for question in page.questions
     )
 
 
 def discard_hidden(
     questionnaire: Questionnaire, answers: Mapping[str, Any], known: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Return the answers without those to questions that are no longer shown.
+    """Return the answers without those to questions that are no longer shown, and with
+    every calculation worked out again from what is kept.
 
     Walks the questionnaire in order, so a question hidden by a changed answer also
-    stops counting for the questions after it.
+    stops counting for the questions after it, and a calculation reads the answers (and
+    calculations) before it. Metadata (start, today...) is kept as the server filled it;
+    in each entry of a repeat, the answers its questions' own skip logic hides are dropped.
     """
-    kept: dict[str, Any] = {}
+    kept: dict[str, Any] = {
+        question.variable: answers[question.variable]
+        for question in questionnaire.metadata
+        if question.variable in answers
+    }
     for page in questionnaire.pages:
         if not evaluator(kept, known).holds(page.relevant):
             continue
         for question in page.questions:
-            if question.answer_names and is_relevant(question, kept, known):
+            if question.is_metadata:
+                continue
+            if not question.answer_names or not is_relevant(question, kept, known):
+                continue
+            if question.calculation:
+                value = calculated(question, kept, known)
+                if value is not None:
+                    kept[question.variable] = value
+            elif question.children:
+                given = answers.get(question.variable)
+                if isinstance(given, list):  # no entries (nobody in the roster) is an answer
+                    kept[question.variable] = _entries_kept(question, given, kept, known)
+            elif question.choice_filter:
+                value = _offered(question, answers.get(question.variable), kept, known)
+                if value not in (None, []):
+                    kept[question.variable] = value
+            else:
                 for name in question.answer_names:
                     if name in answers:
                         kept[name] = answers[name]
     return kept
+
+
+def _offered(
+    question: Question, value: Any, answers: Mapping[str, Any], known: Mapping[str, Any]
+) -> Any:
+    """Return a filtered select's answer without the choices no longer offered (a region
+    changed on an earlier page takes its districts away)."""
+    if value is None:
+        return None
+    current = evaluator(answers, known)
+    tree = parse(question.choice_filter)
+    rows = {choice.value: choice.filters for choice in question.choices}
+
+    def offered(item: Any) -> bool:
+        return current.passes(tree, rows.get(str(item), ()), str(item))
+
+    if isinstance(value, list):
+        return [item for item in value if offered(item)]
+    return value if offered(value) else None
+
+
+def calculated(question: Question, answers: Mapping[str, Any], known: Mapping[str, Any]) -> Any:
+    """Return a calculation's value as stored: a finite number, or a text; None if empty.
+
+    As in an XForm, a condition's value is the text "true" or "false".
+    """
+    value = evaluator(answers, known).value(parse(question.calculation))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return None
+        return int(value) if value.is_integer() and abs(value) < 2**53 else value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, list) and any(isinstance(item, Mapping) for item in value):
+        return None  # a repeat's entries are no one value: count() them
+    return _text(value) or None
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return " ".join(str(item) for item in value)
+    return str(value)
+
+
+def entry_context(outer: Mapping[str, Any], entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The answers a question inside a repeat's entry reads: the entry's, then the rest."""
+    return {**outer, **entry}
+
+
+def _entries_kept(
+    repeat: Question, entries: Any, outer: Mapping[str, Any], known: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    if not isinstance(entries, list):
+        return []
+    kept_entries = []
+    for entry in entries:
+        if not isinstance(entry, Mapping):
+            continue
+        kept: dict[str, Any] = {}
+        for child in repeat.children:
+            if (
+                child.answer_names
+                and child.variable in entry
+                and evaluator(entry_context(outer, kept), known).holds(child.relevant)
+            ):
+                kept[child.variable] = entry[child.variable]
+        if kept:
+            kept_entries.append(kept)
+    return kept_entries
 
 
 def page_is_answered(page: Page, current: Evaluator, answers: Mapping, known: Mapping) -> bool:

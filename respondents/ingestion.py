@@ -20,6 +20,7 @@ from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 
 from respondents import flow, pages, services
+from respondents.forms import MAX_ENTRIES, entry_name
 from respondents.models import Respondent, Submission
 from respondents.panel import PanelMember
 from surveys import schedule
@@ -28,7 +29,15 @@ from surveys.questionnaire import Page, Question, Questionnaire, Type, questionn
 
 # How far in the future an interview's end may lie: a tablet's clock may run fast.
 CLOCK_SKEW = datetime.timedelta(minutes=10)
-STRING_TYPES = (Type.SINGLE, Type.GRID, Type.TEXT, Type.LONG_TEXT, Type.DATE)
+STRING_TYPES = (
+    Type.SINGLE,
+    Type.GRID,
+    Type.TEXT,
+    Type.LONG_TEXT,
+    Type.DATE,
+    Type.TIME,
+    Type.DATETIME,
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,9 @@ class Interview:
     started: datetime.datetime | None = None
     ended: datetime.datetime | None = None
     collected_by: str = ""
+    # The form's metadata: the device it was collected on, who collected it.
+    device_id: str = ""
+    username: str = ""
 
 
 @dataclass
@@ -80,6 +92,14 @@ def answer_type_error(question: Question, value: Any) -> str | None:
     if value is None:
         return None
     got = json_type(value)
+    if question.server_filled:
+        return _("is filled by the server (%(type)s); leave it out") % {"type": question.type}
+    if question.children:
+        if not isinstance(value, list) or not all(isinstance(entry, dict) for entry in value):
+            return _("expected an array of entries (objects of answers), got %(got)s") % {
+                "got": got
+            }
+        return None
     if question.type in STRING_TYPES:
         if not isinstance(value, str):
             return _("expected a string, got %(got)s") % {"got": got}
@@ -101,6 +121,18 @@ def _form_data(page: Page, answers: Mapping[str, Any], known: Mapping[str, Any])
     """Return the page's answers as the web form would post them."""
     data = MultiValueDict()
     for question in page.questions:
+        if question.children:
+            entries = answers.get(question.variable) or []
+            data.setlist(question.variable, [str(position) for position in range(len(entries))])
+            for position, entry in enumerate(entries):
+                for child in question.children:
+                    value = entry.get(child.variable)
+                    name = entry_name(question, position, child)
+                    if isinstance(value, list):
+                        data.setlist(name, [str(item) for item in value])
+                    elif value is not None:
+                        data[name] = str(value)
+            continue
         for name in question.answer_names:
             value = answers.get(name, known.get(name))
             if value is None:
@@ -145,6 +177,31 @@ def _check_document(
         wrong = answer_type_error(question, value)
         if wrong:
             errors[f"answers.{name}"] = [wrong]
+        elif question.children:
+            errors.update(_check_entries(survey, question, value))
+    return errors
+
+
+def _check_entries(survey: Survey, repeat: Question, entries: list) -> dict[str, list[str]]:
+    """Return what is wrong with a repeat's entries by their names and JSON types alone."""
+    errors: dict[str, list[str]] = {}
+    if len(entries) > MAX_ENTRIES:
+        errors[f"answers.{repeat.variable}"] = [
+            _("holds %(n)d entries; at most %(max)d") % {"n": len(entries), "max": MAX_ENTRIES}
+        ]
+    for position, entry in enumerate(entries):
+        for name, value in entry.items():
+            where = f"answers.{entry_name(repeat, position, None)}{name}"
+            child = repeat.child(name)
+            if child is None:
+                errors[where] = [
+                    _("the repeat '%(repeat)s' has no question with this variable name")
+                    % {"repeat": repeat.variable}
+                ]
+                continue
+            wrong = answer_type_error(child, value)
+            if wrong:
+                errors[where] = [wrong]
     return errors
 
 
@@ -208,10 +265,22 @@ def submission_ingest(survey: Survey, interview: Interview) -> Submission:
         respondent = _respondent(survey, interview)
         known = respondent.known
         submission = services.submission_start(
-            respondent, interview.language, user_agent=interview.collected_by
+            respondent,
+            interview.language,
+            user_agent=interview.collected_by,
+            device=interview.device_id or interview.collected_by,
+            username=interview.username,
         )
         if interview.started:
             Submission.objects.filter(pk=submission.pk).update(started=interview.started)
+            services.submission_set_metadata(
+                submission,
+                services.metadata_answers(
+                    questionnaire,
+                    start=services.moment(interview.started),
+                    today=timezone.localdate(interview.started).isoformat(),
+                ),
+            )
         per_page = _seconds_per_page(questionnaire, interview, answers, known)
         submission, outcomes = pages.submission_answer_pages(
             submission,
@@ -250,6 +319,11 @@ def submission_ingest(survey: Survey, interview: Interview) -> Submission:
                 errors[f"answers.{name}"] = [_hidden_message(questionnaire.question_of(name), page)]
         if errors:
             raise IngestionError(errors)
+        if interview.ended and submission.status == Submission.Status.COMPLETED:
+            services.submission_set_metadata(
+                submission,
+                services.metadata_answers(questionnaire, end=services.moment(interview.ended)),
+            )
     submission.refresh_from_db()
     return submission
 

@@ -35,8 +35,11 @@ class KnownAnswers:
     """A survey's questions, read once, to check many members' known answers."""
 
     def __init__(self, survey: Survey, variables: list[str] | None = None) -> None:
-        questions = survey.questions.select_related("choice_list").prefetch_related(
-            "choice_list__choices"
+        # A repeat's questions are asked per entry: no panel column answers them.
+        questions = (
+            survey.questions.filter(repeat__isnull=True)
+            .select_related("choice_list")
+            .prefetch_related("choice_list__choices")
         )
         if variables is not None:
             questions = questions.filter(variable__in=variables)

@@ -85,6 +85,8 @@ def page_questions(
     shown = flow.evaluator(answers, known)  # PageForm._current() of an unbound form
     html = []
     for question in page.questions:
+        if question.server_filled:
+            continue  # metadata and calculations are never shown
         key = _unbound_key(
             questionnaire, language, question, initial, shown.holds(question.relevant)
         )
@@ -108,7 +110,7 @@ def _unbound_key(
 ) -> tuple | None:
     values = _kept_values(question, [(name, initial.get(name)) for name in question.answer_names])
     version = questionnaire.version
-    if values is None or version is None:
+    if values is None or version is None or question.pipes:
         return None
     return (
         "unbound",
@@ -161,9 +163,16 @@ def render(form: PageForm, question: Question, current: dict[str, Any]) -> SafeS
 def fragment_key(form: PageForm, question: Question, current: dict[str, Any]) -> tuple | None:
     """Return everything the question's HTML depends on, or None when it is not kept."""
     version = form.questionnaire.version
-    if version is None or form.is_bound:
+    if version is None or form.is_bound or question.pipes:
         return None
-    fields = [form[name] for name in question.answer_names]
+    if question.children:
+        # A repeat's fields are its entries': kept only while it has none (one blank entry).
+        if form.answers.get(question.variable):
+            return None
+        names = [name for name in form.fields if name in form._entry_names]
+        fields = [form[name] for name in names if name.startswith(question.variable + ".")]
+    else:
+        fields = [form[name] for name in question.answer_names]
     if any(field.errors for field in fields):
         return None
     values = _kept_values(question, [(field.name, field.value()) for field in fields])

@@ -26,7 +26,7 @@ from respondents.tokens import new_token
 from surveys.definition import CONTROL_CHARACTERS
 from surveys.expressions import Evaluator
 from surveys.models import QuotaCell, Survey
-from surveys.questionnaire import Page, Questionnaire
+from surveys.questionnaire import Page, Questionnaire, questionnaire_of
 
 logger = logging.getLogger(__name__)
 
@@ -107,14 +107,57 @@ def respondent_open(survey: Survey) -> Respondent:
     )
 
 
+def device_id(user_agent: str, ip: str) -> str:
+    """Return the `deviceid` of a browser: a keyed hash of its address and user agent.
+
+    Stable for one browser on one network, naming neither (as Enketo's random id per
+    browser does not either).
+    """
+    digest = salted_hmac("respondents.device", f"{ip}\n{user_agent}", algorithm="sha256")
+    return f"web:{digest.hexdigest()[:16]}"
+
+
+def metadata_answers(questionnaire: Questionnaire, **values: Any) -> dict[str, Any]:
+    """Return the questionnaire's metadata answers among `values` (by type: start, end,
+    today, deviceid, username), under the variables the form gives them."""
+    return {
+        question.variable: values[question.type]
+        for question in questionnaire.metadata
+        if values.get(question.type) not in (None, "")
+    }
+
+
+def moment(value) -> str:
+    """Return a metadata time as stored: ISO 8601 to the second, with its offset."""
+    return timezone.localtime(value).isoformat(timespec="seconds")
+
+
+def submission_set_metadata(submission: Submission, answers: Mapping[str, Any]) -> None:
+    """Write metadata answers into the submission's answers (one UPDATE)."""
+    if not answers:
+        return
+    submission.answers = {**submission.answers, **answers}
+    Submission.objects.filter(pk=submission.pk).update(answers=submission.answers)
+
+
 def submission_start(
-    respondent: Respondent, language: str, *, user_agent: str = "", ip: str = ""
+    respondent: Respondent,
+    language: str,
+    *,
+    user_agent: str = "",
+    ip: str = "",
+    device: str = "",
+    username: str | None = None,
 ) -> Submission:
     """Start (or return the already started) submission of `respondent`.
 
     A respondent whom the panel already places in a full quota cell ends at once as
     over quota, and one whose known answers fail screening as screened out: there is
     no point asking them thirty questions first.
+
+    The form's metadata is filled in as it starts: `start` and `today`, `deviceid`
+    (`device`, or a browser's from its address and user agent) and `username` (the
+    respondent's panel id unless given).
     """
     survey = respondent.survey
     if language not in survey.languages:
@@ -143,6 +186,19 @@ def submission_start(
                 stats.count(survey.pk, started=1)
     except IntegrityError:  # a second click raced the first one
         submission, created = Submission.objects.get(respondent=respondent), False
+    if created:
+        questionnaire = questionnaire_of(survey)
+        if questionnaire.metadata:
+            submission_set_metadata(
+                submission,
+                metadata_answers(
+                    questionnaire,
+                    start=moment(submission.started),
+                    today=timezone.localdate(submission.started).isoformat(),
+                    deviceid=device or device_id(user_agent, ip),
+                    username=respondent.panel_id if username is None else username,
+                ),
+            )
     if created and full_cell(survey, respondent.known) is not None:
         submission_terminate(submission, Submission.Status.OVER_QUOTA)
         submission.refresh_from_db()
@@ -409,7 +465,12 @@ def submission_complete(submission: Submission) -> Submission:
         locked.status = status
         locked.ended = timezone.now()
         locked.seconds = round(sum(locked.page_seconds.values()), 1)
-        locked.save(update_fields=["status", "ended", "seconds"])
+        fields = ["status", "ended", "seconds"]
+        end = metadata_answers(questionnaire_of(locked.survey), end=moment(locked.ended))
+        if end:
+            locked.answers = {**locked.answers, **end}
+            fields.append("answers")
+        locked.save(update_fields=fields)
         if status == Submission.Status.COMPLETED:
             if not locked.is_test:
                 stats.count(locked.survey_id, completed=1, seconds_total=locked.seconds)

@@ -129,7 +129,15 @@ class _Answerer:
                 continue
             values = list(question.choice_values)
             kind = question.type
-            if kind == Type.NOTE:
+            if kind == Type.NOTE or question.server_filled:
+                continue
+            if question.choice_filter:
+                values = _offered(question, values, answers, known)
+                if not values:
+                    continue  # nothing offered (no village in this district)
+            if question.children:  # a roster: nobody listed (an empty repeat is an answer)
+                data.setlist(question.variable, [])
+                answers[question.variable] = []
                 continue
             if question.variable in known:
                 value = known[question.variable]
@@ -158,6 +166,11 @@ class _Answerer:
                 value = (
                     timezone.localdate() - timedelta(days=self.rng.randint(0, 365))
                 ).isoformat()
+            elif kind == Type.TIME:
+                value = f"{self.rng.randint(0, 23):02d}:{self.rng.randint(0, 59):02d}"
+            elif kind == Type.DATETIME:
+                moment = timezone.localtime() - timedelta(minutes=self.rng.randint(0, 10**5))
+                value = moment.strftime("%Y-%m-%dT%H:%M")
             else:
                 value = self.text(question.variable)
             data.setlist(question.variable, value if isinstance(value, list) else [str(value)])
@@ -305,3 +318,13 @@ def _known(rng, distributions, geography, behaviour) -> dict[str, Any]:
     weights = distributions.get("gender", {}).get("weights", {"male": 1, "female": 1})
     known["gender"] = rng.choices(list(weights), weights=list(weights.values()))[0]
     return known
+
+
+def _offered(question: Question, values: list[str], answers: dict, known: dict) -> list[str]:
+    """The choices a filtered select offers given the answers so far (as the browser)."""
+    from surveys.expressions import Evaluator, parse
+
+    evaluator = Evaluator({**known, **answers})
+    tree = parse(question.choice_filter)
+    rows = {choice.value: choice.filters for choice in question.choices}
+    return [value for value in values if evaluator.passes(tree, rows.get(value, ()), value)]

@@ -25,6 +25,10 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 class ChoiceDef:
     value: str
     label: Translations
+    # The choices sheet's other columns, which a choice_filter reads (`region = ${region}`):
+    # one mapping per row of the choice (a value listed twice, under different filters,
+    # is one choice shown when any of its rows passes).
+    filters: tuple[dict[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,12 @@ class QuestionDef:
     max_choices: int | None = None
     measure: str = ""  # nominal, ordinal or scale; empty: inferred from the type
     rows: tuple[GridRowDef, ...] = ()
+    # A calculate question's expression (XLSForm's `calculation` column).
+    calculation: str = ""
+    # Which choices a select shows: a condition on each choice's columns (`choice_filter`).
+    choice_filter: str = ""
+    # A repeat's questions, asked once per entry.
+    children: tuple[QuestionDef, ...] = ()
     # Where the question came from, for error messages; not part of its identity.
     row: int = field(default=0, compare=False)
 
@@ -101,7 +111,11 @@ class SurveyDefinition:
             yield from page.questions
 
     def variables(self) -> list[str]:
-        """Return every answer variable in order: questions, and each grid's rows."""
+        """Return every answer variable in order: questions, and each grid's rows.
+
+        A repeat is one variable (its entries); the questions inside it are not variables
+        of the whole questionnaire.
+        """
         names = []
         for question in self.questions():
             if question.rows:
@@ -109,3 +123,9 @@ class SurveyDefinition:
             elif question.type != "note":
                 names.append(question.variable)
         return names
+
+
+# Questions the server fills, never shown to a respondent: the XLSForm metadata types
+# (when the interview started and ended, the day, the device, the user) and calculations.
+METADATA_TYPES = ("start", "end", "today", "deviceid", "username")
+SERVER_FILLED_TYPES = (*METADATA_TYPES, "calculate")

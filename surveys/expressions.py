@@ -10,7 +10,10 @@ evaluated by walking that tree; nothing is ever handed to Python's ``eval``. The
 - operators: ``or and = != < <= > >= + - * div mod`` and unary minus, with XPath
   precedence;
 - functions: ``selected``, ``count-selected``, ``not``, ``true``, ``false``, ``if``,
-  ``coalesce``, ``string-length``, ``number``, ``int``, ``today``.
+  ``coalesce``, ``string-length``, ``number``, ``int``, ``today``, ``count`` and ``sum``
+  (of a repeat's entries: ``count(${roster})``);
+- in a ``choice_filter`` only, bare names: the columns of the choices sheet
+  (``region = ${region}``).
 
 Answers are strings (single choice, text, dates in ISO form), numbers (integer,
 decimal) or lists of strings (multiple choice). An unanswered question is ``None``,
@@ -57,6 +60,7 @@ GRAMMAR = r"""
          | "../" NAME                           -> ref
          | "."                                  -> current
          | FUNC "(" [or_expr ("," or_expr)*] ")" -> call
+         | NAME                                 -> field
          | "(" or_expr ")"
 
     _OR.2: /or\b/
@@ -64,7 +68,7 @@ GRAMMAR = r"""
     MUL_OP.2: "*" | /div\b/ | /mod\b/
     ADD_OP: "+" | "-"
     COMP_OP: "!=" | "<=" | ">=" | "=" | "<" | ">"
-    FUNC: /[a-z][a-z0-9-]*(?=\s*\()/
+    FUNC.3: /[a-z][a-z0-9-]*(?=\s*\()/
     NAME: /[A-Za-z_][A-Za-z0-9_.\-]*/
     NUMBER: /\d+(\.\d*)?|\.\d+/
     STRING: /'[^']*'|"[^"]*"/
@@ -111,7 +115,13 @@ class Call(NamedTuple):
     args: tuple
 
 
-Node = Literal | Ref | Current | Neg | BinOp | Logic | Call
+class Field(NamedTuple):
+    """A bare name: a column of the choices sheet, read in a choice_filter (`cf = ${x}`)."""
+
+    name: str
+
+
+Node = Literal | Ref | Current | Neg | BinOp | Logic | Call | Field
 
 
 # name: (minimum arguments, maximum arguments or None for any number)
@@ -127,6 +137,9 @@ FUNCTIONS: dict[str, tuple[int, int | None]] = {
     "number": (1, 1),
     "int": (1, 1),
     "today": (0, 0),
+    # Over a repeat's entries (`count(${roster})`) or a list of values.
+    "count": (1, 1),
+    "sum": (1, 1),
 }
 
 
@@ -146,6 +159,9 @@ class _ToTree(Transformer):
 
     def current(self) -> Current:
         return Current()
+
+    def field(self, token: Token) -> Field:
+        return Field(str(token))
 
     def neg(self, operand: Node) -> Neg:
         return Neg(operand)
@@ -280,9 +296,31 @@ def uses_current(node: Node) -> bool:
     return any(isinstance(n, Current) for n in _nodes(node))
 
 
-def validate(text: str, known: set[str], *, allow_current: bool) -> Node:
-    """Parse `text` and check that it only reads answers in `known`."""
+def fields(node: Node) -> set[str]:
+    """Return the choices-sheet columns an expression reads (bare names)."""
+    return {n.name for n in _nodes(node) if isinstance(n, Field)}
+
+
+def validate(
+    text: str, known: set[str], *, allow_current: bool, columns: set[str] | None = None
+) -> Node:
+    """Parse `text` and check that it only reads answers in `known`.
+
+    A bare name is a column of the choices sheet, allowed only where `columns` (those of
+    the list a choice_filter reads) is given.
+    """
     node = parse(text)
+    bare = sorted(fields(node))
+    if bare and columns is None:
+        raise ExpressionError(
+            f"'{bare[0]}' is a bare name: an answer is written ${{{bare[0]}}} (a bare name "
+            "names a column of the choices sheet, in a choice_filter)"
+        )
+    missing = sorted(set(bare) - (columns or set()))
+    if missing:
+        raise ExpressionError(
+            "the choice list has no column " + ", ".join(f"'{name}'" for name in missing)
+        )
     unknown = sorted(references(node) - known)
     if unknown:
         raise ExpressionError(
@@ -319,6 +357,8 @@ def tree_as_data(text: str) -> Any:
                 return {"k": op, "a": [convert(o) for o in operands]}
             case Call(name, args):
                 return {"k": "call", "f": name, "a": [convert(a) for a in args]}
+            case Field(name):
+                return {"k": "fld", "n": name}
         raise ExpressionError(f"cannot convert {node!r}")
 
     return convert(parse(text))
@@ -419,6 +459,18 @@ def _selected_values(value: Any) -> list[str]:
     return _as_string(value).split()
 
 
+def _count(value: Any) -> int:
+    """XPath's count() of a repeat's entries (a list) or of one value."""
+    if isinstance(value, list | tuple):
+        return len(value)
+    return 0 if value is None or value == "" else 1
+
+
+def _sum(value: Any) -> float:
+    items = value if isinstance(value, list | tuple) else [value]
+    return sum(_as_number(item) for item in items if item not in (None, ""))
+
+
 class Evaluator:
     """Evaluate parsed expressions against a respondent's answers."""
 
@@ -430,6 +482,8 @@ class Evaluator:
     ) -> None:
         self.answers = answers
         self.today = today
+        # The columns of the choice a choice_filter is checking (what bare names read).
+        self.choice: Mapping[str, Any] = {}
 
     def value(self, node: Node, current: Any = None) -> Any:
         """Return the value of `node`; `current` is what ``.`` stands for."""
@@ -452,6 +506,8 @@ class Evaluator:
                 return _arith(op, self.value(left, current), self.value(right, current))
             case Call(name, args):
                 return self._call(name, args, current)
+            case Field(name):
+                return self.choice.get(name)
         raise ExpressionError(f"cannot evaluate {node!r}")
 
     def _call(self, name: str, args: tuple, current: Any) -> Any:
@@ -482,7 +538,25 @@ class Evaluator:
                 return number if math.isnan(number) or math.isinf(number) else int(number)
             case "today":
                 return self.today().isoformat()
+            case "count":
+                return _count(values[0])
+            case "sum":
+                return _sum(values[0])
         raise ExpressionError(f"the function {name}() is not supported")
+
+    def passes(self, choice_filter: Node, rows: tuple[Mapping[str, Any], ...], value: str) -> bool:
+        """Return whether a choice whose sheet rows are `rows` passes a choice_filter.
+
+        A choice listed on several rows (under different filters) passes when one does.
+        """
+        for row in rows or ({},):
+            self.choice = {**row, "name": value}
+            try:
+                if _as_bool(self.value(choice_filter)):
+                    return True
+            finally:
+                self.choice = {}
+        return False
 
     def holds(self, text_or_node: str | Node, current: Any = None) -> bool:
         """Return whether a condition is true; an empty condition always holds."""

@@ -212,6 +212,9 @@ class Choice(models.Model):
     position = models.PositiveIntegerField()
     value = models.CharField(_("value"), max_length=100)
     label = TranslatedTextField(_("label"), blank=False)
+    # The choices sheet's other columns, one mapping per row of the choice, for the
+    # choice_filter of the questions that use the list (surveys.definition.ChoiceDef).
+    filters = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["choice_list", "position"]
@@ -237,13 +240,26 @@ class Question(models.Model):
         TEXT = "text", _("Short text")
         LONG_TEXT = "long_text", _("Long text")
         DATE = "date", _("Date")
+        TIME = "time", _("Time")
+        DATETIME = "datetime", _("Date and time")
         NOTE = "note", _("Note")
+        REPEAT = "repeat", _("Repeat (a roster of entries)")
+        CALCULATE = "calculate", _("Calculation")
+        START = "start", _("Start time (filled by the server)")
+        END = "end", _("End time (filled by the server)")
+        TODAY = "today", _("Day of the interview (filled by the server)")
+        DEVICEID = "deviceid", _("Device (filled by the server)")
+        USERNAME = "username", _("User name (filled by the server)")
 
     CHOICE_TYPES = (Type.SINGLE, Type.MULTIPLE, Type.GRID)
     NUMBER_TYPES = (Type.INTEGER, Type.DECIMAL)
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions")
     page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="questions")
+    # The repeat a question is asked in, once per entry; None for a question of the page.
+    repeat = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
+    )
     position = models.PositiveIntegerField(help_text=_("Order within the whole survey."))
     variable = models.CharField(
         _("variable name"), max_length=100, validators=[variable_name_validator]
@@ -276,6 +292,14 @@ class Question(models.Model):
     min_choices = models.PositiveIntegerField(null=True, blank=True)
     max_choices = models.PositiveIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    calculation = models.TextField(
+        _("calculation"), blank=True, help_text=_("A calculate question's expression.")
+    )
+    choice_filter = models.TextField(
+        _("choice filter"),
+        blank=True,
+        help_text=_("Which choices show: a condition on the choices' columns."),
     )
     measure = models.CharField(
         _("measurement level"),

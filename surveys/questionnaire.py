@@ -21,7 +21,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from fieldwork.memo import BoundedMemo
-from surveys.definition import PageDef, QuestionDef, SurveyDefinition, Translations
+from surveys.definition import (
+    METADATA_TYPES,
+    SERVER_FILLED_TYPES,
+    PageDef,
+    QuestionDef,
+    SurveyDefinition,
+    Translations,
+)
 from surveys.expressions import parse, references
 from surveys.models import Question as QuestionModel
 from surveys.selectors import survey_definition
@@ -76,6 +83,8 @@ def _version(survey_id: int, questionnaire_version: int) -> str:
 class Choice:
     value: str
     label: Translations
+    # The choices sheet's other columns, one mapping per row (see ChoiceDef.filters).
+    filters: tuple[dict[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,10 +122,33 @@ class Question:
     # Whether its skip logic reads an answer given on its own page (the browser shows and
     # hides it as the respondent answers, so its page shows even when it is hidden now).
     depends_on_page: bool = False
+    # The measurement level the form declares (nominal, ordinal, scale); empty: by type.
+    measure: str = ""
+    # A calculate question's expression; a select's filter on its choices' columns.
+    calculation: str = ""
+    choice_filter: str = ""
+    # A repeat's questions, asked once per entry; its answer is a list of entries, each
+    # a mapping of these questions' variables to their answers.
+    children: tuple[Question, ...] = ()
+    # Whether its texts show answers (`${name}`): then they differ from one respondent to
+    # the next, and its rendering is never kept.
+    pipes: bool = False
 
     @property
     def choice_values(self) -> tuple[str, ...]:
         return tuple(choice.value for choice in self.choices)
+
+    @property
+    def server_filled(self) -> bool:
+        """Whether the server fills the answer (metadata, a calculation): never shown."""
+        return self.type in SERVER_FILLED_TYPES
+
+    @property
+    def is_metadata(self) -> bool:
+        return self.type in METADATA_TYPES
+
+    def child(self, variable: str) -> Question | None:
+        return next((child for child in self.children if child.variable == variable), None)
 
 
 @dataclass(frozen=True)
@@ -138,6 +170,8 @@ class Questionnaire:
     languages: tuple[str, ...]
     default_language: str
     pages: tuple[Page, ...]
+    # The metadata questions (start, end, today, deviceid, username), wherever they are.
+    metadata: tuple[Question, ...] = ()
     _by_name: dict[str, Page] = field(default_factory=dict, repr=False, compare=False)
     _by_answer: dict[str, tuple[int, Question]] = field(
         default_factory=dict, repr=False, compare=False
@@ -148,7 +182,10 @@ class Questionnaire:
         cls, definition: SurveyDefinition, *, survey_id: int | None = None, version=None
     ) -> Questionnaire:
         lists = {
-            choice_list.name: tuple(Choice(c.value, dict(c.label)) for c in choice_list.choices)
+            choice_list.name: tuple(
+                Choice(c.value, dict(c.label), tuple(dict(f) for f in c.filters))
+                for c in choice_list.choices
+            )
             for choice_list in definition.choice_lists
         }
         pages = tuple(_page(page, lists) for page in definition.pages)
@@ -199,6 +236,9 @@ class Questionnaire:
 
 def _look_ups(pages: tuple[Page, ...]) -> dict:
     return {
+        "metadata": tuple(
+            question for page in pages for question in page.questions if question.is_metadata
+        ),
         "_by_name": {page.name: page for page in pages},
         "_by_answer": {
             name: (index, question)
@@ -215,7 +255,12 @@ def _reads(expression: str) -> frozenset[str]:
 
 def _page(page: PageDef, lists: dict[str, tuple[Choice, ...]]) -> Page:
     questions = [_question(question, lists) for question in page.questions]
-    on_page = {name for question in questions for name in question.answer_names}
+    on_page = {
+        name
+        for question in questions
+        if not question.server_filled
+        for name in question.answer_names
+    }
     questions = [
         question
         if not question.reads & on_page
@@ -227,19 +272,34 @@ def _page(page: PageDef, lists: dict[str, tuple[Choice, ...]]) -> Page:
         title=dict(page.title),
         relevant=page.relevant,
         questions=tuple(questions),
-        answer_names=tuple(name for question in questions for name in question.answer_names),
+        # What the respondent answers on the page (not what the server fills).
+        answer_names=tuple(
+            name
+            for question in questions
+            if not question.server_filled
+            for name in question.answer_names
+        ),
     )
 
 
 def _question(question: QuestionDef, lists: dict[str, tuple[Choice, ...]]) -> Question:
     rows = tuple(GridRow(row.variable, dict(row.label)) for row in question.rows)
+    children = tuple(_question(child, lists) for child in question.children)
     if question.type == Type.GRID:
         names = tuple(row.variable for row in rows)
     elif question.type == Type.NOTE:
         names = ()
     else:
         names = (question.variable,)
+    texts = [question.label, question.hint, question.constraint_message]
+    texts += [row.label for row in rows] + [
+        choice.label for choice in lists.get(question.choice_list, ())
+    ]
+    pipes = any("${" in text for value in texts for text in value.values()) or any(
+        child.pipes for child in children
+    )
     return Question(
+        pipes=pipes,
         variable=question.variable,
         type=question.type,
         label=dict(question.label),
@@ -253,13 +313,17 @@ def _question(question: QuestionDef, lists: dict[str, tuple[Choice, ...]]) -> Qu
         appearance=question.appearance,
         choice_list=question.choice_list,
         choices=lists.get(question.choice_list, ()),
+        children=children,
+        calculation=question.calculation,
+        choice_filter=question.choice_filter,
         rows=rows,
         min_value=question.min_value,
         max_value=question.max_value,
         min_choices=question.min_choices,
         max_choices=question.max_choices,
         answer_names=names,
-        reads=_reads(question.relevant),
+        reads=_reads(question.relevant) | _reads(question.choice_filter),
+        measure=question.measure,
     )
 
 

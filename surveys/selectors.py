@@ -17,11 +17,19 @@ from surveys.models import Choice, ChoiceList, GridRow, Page, Question, Survey
 
 def survey_definition(survey: Survey) -> SurveyDefinition:
     """Return the questionnaire of `survey` as plain data (a fixed number of queries)."""
+    rows = Prefetch("rows", queryset=GridRow.objects.order_by("position"))
+    children = Prefetch(
+        "children",
+        queryset=Question.objects.select_related("choice_list")
+        .prefetch_related(rows)
+        .order_by("position"),
+    )
     pages = Page.objects.filter(survey=survey).prefetch_related(
         Prefetch(
             "questions",
-            queryset=Question.objects.select_related("choice_list")
-            .prefetch_related(Prefetch("rows", queryset=GridRow.objects.order_by("position")))
+            queryset=Question.objects.filter(repeat__isnull=True)
+            .select_related("choice_list")
+            .prefetch_related(rows, children)
             .order_by("position"),
         )
     )
@@ -51,7 +59,11 @@ def survey_definition(survey: Survey) -> SurveyDefinition:
             ChoiceListDef(
                 name=choice_list.name,
                 choices=tuple(
-                    ChoiceDef(value=choice.value, label=choice.label)
+                    ChoiceDef(
+                        value=choice.value,
+                        label=choice.label,
+                        filters=tuple(choice.filters or ()),
+                    )
                     for choice in choice_list.choices.all()
                 ),
             )
@@ -62,7 +74,7 @@ def survey_definition(survey: Survey) -> SurveyDefinition:
     )
 
 
-def _question_definition(question: Question) -> QuestionDef:
+def _question_definition(question: Question, *, inside: bool = False) -> QuestionDef:
     return QuestionDef(
         variable=question.variable,
         type=question.type,
@@ -84,6 +96,13 @@ def _question_definition(question: Question) -> QuestionDef:
         rows=tuple(
             GridRowDef(variable=row.variable, label=row.label) for row in question.rows.all()
         ),
+        calculation=question.calculation,
+        choice_filter=question.choice_filter,
+        children=tuple(
+            _question_definition(child, inside=True) for child in question.children.all()
+        )
+        if question.type == Question.Type.REPEAT and not inside
+        else (),
     )
 
 
@@ -94,8 +113,9 @@ def survey_texts(survey: Survey) -> list[dict[str, str]]:
     for page in definition.pages:
         texts.append(page.title)
         for question in page.questions:
-            texts += [question.label, question.hint, question.constraint_message]
-            texts += [row.label for row in question.rows]
+            for asked in (question, *question.children):
+                texts += [asked.label, asked.hint, asked.constraint_message]
+                texts += [row.label for row in asked.rows]
     for choice_list in definition.choice_lists:
         texts += [choice.label for choice in choice_list.choices]
     texts += list(survey.quota_cells.values_list("label", flat=True))

@@ -123,6 +123,10 @@ def survey_apply_definition(
             question = _apply_question(survey, page, position, question_definition, lists)
             keep_questions.append(question.pk)
             position += 1
+            for child in question_definition.children:
+                inner = _apply_question(survey, page, position, child, lists, repeat=question)
+                keep_questions.append(inner.pk)
+                position += 1
     Question.objects.filter(survey=survey).exclude(pk__in=keep_questions).delete()
     Page.objects.filter(survey=survey).exclude(
         name__in=[page.name for page in definition.pages]
@@ -154,7 +158,7 @@ def _apply_choice_lists(
         wanted = {choice.value for choice in list_definition.choices}
         existing, gone = {}, []
         for choice in Choice.objects.filter(choice_list=choice_list).only(
-            "pk", "value", "position", "label"
+            "pk", "value", "position", "label", "filters"
         ):
             if choice.value in wanted:
                 existing[choice.value] = choice
@@ -172,12 +176,18 @@ def _apply_choice_lists(
                         value=definition.value,
                         position=position,
                         label=definition.label,
+                        filters=list(definition.filters),
                     )
                 )
-            elif (choice.position, choice.label) != (position, definition.label):
+            elif (choice.position, choice.label, choice.filters) != (
+                position,
+                definition.label,
+                list(definition.filters),
+            ):
                 choice.position, choice.label = position, definition.label
+                choice.filters = list(definition.filters)
                 changed.append(choice)
-        Choice.objects.bulk_update(changed, ["position", "label"], batch_size=BULK_BATCH)
+        Choice.objects.bulk_update(changed, ["position", "label", "filters"], batch_size=BULK_BATCH)
         Choice.objects.bulk_create(new, batch_size=BULK_BATCH)
         lists[list_definition.name] = choice_list
     return lists
@@ -198,12 +208,17 @@ def _apply_question(
     position: int,
     definition: QuestionDef,
     lists: Mapping[str, ChoiceList],
+    *,
+    repeat: Question | None = None,
 ) -> Question:
     question, _ = Question.objects.update_or_create(
         survey=survey,
         variable=definition.variable,
         defaults={
             "page": page,
+            "repeat": repeat,
+            "calculation": definition.calculation,
+            "choice_filter": definition.choice_filter,
             "position": position,
             "type": definition.type,
             "label": definition.label,

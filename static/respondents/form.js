@@ -8,7 +8,10 @@
   var form = document.getElementById("page-form");
   if (!form) return;
   var saved = JSON.parse(document.getElementById("answers").textContent || "{}");
-  var blocks = Array.prototype.slice.call(form.querySelectorAll("[data-question]"));
+  // The page's questions (an entry of a repeat holds questions of its own, read below).
+  var blocks = Array.prototype.slice.call(form.querySelectorAll(".question[data-question]"));
+  // The columns of the choice a choice filter is checking (what its bare names read).
+  var choiceRow = null;
 
   function isNumber(v) { return typeof v === "number"; }
   function asString(v) {
@@ -72,6 +75,7 @@
         var l = value(node.l, answers, current), r = value(node.r, answers, current);
         return ["=", "!=", "<", "<=", ">", ">="].indexOf(node.op) >= 0 ? compare(node.op, l, r) : arith(node.op, l, r);
       case "call": return call(node, answers, current);
+      case "fld": return choiceRow ? choiceRow[node.n] : undefined;
     }
     return undefined;
   }
@@ -90,6 +94,13 @@
       case "string-length": return asString(v[0]).length;
       case "number": return asNumber(v[0]);
       case "int": var n = asNumber(v[0]); return isFinite(n) ? Math.trunc(n) : n;
+      case "count":
+        if (Array.isArray(v[0])) return v[0].length;
+        return v[0] === null || v[0] === undefined || v[0] === "" ? 0 : 1;
+      case "sum":
+        return (Array.isArray(v[0]) ? v[0] : [v[0]]).reduce(function (total, item) {
+          return item === null || item === undefined || item === "" ? total : total + asNumber(item);
+        }, 0);
       case "today":
         var d = new Date();
         return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0");
@@ -97,10 +108,16 @@
     return undefined;
   }
 
-  function blockValues(block) {
+  function blockValues(block, prefix) {
     var values = {};
     block.querySelectorAll("input, select, textarea").forEach(function (el) {
-      if (!el.name) return;
+      if (!el.name || el.type === "hidden") return;
+      var name = el.name;
+      if (prefix !== undefined) {
+        if (name.indexOf(prefix) !== 0) return;
+        name = name.slice(prefix.length);
+      }
+      el = { name: name, type: el.type, checked: el.checked, value: el.value };
       if (el.type === "checkbox") {
         values[el.name] = values[el.name] || [];
         if (el.checked) values[el.name].push(el.value);
@@ -113,23 +130,124 @@
     return values;
   }
 
+  function addValues(answers, values) {
+    Object.keys(values).forEach(function (k) {
+      if (!(Array.isArray(values[k]) && values[k].length === 0)) answers[k] = values[k];
+    });
+  }
+
+  // A choice filter: offer only the choices whose columns pass it (the server checks
+  // again); a choice no longer offered is unticked.
+  function filterChoices(block, answers) {
+    var tree = block.getAttribute("data-choice-filter");
+    if (!tree) return;
+    tree = JSON.parse(tree);
+    var rows = JSON.parse(block.getAttribute("data-choice-rows") || "{}");
+    function passes(choice) {
+      var choiceRows = rows[choice] && rows[choice].length ? rows[choice] : [{}];
+      return choiceRows.some(function (row) {
+        choiceRow = Object.assign({}, row, { name: choice });
+        try { return asBool(value(tree, answers, undefined)); } finally { choiceRow = null; }
+      });
+    }
+    block.querySelectorAll("input[type=radio], input[type=checkbox]").forEach(function (input) {
+      var offered = passes(input.value);
+      var item = input.closest(".form-check") || input.parentNode;
+      item.hidden = !offered;
+      if (!offered) input.checked = false;
+    });
+    block.querySelectorAll("select option").forEach(function (option) {
+      if (option.value === "") return;
+      var offered = passes(option.value);
+      option.hidden = !offered;
+      option.disabled = !offered;
+      if (!offered && option.selected) option.selected = false;
+    });
+  }
+
+  // A repeat's entries as the server stores them: each entry's answers by question.
+  function refreshRepeat(block, answers) {
+    var entries = [];
+    block.querySelectorAll("[data-entries] > [data-entry]").forEach(function (entry) {
+      var prefix = entry.getAttribute("data-prefix");
+      var own = {};
+      entry.querySelectorAll("[data-question]").forEach(function (child) {
+        var tree = child.getAttribute("data-relevant");
+        var context = Object.assign({}, answers, own);
+        var shown = !tree || asBool(value(JSON.parse(tree), context, undefined));
+        child.hidden = !shown;
+        if (shown) addValues(own, blockValues(child, prefix));
+      });
+      if (Object.keys(own).length) entries.push(own);
+    });
+    return entries;
+  }
+
   function refresh() {
     var answers = {};
     var onPage = {};
-    form.querySelectorAll("[data-question] [name]").forEach(function (el) { onPage[el.name] = true; });
+    blocks.forEach(function (block) { onPage[block.getAttribute("data-question")] = true; });
+    form.querySelectorAll(".question[data-question] [name]").forEach(function (el) { onPage[el.name] = true; });
     Object.keys(saved).forEach(function (k) { if (!onPage[k]) answers[k] = saved[k]; });
     blocks.forEach(function (block) {
       var tree = block.getAttribute("data-relevant");
       var shown = !tree || asBool(value(JSON.parse(tree), answers, undefined));
       block.hidden = !shown;
-      if (shown) {
-        var values = blockValues(block);
-        Object.keys(values).forEach(function (k) {
-          if (!(Array.isArray(values[k]) && values[k].length === 0)) answers[k] = values[k];
-        });
+      if (!shown) return;
+      filterChoices(block, answers);
+      if (block.querySelector("[data-repeat]")) {
+        var entries = refreshRepeat(block, answers);
+        if (entries.length) answers[block.getAttribute("data-question")] = entries;
+      } else {
+        addValues(answers, blockValues(block));
       }
     });
   }
+
+  // A repeat's Add and Remove buttons (without a script, the entries shown are those
+  // stored, or one blank entry: the server drops an entry left blank).
+  function renumber(repeat) {
+    var entries = repeat.querySelectorAll("[data-entries] > [data-entry]");
+    entries.forEach(function (entry, index) {
+      var title = entry.querySelector("[data-entry-title]");
+      if (title) title.textContent = title.textContent.replace(/\d+/, String(index + 1));
+    });
+    var max = Number(repeat.getAttribute("data-max-entries") || "50");
+    repeat.querySelector("[data-repeat-add]").hidden = entries.length >= max;
+  }
+  form.querySelectorAll("[data-repeat]").forEach(function (repeat) {
+    var name = repeat.getAttribute("data-repeat");
+    var list = repeat.querySelector("[data-entries]");
+    var template = repeat.querySelector("template[data-entry-template]");
+    repeat.querySelectorAll("[data-repeat-remove]").forEach(function (b) { b.hidden = false; });
+    repeat.querySelector("[data-repeat-add]").addEventListener("click", function () {
+      var next = 0;
+      list.querySelectorAll("input[type=hidden]").forEach(function (marker) {
+        if (marker.name === name) next = Math.max(next, Number(marker.value) + 1);
+      });
+      var entry = template.content.firstElementChild.cloneNode(true);
+      [entry].concat(Array.prototype.slice.call(entry.querySelectorAll("*"))).forEach(function (el) {
+        ["name", "id", "for", "aria-describedby", "data-prefix", "value"].forEach(function (attr) {
+          var old = el.getAttribute(attr);
+          if (old && old.indexOf("__index__") !== -1) el.setAttribute(attr, old.split("__index__").join(String(next)));
+        });
+      });
+      entry.querySelector("[data-repeat-remove]").hidden = false;
+      list.appendChild(entry);
+      renumber(repeat);
+      refresh();
+      var first = entry.querySelector("input:not([type=hidden]), select, textarea");
+      if (first) first.focus();
+    });
+    list.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-repeat-remove]");
+      if (!button) return;
+      button.closest("[data-entry]").remove();
+      renumber(repeat);
+      refresh();
+    });
+    renumber(repeat);
+  });
 
   // A long list (30 choices or more) gets a search box: a single choice is a select
   // whose options narrow to those matching, a multiple choice's boxes hide likewise.

@@ -38,6 +38,7 @@ from surveys import limits
 from surveys.definition import (
     CONTROL_CHARACTERS,
     MEASURES_BY_TYPE,
+    SERVER_FILLED_TYPES,
     ChoiceDef,
     ChoiceListDef,
     GridRowDef,
@@ -61,8 +62,26 @@ QUESTION_TYPES = {
     "text": "text",
     "string": "text",
     "date": "date",
+    "time": "time",
+    "dateTime": "datetime",
     "note": "note",
+    # A phone number is a text (ODK Collect only brings up a keypad of digits for it).
+    "phone number": "text",
+    "calculate": "calculate",
+    # Metadata, filled by the server.
+    "start": "start",
+    "end": "end",
+    "today": "today",
+    "deviceid": "deviceid",
+    "username": "username",
 }
+# Types a question inside a repeat may have.
+REPEATABLE_TYPES = ("single", "multiple", "integer", "decimal", "text", "long_text", "date")
+REPEATABLE_TYPES += ("time", "datetime", "note")
+# Languages that XLSForms name without a code and Django names otherwise (or not at all).
+LANGUAGE_NAMES = {"chinese": "zh-hans", "mandarin": "zh-hans", "cantonese": "zh-hant"}
+# Choices-sheet columns that are not a choice_filter's to read.
+CHOICE_COLUMNS = ("name", "label", "list_name", "list name", "media", "image", "audio", "video")
 # Rows pyxform adds to a table-list group to draw its header; they carry no answers.
 GENERATED_PREFIXES = ("generated_table_list_label_", "reserved_name_for_field_list_labels_")
 LANGUAGE_HEADER = re.compile(
@@ -82,7 +101,6 @@ IGNORED_COLUMNS = (
     "image",
     "audio",
     "video",
-    "calculation",
     "read_only",
     "readonly",
     "trigger",
@@ -113,6 +131,8 @@ def language_code(header: str) -> str | None:
     if match:
         return match["code"].lower().replace("_", "-")
     wanted = header.strip().lower()
+    if wanted in LANGUAGE_NAMES:
+        return LANGUAGE_NAMES[wanted]
     for code, info in LANG_INFO.items():
         if info.get("name", "").lower() == wanted and "fallback" not in info:
             return code
@@ -133,6 +153,8 @@ class _Reader:
         self.used_lists: dict[str, list[dict]] = {}
         self.list_rows: dict[str, int] = {}
         self.choice_rows: dict[tuple[str, str], int] = {}
+        # The lists a choice_filter reads, whose other columns are kept with each choice.
+        self.filtered_lists: set[str] = set()
         self.columns: dict[str, list[str]] = {}
         self.bad_languages: set[str] = set()
 
@@ -309,6 +331,13 @@ class _Reader:
                 )
                 continue
             self.language_by_header[language] = code
+            if not LANGUAGE_HEADER.match(language):
+                # pyxform accepts a name alone; ODK tools want the code: say so, once.
+                self.notes.append(
+                    f"{self._language_columns(language)}: language '{language}' is read as "
+                    f"{_language_label(code)}; name it '{_language_label(code)}' in the "
+                    "column headers"
+                )
             if code not in self.languages:
                 self.languages.append(code)
 
@@ -321,7 +350,7 @@ class _Reader:
         """Return where the columns of one language are: "survey sheet, column '...'"."""
         places = []
         for sheet, columns in self.columns.items():
-            named = [c for c in columns if c.partition("::")[2].strip() == language]
+            named = [c for c in columns if _language_of_column(c) == language]
             if named:
                 places.append(
                     f"{sheet} sheet, column{'s' if len(named) > 1 else ''} "
@@ -537,8 +566,12 @@ class _Reader:
             elif kind == "group":
                 inner = _and(relevant, _bind(child, "relevant"))
                 questions.extend(self._questions(child.get("children", []), inner))
-            elif kind in ("repeat", "loop"):
-                self._unsupported(child, "repeat groups")
+            elif kind == "repeat":
+                repeat = self._repeat(child, relevant)
+                if repeat:
+                    questions.append(repeat)
+            elif kind == "loop":
+                self._unsupported(child, "loops")
             else:
                 question = self._question(child, relevant)
                 if question:
@@ -566,9 +599,8 @@ class _Reader:
         if qtype is None:
             self._unsupported(element, f"questions of type '{kind}'")
             return None
-        if element.get("choice_filter"):
-            self._unsupported(element, "choice filters (cascading selects)")
-            return None
+        if qtype in SERVER_FILLED_TYPES:
+            return self._server_filled(element, qtype, group_relevant)
         appearance = str(element.get("control", {}).get("appearance", "") or "").strip()
         if len(appearance) > MAX_APPEARANCE:
             self.errors.append(
@@ -582,6 +614,14 @@ class _Reader:
             choice_list = self._use_list(element, where)
             if choice_list is None:
                 return None
+        choice_filter = str(element.get("choice_filter", "") or "").strip()
+        if choice_filter and choice_list:
+            self.filtered_lists.add(choice_list)
+        if choice_filter and not choice_list:
+            self.errors.append(
+                f"{where}, column 'choice_filter': only a select has choices to filter"
+            )
+            choice_filter = ""
         label = self.translations(element.get("label"), "label", where, required=True)
         return QuestionDef(
             variable=name,
@@ -610,6 +650,58 @@ class _Reader:
             min_choices=self._count(element, "min_choices", where) if qtype == "multiple" else None,
             max_choices=self._count(element, "max_choices", where) if qtype == "multiple" else None,
             measure=self._measure(element, qtype, where),
+            choice_filter=choice_filter,
+            row=self.rows.get(name, 0),
+        )
+
+    def _server_filled(self, element: dict, qtype: str, group_relevant: str) -> QuestionDef:
+        """A metadata question (start, end, today, deviceid, username) or a calculation."""
+        name = element.get("name", "")
+        where = self._where(name)
+        calculation = _bind(element, "calculate")
+        if qtype == "calculate" and not calculation:
+            self.errors.append(f"{where}, column 'calculation': a calculate needs its calculation")
+        return QuestionDef(
+            variable=name,
+            type=qtype,
+            # A calculation may carry a label (a note of what it is); metadata has none.
+            label=self.translations(element.get("label"), "label", where, required=False),
+            relevant=_and(group_relevant, _bind(element, "relevant"))
+            if qtype == "calculate"
+            else "",
+            calculation=calculation if qtype == "calculate" else "",
+            row=self.rows.get(name, 0),
+        )
+
+    def _repeat(self, element: dict, group_relevant: str) -> QuestionDef | None:
+        """A repeat group: its questions asked once per entry (a household roster)."""
+        name = element.get("name", "")
+        where = self._where(name)
+        children = []
+        for child in element.get("children", []):
+            kind = child.get("type", "")
+            qtype = QUESTION_TYPES.get(kind, "")
+            if kind in ("group", "repeat", "loop") or qtype not in REPEATABLE_TYPES:
+                what = "groups" if kind in ("group", "repeat", "loop") else f"'{kind}' questions"
+                self._unsupported(child, f"{what} inside a repeat")
+                continue
+            question = self._question(child, "")
+            if question is None:
+                continue
+            if question.choice_filter:
+                self._unsupported(child, "choice filters inside a repeat")
+                continue
+            children.append(question)
+        if not children:
+            self.notes.append(f"{where}: the repeat holds no questions; left out")
+            return None
+        return QuestionDef(
+            variable=name,
+            type="repeat",
+            label=self.translations(element.get("label"), "label", where, required=True),
+            hint=self.translations(element.get("hint"), "hint", where, required=False),
+            relevant=_and(group_relevant, _bind(element, "relevant")),
+            children=tuple(children),
             row=self.rows.get(name, 0),
         )
 
@@ -751,11 +843,21 @@ class _Reader:
             if len(listed) > limits.MAX_CHOICES_PER_LIST:
                 self.errors.append(limits.too_many_choices(name, len(listed)))
                 continue
+            filtered = name in self.filtered_lists
             for choice in listed:
                 value = str(choice.get("name", "")).strip()
                 row = self.choice_rows.get((name, value))
                 at = f"choices sheet, row {row}" if row else "choices sheet"
+                columns = _choice_columns(choice) if filtered else {}
                 if value in seen:
+                    index = next(i for i, item in enumerate(items) if item.value == value)
+                    if filtered:
+                        # Listed again under another filter (allow_choice_duplicates): one
+                        # choice, shown when any of its rows passes.
+                        items[index] = replace(
+                            items[index], filters=(*items[index].filters, columns)
+                        )
+                        continue
                     self.errors.append(
                         f"{at} ({where}), column 'name': the value '{value}' appears twice"
                     )
@@ -770,6 +872,7 @@ class _Reader:
                             f"{at} ({where}, choice '{value}')",
                             required=True,
                         ),
+                        filters=(columns,) if filtered else (),
                     )
                 )
             lists.append(ChoiceListDef(name=name, choices=tuple(items)))
@@ -790,7 +893,7 @@ class _Reader:
 
     def _check_names(self, definition: SurveyDefinition) -> None:
         names = [("page", page.name, page.row) for page in definition.pages]
-        for question in definition.questions():
+        for question in _with_children(definition.questions()):
             names.append(("variable", question.variable, question.row))
             names += [("variable", row.variable, row.row) for row in question.rows]
         for kind, name, row in names:
@@ -812,7 +915,7 @@ class _Reader:
     def _check_variables(self, definition: SurveyDefinition) -> None:
         self._check_names(definition)
         seen: dict[str, str] = {}
-        for question in definition.questions():
+        for question in _with_children(definition.questions()):
             names = [(question.variable, question.row)]
             names += [(row.variable, row.row) for row in question.rows]
             for name, row in names:
@@ -891,18 +994,50 @@ class _Reader:
                         + ", which is not an earlier question"
                     )
                 self._check(question.relevant, known, "relevant", where, False)
-                self._check(question.constraint, known | own, "constraint", where, True)
-                self._check(question.screening, known | own, "screening", where, True)
-                self._check(question.attention_check, known | own, "attention_check", where, True)
+                self._check_question(question, known, where)
+                self._check(question.calculation, known, "calculation", where, False)
+                inner = set(known)
+                for child in question.children:
+                    at = _at(child.row, child.variable)
+                    piped = sorted(_piped_names(child) - inner - {child.variable})
+                    if piped:
+                        self.errors.append(
+                            f"{at}: its texts show "
+                            + ", ".join(f"${{{name}}}" for name in piped)
+                            + ", which is not an earlier question"
+                        )
+                    self._check(child.relevant, inner, "relevant", at, False)
+                    self._check_question(child, inner, at)
+                    inner |= {child.variable}
                 known |= own | {row.variable for row in question.rows}
 
+    def _check_question(self, question: QuestionDef, known: set[str], where: str) -> None:
+        own = {question.variable}
+        self._check(question.constraint, known | own, "constraint", where, True)
+        self._check(question.screening, known | own, "screening", where, True)
+        self._check(question.attention_check, known | own, "attention_check", where, True)
+        if question.choice_filter:
+            columns = {"name"}
+            for choice in self.used_lists.get(question.choice_list, []):
+                columns |= set(_choice_columns(choice))
+            self._check(
+                question.choice_filter, known, "choice_filter", where, False, columns=columns
+            )
+
     def _check(
-        self, text: str, known: set[str], column: str, where: str, allow_current: bool
+        self,
+        text: str,
+        known: set[str],
+        column: str,
+        where: str,
+        allow_current: bool,
+        *,
+        columns: set[str] | None = None,
     ) -> None:
         if not text:
             return
         try:
-            validate(text, known, allow_current=allow_current)
+            validate(text, known, allow_current=allow_current, columns=columns)
         except ExpressionError as exc:
             self.errors.append(f"{where}, column '{column}': '{text}' cannot be used: {exc}")
 
@@ -961,6 +1096,23 @@ def _piped_names(question: QuestionDef) -> set[str]:
     }
 
 
+def _language_of_column(column: str) -> str:
+    """Return the language part of a column header: 'label::chinese' (or 'label:chinese')."""
+    _head, separator, language = column.partition("::")
+    if not separator:
+        _head, separator, language = column.partition(":")
+    return language.strip() if separator and ":" not in language else ""
+
+
+def _choice_columns(choice: dict) -> dict[str, str]:
+    """Return the choices sheet's other columns of a choice, which a choice_filter reads."""
+    return {
+        str(key): str(value).strip()
+        for key, value in choice.items()
+        if key not in CHOICE_COLUMNS and not isinstance(value, dict) and value is not None
+    }
+
+
 def _expression_names(text: str) -> set[str]:
     if not text:
         return set()
@@ -977,9 +1129,20 @@ def _read_names(question: QuestionDef) -> set[str]:
         question.constraint,
         question.screening,
         question.attention_check,
+        question.calculation,
+        question.choice_filter,
     ):
         names |= _expression_names(text)
+    for child in question.children:
+        names |= _read_names(child) - {c.variable for c in question.children}
     return names
+
+
+def _with_children(questions):
+    """Yield each question, and after a repeat the questions inside it."""
+    for question in questions:
+        yield question
+        yield from question.children
 
 
 def _at(row: int, name: str) -> str:

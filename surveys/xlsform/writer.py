@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from fieldwork.formulas import neutralise
-from surveys.definition import QuestionDef, SurveyDefinition
+from surveys.definition import SERVER_FILLED_TYPES, PageDef, QuestionDef, SurveyDefinition
 from surveys.models import language_name
 
 Sheet = tuple[list[str], list[dict[str, str]]]
@@ -46,7 +46,44 @@ def _question_type(question: QuestionDef) -> str:
         "single": f"select_one {question.choice_list}",
         "multiple": f"select_multiple {question.choice_list}",
         "long_text": "text",
+        "datetime": "dateTime",
     }.get(question.type, question.type)
+
+
+def _question_row(question: QuestionDef) -> dict[str, str]:
+    appearance = question.appearance
+    if question.type == "long_text" and "multiline" not in appearance.split():
+        appearance = f"{appearance} multiline".strip()
+    return (
+        {
+            "type": _question_type(question),
+            "name": question.variable,
+            "required": "yes" if question.required else "",
+            "relevant": question.relevant,
+            "constraint": question.constraint,
+            "calculation": question.calculation,
+            "choice_filter": question.choice_filter,
+            "appearance": appearance,
+            "min_value": _number(question.min_value),
+            "max_value": _number(question.max_value),
+            "min_choices": _number(question.min_choices),
+            "max_choices": _number(question.max_choices),
+            "screening": question.screening,
+            "attention_check": question.attention_check,
+            "measure": question.measure,
+        }
+        | _texts("label", question.label)
+        | _texts("hint", question.hint)
+        | _texts("constraint_message", question.constraint_message)
+    )
+
+
+def _bodyless(page: PageDef) -> bool:
+    return (
+        not page.relevant
+        and not page.title
+        and all(question.type in SERVER_FILLED_TYPES for question in page.questions)
+    )
 
 
 def survey_sheet(definition: SurveyDefinition) -> Sheet:
@@ -55,13 +92,18 @@ def survey_sheet(definition: SurveyDefinition) -> Sheet:
         ["type", "name"]
         + _translated("label", languages)
         + _translated("hint", languages)
-        + ["required", "relevant", "constraint"]
+        + ["required", "relevant", "constraint", "calculation", "choice_filter"]
         + _translated("constraint_message", languages)
         + ["appearance", "min_value", "max_value", "min_choices", "max_choices"]
         + ["screening", "attention_check", "measure"]
     )
     rows: list[dict[str, str]] = []
     for page in definition.pages:
+        if _bodyless(page):
+            # Only what the server fills: no group (ODK refuses one with nothing to show);
+            # the reader puts loose rows on a page of their own again.
+            rows.extend(_question_row(question) for question in page.questions)
+            continue
         rows.append(
             {"type": "begin group", "name": page.name, "relevant": page.relevant}
             | _texts("label", page.title)
@@ -90,41 +132,54 @@ def survey_sheet(definition: SurveyDefinition) -> Sheet:
                     )
                 rows.append({"type": "end group"})
                 continue
-            appearance = question.appearance
-            if question.type == "long_text" and "multiline" not in appearance.split():
-                appearance = f"{appearance} multiline".strip()
-            rows.append(
-                {
-                    "type": _question_type(question),
-                    "name": question.variable,
-                    "required": "yes" if question.required else "",
-                    "relevant": question.relevant,
-                    "constraint": question.constraint,
-                    "appearance": appearance,
-                    "min_value": _number(question.min_value),
-                    "max_value": _number(question.max_value),
-                    "min_choices": _number(question.min_choices),
-                    "max_choices": _number(question.max_choices),
-                    "screening": question.screening,
-                    "attention_check": question.attention_check,
-                    "measure": question.measure,
-                }
-                | _texts("label", question.label)
-                | _texts("hint", question.hint)
-                | _texts("constraint_message", question.constraint_message)
-            )
+            if question.children:
+                rows.append(
+                    {
+                        "type": "begin repeat",
+                        "name": question.variable,
+                        "relevant": question.relevant,
+                    }
+                    | _texts("label", question.label)
+                    | _texts("hint", question.hint)
+                )
+                rows.extend(_question_row(child) for child in question.children)
+                rows.append({"type": "end repeat"})
+                continue
+            rows.append(_question_row(question))
         rows.append({"type": "end group"})
     return header, rows
 
 
 def choices_sheet(definition: SurveyDefinition) -> Sheet:
-    header = ["list_name", "name"] + _translated("label", definition.languages)
+    """The choices, with the columns a choice_filter reads; a choice listed under several
+    filters is written once per filter (`allow_choice_duplicates` in the settings)."""
+    columns = list(
+        dict.fromkeys(
+            column
+            for choice_list in definition.choice_lists
+            for choice in choice_list.choices
+            for row in choice.filters
+            for column in row
+        )
+    )
+    header = ["list_name", "name"] + _translated("label", definition.languages) + columns
     rows = [
-        {"list_name": choice_list.name, "name": choice.value} | _texts("label", choice.label)
+        {"list_name": choice_list.name, "name": choice.value}
+        | _texts("label", choice.label)
+        | filters
         for choice_list in definition.choice_lists
         for choice in choice_list.choices
+        for filters in choice.filters or ({},)
     ]
     return header, rows
+
+
+def _has_duplicates(definition: SurveyDefinition) -> bool:
+    return any(
+        len(choice.filters) > 1
+        for choice_list in definition.choice_lists
+        for choice in choice_list.choices
+    )
 
 
 def settings_sheet(definition: SurveyDefinition) -> Sheet:
@@ -138,6 +193,8 @@ def settings_sheet(definition: SurveyDefinition) -> Sheet:
     ]
     if definition.consent:
         header += _translated("consent", definition.languages)
+    if _has_duplicates(definition):
+        header.append("allow_choice_duplicates")
     row = (
         _texts("form_title", definition.title)
         | _texts("consent", definition.consent)
@@ -152,6 +209,7 @@ def settings_sheet(definition: SurveyDefinition) -> Sheet:
             if definition.fieldwork_end
             else "",
             "estimated_minutes": str(definition.estimated_minutes or ""),
+            "allow_choice_duplicates": "yes" if _has_duplicates(definition) else "",
         }
     )
     return header, [row]

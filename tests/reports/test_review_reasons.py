@@ -4,8 +4,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import translation
 
-from reports.review import _labels, reason_sentence
+from reports.review import reason_sentence
 from surveys.models import Question, Survey
+from surveys.questionnaire import questionnaire_of
 
 pytestmark = pytest.mark.django_db
 
@@ -17,14 +18,8 @@ def kazakhstan():
 
 
 def sentence(survey, rule, reason, language="ru", interface="en"):
-    questions = list(survey.questions.prefetch_related("rows", "choice_list__choices"))
-    by_variable = {q.variable: q for q in questions}
-    for question in questions:
-        for row in question.rows.all():
-            by_variable[row.variable] = question
-    labels = {q.pk: _labels(q, survey, language) for q in questions}
     with translation.override(interface):
-        return reason_sentence(rule, reason, survey, language, by_variable, labels)
+        return reason_sentence(rule, reason, questionnaire_of(survey), language)
 
 
 def test_an_attention_check_names_the_question_and_both_answers(kazakhstan):

@@ -41,15 +41,31 @@ def test_a_choice_missing_a_text_is_named_by_its_sheet_row_and_column(make_form)
     assert "column 'label::Russian (ru)'" in error
 
 
-def test_a_language_named_without_its_code_is_reported_once_with_its_columns(make_form):
+def test_a_language_named_without_its_code_is_read_and_warned_about_once(make_form):
     rows = [
         {"type": "text", "name": f"t{i}", "label::chinese": "问题", "hint::chinese": "提示"}
         for i in range(25)
     ]
+    result = survey_import_xlsform(make_form(rows), "named")
+    assert result.survey.languages == ["zh-hans"]
+    assert result.survey.questions.get(variable="t3").label == {"zh-hans": "问题"}
+    about = [note for note in result.notes if "chinese" in note]
+    assert about == [
+        "survey sheet, columns 'label::chinese', 'hint::chinese': language 'chinese' is read "
+        "as Simplified Chinese (zh-hans); name it 'Simplified Chinese (zh-hans)' in the "
+        "column headers"
+    ]
+
+
+def test_an_unknown_language_name_is_reported_once_with_its_columns(make_form):
+    rows = [
+        {"type": "text", "name": f"t{i}", "label::klingon": "Qapla'", "hint::klingon": "?"}
+        for i in range(25)
+    ]
     errors = errors_of(make_form(rows))
-    about = [e for e in errors if "chinese" in e]
+    about = [e for e in errors if "klingon" in e]
     assert len(about) == 1
-    assert "survey sheet, columns 'label::chinese', 'hint::chinese'" in about[0]
+    assert "survey sheet, columns 'label::klingon', 'hint::klingon'" in about[0]
 
 
 def test_a_too_long_label_is_refused_with_the_other_problems(make_form):

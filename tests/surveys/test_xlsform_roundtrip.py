@@ -21,6 +21,7 @@ pytestmark = pytest.mark.django_db
         SHARED_FORMS / "widgets.xls",
         SHARED_FORMS / "specify_other.xlsx",
         SHARED_FORMS / "group.xlsx",
+        SHARED_FORMS / "choice_filter_test.xlsx",
     ],
     ids=lambda path: path.name,
 )
@@ -57,3 +58,24 @@ def test_a_formula_like_label_is_neutralised_in_csv_and_comes_back_unchanged(
     assert not any(cell.startswith(("=", "+", "-", "@", "＝", "＋", "－", "＠")) for cell in cells)
     survey_import_xlsform(exported, "formula-copy")
     assert Survey.objects.get(slug="formula-copy").questions.get().label == {"en": label}
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_repeats_calculations_filters_and_metadata_survive_a_round_trip(
+    make_form, suffix, tmp_path
+):
+    from tests.respondents.test_form_features import CHOICES, ROWS, SETTINGS
+
+    original = survey_import_xlsform(make_form(ROWS, CHOICES, SETTINGS), "original").survey
+    exported = tmp_path / f"exported{suffix}"
+    call_command("export_xlsform", "original", str(exported))
+    copy = survey_import_xlsform(exported, "copy").survey
+    definition = survey_definition(copy)
+    assert definition == survey_definition(original)
+    members = next(q for q in definition.questions() if q.variable == "members")
+    assert [child.variable for child in members.children] == ["mname", "mage", "works"]
+    district = next(q for q in definition.questions() if q.variable == "district")
+    assert district.choice_filter == "region = ${region}"
+    size = next(q for q in definition.questions() if q.variable == "size")
+    assert size.calculation == "count(${members})"
+    assert copy.questions.get(variable="started_at").type == "start"
