@@ -93,7 +93,7 @@ class _Translator:
         self.unbounded = 0
 
     def translate(self) -> str:
-        text, _ = self._alternation(depth=0)
+        text, _, _ = self._alternation(depth=0)
         if self.position != len(self.pattern):
             raise _NotPortable
         return text
@@ -108,32 +108,38 @@ class _Translator:
         self.position += 1
         return char
 
-    def _alternation(self, depth: int) -> tuple[str, bool]:
-        """Return the translated branches and whether any of them repeats."""
-        branches, repeats = [], False
+    # Each part below returns its text and two flags: whether it holds an unbounded
+    # repetition, and whether it can match in more than one way (any repetition or
+    # alternation). An unbounded repetition of something ambiguous, or any repetition
+    # of something unbounded, is what makes a backtracking engine take exponential time.
+
+    def _alternation(self, depth: int) -> tuple[str, bool, bool]:
+        branches, unbounded, varies = [], False, False
         while True:
-            branch, branch_repeats = self._sequence(depth)
+            branch, branch_unbounded, branch_varies = self._sequence(depth)
             branches.append(branch)
-            repeats = repeats or branch_repeats
+            unbounded = unbounded or branch_unbounded
+            varies = varies or branch_varies
             if self._peek() != "|":
                 break
             self._take()
-        return "|".join(branches), repeats or len(branches) > 1
+        return "|".join(branches), unbounded, varies or len(branches) > 1
 
-    def _sequence(self, depth: int) -> tuple[str, bool]:
-        parts, repeats = [], False
+    def _sequence(self, depth: int) -> tuple[str, bool, bool]:
+        parts, unbounded, varies = [], False, False
         while self._peek() not in ("", "|", ")"):
-            atom, inner_repeats = self._atom(depth)
-            quantifier = self._quantifier()
+            atom, inner_unbounded, inner_varies = self._atom(depth)
+            quantifier, repeats_unbounded = self._quantifier()
             if quantifier:
-                if inner_repeats:
-                    raise _NotPortable  # nested repetition: exponential for a backtracker
-                repeats = True
+                if (repeats_unbounded and inner_varies) or inner_unbounded:
+                    raise _NotPortable  # nested repetition
+                varies = True
             parts.append(atom + quantifier)
-            repeats = repeats or inner_repeats
-        return "".join(parts), repeats
+            unbounded = unbounded or inner_unbounded or repeats_unbounded
+            varies = varies or inner_varies
+        return "".join(parts), unbounded, varies
 
-    def _atom(self, depth: int) -> tuple[str, bool]:
+    def _atom(self, depth: int) -> tuple[str, bool, bool]:
         char = self._take()
         if char == "(":
             if self._peek() == "?":
@@ -145,21 +151,21 @@ class _Translator:
                 opening = "("
             if depth > 20:
                 raise _NotPortable
-            inner, repeats = self._alternation(depth + 1)
+            inner, unbounded, varies = self._alternation(depth + 1)
             if self._take() != ")":
                 raise _NotPortable
-            return opening + inner + ")", repeats
+            return opening + inner + ")", unbounded, varies
         if char == "[":
-            return self._class(), False
+            return self._class(), False, False
         if char == "\\":
-            return self._escape(in_class=False), False
+            return self._escape(in_class=False), False, False
         if char == ".":
-            return "[^\\n]", False  # RE2's '.' is any character but a newline
+            return "[^\\n]", False, False  # RE2's '.' is any character but a newline
         if char in "^$":
-            return char, False
+            return char, False, False
         if char in "*+?{":
             raise _NotPortable
-        return _literal(char), False
+        return _literal(char), False, False
 
     def _escape(self, *, in_class: bool) -> str:
         char = self._take()
@@ -197,39 +203,39 @@ class _Translator:
             else:
                 out += _literal(char, in_class=True)
 
-    def _quantifier(self) -> str:
+    def _quantifier(self) -> tuple[str, bool]:
+        """Return the quantifier after an atom ('' if none) and whether it is unbounded."""
         char = self._peek()
+        unbounded = False
         if char in ("*", "+"):
-            self._take()
-            self.unbounded += 1
-            quantifier = char
+            quantifier, unbounded = self._take(), True
         elif char == "?":
-            self._take()
-            quantifier = "?"
+            quantifier = self._take()
         elif char == "{":
             quantifier = self._counted()
+            unbounded = quantifier.endswith(",}")
         else:
-            return ""
-        if self.unbounded > MAX_BROWSER_REPEATS:
-            raise _NotPortable
+            return "", False
+        if unbounded:
+            self.unbounded += 1
+            if self.unbounded > MAX_BROWSER_REPEATS:
+                raise _NotPortable
         if self._peek() == "?":
             quantifier += self._take()  # lazy: the same language in both engines
         if self._peek() in ("*", "+", "?", "{"):
             raise _NotPortable
-        return quantifier
+        return quantifier, unbounded
 
     def _counted(self) -> str:
         end = self.pattern.find("}", self.position)
         if end < 0:
             raise _NotPortable
         body = self.pattern[self.position + 1 : end]
-        low, comma, high = body.partition(",")
+        low, _, high = body.partition(",")
         if not low.isdigit() or (high and not high.isdigit()):
             raise _NotPortable
         if int(high or low) > MAX_BROWSER_COUNT:
             raise _NotPortable
-        if comma and not high:
-            self.unbounded += 1
         self.position = end + 1
         return "{" + body + "}"
 
