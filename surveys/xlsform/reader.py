@@ -54,6 +54,7 @@ from surveys.expressions import (
     references,
     validate,
 )
+from surveys.xlsform.writer import generated_parts, split_constraint, split_message
 
 SUPPORTED_SUFFIXES = (".xlsx", ".xls", ".csv")
 
@@ -128,7 +129,18 @@ def language_code(header: str) -> str | None:
     """Return the code of an XLSForm language header: 'Kazakh (kk)' or 'English'."""
     match = LANGUAGE_HEADER.match(header)
     if match:
-        return match["code"].lower().replace("_", "-")
+        code = match["code"].lower().replace("_", "-")
+        # Our export names a language by the code ODK validates ('Simplified Chinese
+        # (zh)'); the name says which of the code's variants it is.
+        wanted = match["name"].strip().lower()
+        for variant, info in LANG_INFO.items():
+            if (
+                variant.split("-")[0] == code
+                and info.get("name", "").lower() == wanted
+                and "fallback" not in info
+            ):
+                return variant
+        return code
     wanted = header.strip().lower()
     for code, info in LANG_INFO.items():
         if info.get("name", "").lower() == wanted and "fallback" not in info:
@@ -414,13 +426,16 @@ class _Reader:
     # Settings -----------------------------------------------------------------------
 
     def _title(self, settings: dict, form: dict) -> Translations:
-        translated = {
-            key.partition("::")[2].strip(): value
-            for key, value in settings.items()
-            if key.startswith("form_title::")
-        }
-        if translated:
-            return self.translations(translated, "form_title", "settings", required=True)
+        # survey_title::Language (code) is what our export writes (pyxform cannot convert a
+        # translated form_title); form_title::Language (code) is read too.
+        for column in ("survey_title", "form_title"):
+            translated = {
+                key.partition("::")[2].strip(): value
+                for key, value in settings.items()
+                if key.startswith(f"{column}::")
+            }
+            if translated:
+                return self.translations(translated, column, "settings", required=True)
         plain = str(settings.get("form_title", "") or "").strip()
         if len(self.languages) == 1:
             return {self.languages[0]: plain or str(form.get("title") or self.path.stem)}
@@ -608,7 +623,7 @@ class _Reader:
             if choice_list is None:
                 return None
         label = self.translations(element.get("label"), "label", where, required=True)
-        return QuestionDef(
+        question = QuestionDef(
             variable=name,
             type=qtype,
             label=label,
@@ -636,6 +651,14 @@ class _Reader:
             max_choices=self._count(element, "max_choices", where) if qtype == "multiple" else None,
             measure=self._measure(element, qtype, where),
             row=self.rows.get(name, 0),
+        )
+        # An exported form carries its ranges, choice counts and screening in the
+        # constraint too, for ODK (see surveys.xlsform.writer): taken out again here.
+        parts = generated_parts(question)
+        return replace(
+            question,
+            constraint=split_constraint(question.constraint, parts),
+            constraint_message=split_message(question.constraint_message, question),
         )
 
     def _grid(self, group: dict, group_relevant: str) -> QuestionDef | None:
