@@ -255,6 +255,7 @@ class _Reader:
         if self.path.suffix.lower() == ".csv":
             _restore_formulas(workbook)
         self.errors.extend(_check_cells(workbook))
+        _keep_typographic_quotes(workbook)
         return workbook
 
     def _check_size(self) -> None:
@@ -412,7 +413,7 @@ class _Reader:
                     f"{where}, column '{what}::{header}': {what} contains a control character"
                 )
                 continue
-            texts[code] = text
+            texts[code] = _typographic_quotes(text)
         if texts or required:
             missing = [code for code in self.languages if code not in texts]
             if missing:
@@ -436,7 +437,7 @@ class _Reader:
             }
             if translated:
                 return self.translations(translated, column, "settings", required=True)
-        plain = str(settings.get("form_title", "") or "").strip()
+        plain = _typographic_quotes(str(settings.get("form_title", "") or "").strip())
         if len(self.languages) == 1:
             return {self.languages[0]: plain or str(form.get("title") or self.path.stem)}
         default = self._default_language(settings)
@@ -1013,6 +1014,40 @@ def _check_cells(workbook) -> list[str]:
                     errors.append(limits.text_too_long(where, len(value)))
                     row[column] = value[: limits.MAX_TEXT_LENGTH]
     return errors
+
+
+# pyxform turns typographic quotes into straight ones in every cell. In texts (labels,
+# hints, messages, titles) they are the author's typography, and a form exported and
+# imported again must keep them: they cross pyxform as private-use characters and are
+# put back in `translations`. Expressions are left to pyxform, which mends a typographic quote
+# a word processor typed into a straight one an expression can use.
+TEXT_COLUMNS = {
+    "label",
+    "hint",
+    "constraint_message",
+    "form_title",
+    "survey_title",
+    "consent",
+    "required_message",
+    "guidance_hint",
+}
+TYPOGRAPHIC_QUOTES = "\u2018\u2019\u201c\u201d"
+STAND_INS = "\ue018\ue019\ue01c\ue01d"
+_TO_STAND_INS = str.maketrans(TYPOGRAPHIC_QUOTES, STAND_INS)
+_FROM_STAND_INS = str.maketrans(STAND_INS, TYPOGRAPHIC_QUOTES)
+
+
+def _keep_typographic_quotes(workbook) -> None:
+    for sheet in SHEETS:
+        for row in getattr(workbook, sheet) or []:
+            for column, value in row.items():
+                base = column.partition("::")[0].strip().lower()
+                if base in TEXT_COLUMNS and isinstance(value, str):
+                    row[column] = value.translate(_TO_STAND_INS)
+
+
+def _typographic_quotes(text: str) -> str:
+    return text.translate(_FROM_STAND_INS)
 
 
 def _restore_formulas(workbook) -> None:

@@ -11,7 +11,7 @@ It is also a form pyxform's ``xls2xform`` converts, for ODK and Kobo:
 - languages are named as ODK validates them, ``Name (code)`` with an IANA code:
   Simplified Chinese is ``Simplified Chinese (zh)`` (`language_header`);
 - the title is ``form_title`` in the default language (pyxform reads no translated
-  title), and ``survey_title::Language (code)`` in every language;
+  title), and ``survey_title::Language (code)`` in every language when it has them all;
 - ``clean_text_values`` is ``no``, so that pyxform (and the reader) keep typographic
   quotes and spacing as written.
 
@@ -244,9 +244,13 @@ def choices_sheet(definition: SurveyDefinition) -> Sheet:
 
 
 def settings_sheet(definition: SurveyDefinition) -> Sheet:
+    # A title in the default language only (a plain form_title on import) stays one.
+    translated = (
+        set(definition.title) >= set(definition.languages) and len(definition.languages) > 1
+    )
     header = (
         ["form_title"]
-        + _translated("survey_title", definition.languages)
+        + (_translated("survey_title", definition.languages) if translated else [])
         + [
             "default_language",
             "clean_text_values",
@@ -261,7 +265,7 @@ def settings_sheet(definition: SurveyDefinition) -> Sheet:
         header += _translated("consent", definition.languages)
     row = (
         {"form_title": definition.title.get(definition.default_language, "")}
-        | _texts("survey_title", definition.title)
+        | (_texts("survey_title", definition.title) if translated else {})
         | _texts("consent", definition.consent)
         | {
             "default_language": language_header(definition.default_language),
