@@ -1,6 +1,10 @@
 """export_xlsform writes forms ODK's tools accept, that enforce what the survey enforces."""
 
+import json
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -12,7 +16,7 @@ from surveys.expressions import Evaluator
 from surveys.models import Question, Survey
 from surveys.selectors import survey_definition
 from surveys.services import survey_import_xlsform
-from tests.conftest import SHARED_FORMS
+from tests.conftest import SHARED_FORMS, need_service
 
 pytestmark = pytest.mark.django_db
 XF = "{http://www.w3.org/2002/xforms}"
@@ -179,3 +183,62 @@ def test_typographic_quotes_survive_import_and_export(make_form, tmp_path):
 def _cells(path) -> dict[str, list[tuple]]:
     book = load_workbook(path)
     return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in book}
+
+
+ENGINE = Path(__file__).with_name("odk_engine.mjs")
+NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
+
+
+def odk_engine_says(xform: Path, answers: list[tuple[str, object]], tmp_path) -> list:
+    if not shutil.which("node"):
+        need_service("node", "Node.js runs ODK's form engine (apt-get install nodejs)")
+    if not (NODE_MODULES / "@getodk" / "xforms-engine").is_dir():
+        need_service("@getodk/xforms-engine", "missing from node_modules (make test runs npm ci)")
+    answers_file = tmp_path / "answers.json"
+    answers_file.write_text(json.dumps(answers))
+    run = subprocess.run(
+        ["node", str(ENGINE), str(xform), str(answers_file)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=NODE_MODULES.parent,
+    )
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def test_odks_own_engine_refuses_what_the_survey_refuses(make_form, tmp_path):
+    """The exported form, converted by pyxform and run by ODK's engine: an age of 5, a
+    phone number without its +7, three fruit where two at most are allowed are refused."""
+    survey_import_xlsform(DEMO_DIR / "kazakhstan.csv", "kz")
+    call_command("export_xlsform", "kz", str(tmp_path / "kz.xlsx"))
+    xml = tmp_path / "kz.xml"
+    xml.write_text(convert(xlsform=str(tmp_path / "kz.xlsx"), validate=False).xform)
+    said = odk_engine_says(xml, [("age", 5), ("age", 34), ("age", 71)], tmp_path)
+    assert said[1] is None
+    assert said[0] and said[0] == said[2]
+    assert "0" in said[0] and "120" in said[0]  # the message, in the form's first language
+
+    rows = [
+        {"type": "begin group", "name": "p", EN: "P"},
+        {"type": "text", "name": "phone", EN: "Phone", "constraint": r"regex(., '^\+7\d{10}$')"},
+        {"type": "select_multiple fruit", "name": "fruit", EN: "Fruit", "max_choices": "2"},
+        {"type": "end group"},
+    ]
+    choices = [{"list_name": "fruit", "name": n, EN: n} for n in ("apple", "pear", "plum")]
+    survey_import_xlsform(make_form(rows, choices, {"form_title": "T"}), "odk")
+    call_command("export_xlsform", "odk", str(tmp_path / "odk.xlsx"))
+    xml = tmp_path / "odk.xml"
+    xml.write_text(convert(xlsform=str(tmp_path / "odk.xlsx"), validate=False).xform)
+    said = odk_engine_says(
+        xml,
+        [
+            ("phone", "87011234567"),
+            ("phone", "+77011234567"),
+            ("fruit", ["apple", "pear", "plum"]),
+            ("fruit", ["apple", "pear"]),
+        ],
+        tmp_path,
+    )
+    assert said[0] is not None and said[1] is None
+    assert said[2] == "Please choose at most 2." and said[3] is None
