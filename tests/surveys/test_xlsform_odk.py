@@ -242,3 +242,19 @@ def test_odks_own_engine_refuses_what_the_survey_refuses(make_form, tmp_path):
     )
     assert said[0] is not None and said[1] is None
     assert said[2] == "Please choose at most 2." and said[3] is None
+
+
+@pytest.mark.parametrize("source", [DEMO_DIR / "kazakhstan.csv", DEMO_DIR / "china.csv", "regex"])
+def test_odk_validate_accepts_the_exported_form(source, make_form, tmp_path):
+    """ODK Validate (JavaRosa, the engine of ODK Collect; shipped with pyxform) reads the
+    XForm made from an exported form, expressions and regex() patterns included."""
+    if not shutil.which("java"):
+        need_service("Java", "ODK Validate runs on Java (apt-get install default-jre-headless)")
+    if source == "regex":
+        rows = [
+            {"type": "text", "name": "id", EN: "Id", "constraint": r"regex(., '^[A-Z]{2}\d+$')"}
+        ]
+        source = make_form(rows, (), {"form_title": "Ids"})
+    survey_import_xlsform(source, "form")
+    result = convert(xlsform=str(export("form", tmp_path / "form.xlsx")), validate=True)
+    assert result.warnings == []
