@@ -55,6 +55,10 @@ def compile_pattern(pattern: str) -> re2._Regexp:
     """Return the compiled RE2 program of `pattern`, or raise PatternError saying why."""
     try:
         return re2.compile(pattern, options=_options())
+    except UnicodeEncodeError:
+        raise PatternError(
+            "the pattern holds a character that is not text (a lone surrogate)"
+        ) from None
     except re2.error as exc:
         reason = exc.args[0] if exc.args else "not a regular expression"
         if isinstance(reason, bytes):
@@ -64,9 +68,14 @@ def compile_pattern(pattern: str) -> re2._Regexp:
 
 def matches(value: str, pattern: str) -> bool:
     """Return whether `pattern` matches somewhere in `value` (XLSForm's regex())."""
-    return compile_pattern(pattern).search(value) is not None
+    program = compile_pattern(pattern)
+    try:
+        return program.search(value) is not None
+    except UnicodeEncodeError:  # a lone surrogate, which SQLite keeps: matched as U+FFFD
+        return program.search(value.encode("utf-8", "replace").decode("utf-8")) is not None
 
 
+@lru_cache(maxsize=1024)
 def browser_pattern(pattern: str) -> str | None:
     """Return `pattern` rewritten for JavaScript's RegExp (with the 'u' flag), or None.
 

@@ -180,3 +180,9 @@ def test_skip_unsupported_leaves_out_only_the_expression_and_lists_it(make_form)
     assert "asked of everyone" in city
     assert kids.startswith("survey sheet, row 5 (kids), column 'constraint'")
     assert "pulldata()" in kids
+
+
+def test_a_lone_surrogate_in_an_answer_or_a_pattern_is_no_crash():
+    assert matches("a\ud800", "^a.$")  # kept by SQLite: read as U+FFFD
+    with pytest.raises(UnsupportedExpression, match="not text"):
+        parse("regex(., '\ud800')")
