@@ -13,6 +13,7 @@
   // The columns of the choice a choice filter is checking (what its bare names read).
   var choiceRow = null;
 
+  var UNDECIDED = {};  // thrown by a condition the browser leaves to the server
   function isNumber(v) { return typeof v === "number"; }
   function asString(v) {
     if (v === null || v === undefined) return "";
@@ -101,6 +102,11 @@
         return (Array.isArray(v[0]) ? v[0] : [v[0]]).reduce(function (total, item) {
           return item === null || item === undefined || item === "" ? total : total + asNumber(item);
         }, 0);
+      case "regex":
+        // Only a pattern the server rewrote for RegExp (same meaning as RE2, no nested
+        // repetition); any other is the server's to decide when the page is saved.
+        if (typeof node.js !== "string") throw UNDECIDED;
+        return new RegExp(node.js, "u").test(asString(v[0]));
       case "today":
         var d = new Date();
         return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0");
@@ -191,7 +197,13 @@
     Object.keys(saved).forEach(function (k) { if (!onPage[k]) answers[k] = saved[k]; });
     blocks.forEach(function (block) {
       var tree = block.getAttribute("data-relevant");
-      var shown = !tree || asBool(value(JSON.parse(tree), answers, undefined));
+      var shown;
+      try {
+        shown = !tree || asBool(value(JSON.parse(tree), answers, undefined));
+      } catch (error) {
+        if (error !== UNDECIDED) throw error;
+        shown = !block.hidden;  // as the server last decided
+      }
       block.hidden = !shown;
       if (!shown) return;
       filterChoices(block, answers);

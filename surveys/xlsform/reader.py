@@ -48,7 +48,14 @@ from surveys.definition import (
     Translations,
 )
 from surveys.errors import SurveyError
-from surveys.expressions import ExpressionError, parse, references, validate
+from surveys.expressions import (
+    ExpressionError,
+    UnsupportedExpression,
+    parse,
+    references,
+    validate,
+)
+from surveys.xlsform.writer import generated_parts, split_constraint, split_message
 
 SUPPORTED_SUFFIXES = (".xlsx", ".xls", ".csv")
 
@@ -125,11 +132,33 @@ class ReadResult:
     notes: list[str] = field(default_factory=list)
 
 
+# What --skip-unsupported leaves out, and what each piece means for the form: one list,
+# filled by `_Reader._leave_out` (a question type, a group, a constraint, a relevant).
+LEFT_OUT_EFFECT = {
+    "question": "",
+    "constraint": "the question is kept without it: any answer of its type is accepted",
+    "relevant": "the question is kept without it: it is asked of everyone",
+    "screening": "the question is kept without it: its answer screens no one out",
+    "attention_check": "the question is kept without it: its answer is not checked",
+}
+
+
 def language_code(header: str) -> str | None:
     """Return the code of an XLSForm language header: 'Kazakh (kk)' or 'English'."""
     match = LANGUAGE_HEADER.match(header)
     if match:
-        return match["code"].lower().replace("_", "-")
+        code = match["code"].lower().replace("_", "-")
+        # Our export names a language by the code ODK validates ('Simplified Chinese
+        # (zh)'); the name says which of the code's variants it is.
+        wanted = match["name"].strip().lower()
+        for variant, info in LANG_INFO.items():
+            if (
+                variant.split("-")[0] == code
+                and info.get("name", "").lower() == wanted
+                and "fallback" not in info
+            ):
+                return variant
+        return code
     wanted = header.strip().lower()
     if wanted in LANGUAGE_NAMES:
         return LANGUAGE_NAMES[wanted]
@@ -214,7 +243,7 @@ class _Reader:
             self.errors.append(
                 f"{self.path.name}: the form has no questions this system can import"
             )
-        self._check_expressions(definition)
+        definition = self._check_expressions(definition)
         if self.errors:
             raise XLSFormError(list(dict.fromkeys(self.errors)))
         return ReadResult(definition, self.skipped, self.notes)
@@ -248,6 +277,7 @@ class _Reader:
         if self.path.suffix.lower() == ".csv":
             _restore_formulas(workbook)
         self.errors.extend(_check_cells(workbook))
+        _keep_typographic_quotes(workbook)
         return workbook
 
     def _check_size(self) -> None:
@@ -412,7 +442,7 @@ class _Reader:
                     f"{where}, column '{what}::{header}': {what} contains a control character"
                 )
                 continue
-            texts[code] = text
+            texts[code] = _typographic_quotes(text)
         if texts or required:
             missing = [code for code in self.languages if code not in texts]
             if missing:
@@ -426,14 +456,17 @@ class _Reader:
     # Settings -----------------------------------------------------------------------
 
     def _title(self, settings: dict, form: dict) -> Translations:
-        translated = {
-            key.partition("::")[2].strip(): value
-            for key, value in settings.items()
-            if key.startswith("form_title::")
-        }
-        if translated:
-            return self.translations(translated, "form_title", "settings", required=True)
-        plain = str(settings.get("form_title", "") or "").strip()
+        # survey_title::Language (code) is what our export writes (pyxform cannot convert a
+        # translated form_title); form_title::Language (code) is read too.
+        for column in ("survey_title", "form_title"):
+            translated = {
+                key.partition("::")[2].strip(): value
+                for key, value in settings.items()
+                if key.startswith(f"{column}::")
+            }
+            if translated:
+                return self.translations(translated, column, "settings", required=True)
+        plain = _typographic_quotes(str(settings.get("form_title", "") or "").strip())
         if len(self.languages) == 1:
             return {self.languages[0]: plain or str(form.get("title") or self.path.stem)}
         default = self._default_language(settings)
@@ -578,13 +611,22 @@ class _Reader:
                     questions.append(question)
         return questions
 
+    def _leave_out(self, where: str, piece: str, what: str) -> None:
+        """List one piece --skip-unsupported leaves out: a question (or group) or one of
+        a question's expressions (`piece` is the column), with its row and the reason."""
+        effect = LEFT_OUT_EFFECT.get(piece, "")
+        column = "" if piece == "question" else f", column '{piece}'"
+        self.skipped.append(f"{where}{column}: {what}" + (f"; {effect}" if effect else ""))
+
     def _unsupported(self, element: dict, what: str) -> None:
+        """A question type or group this system does not run: left out whole, with the
+        questions that read it (`_drop_dependants`), under --skip-unsupported."""
         where = self._where(element.get("name", "?"))
         self.skipped_names.add(element.get("name", ""))
         for child in element.get("children", []):
             self.skipped_names.add(child.get("name", ""))
         if self.skip_unsupported:
-            self.skipped.append(f"{where}: {what}")
+            self._leave_out(where, "question", what)
         else:
             self.errors.append(
                 f"{where}: {what} are not supported (--skip-unsupported, or 'Skip unsupported "
@@ -623,7 +665,7 @@ class _Reader:
             )
             choice_filter = ""
         label = self.translations(element.get("label"), "label", where, required=True)
-        return QuestionDef(
+        question = QuestionDef(
             variable=name,
             type=qtype,
             label=label,
@@ -652,6 +694,14 @@ class _Reader:
             measure=self._measure(element, qtype, where),
             choice_filter=choice_filter,
             row=self.rows.get(name, 0),
+        )
+        # An exported form carries its ranges, choice counts and screening in the
+        # constraint too, for ODK (see surveys.xlsform.writer): taken out again here.
+        parts = generated_parts(question)
+        return replace(
+            question,
+            constraint=split_constraint(question.constraint, parts),
+            constraint_message=split_message(question.constraint_message, question),
         )
 
     def _server_filled(self, element: dict, qtype: str, group_relevant: str) -> QuestionDef:
@@ -703,6 +753,14 @@ class _Reader:
             relevant=_and(group_relevant, _bind(element, "relevant")),
             children=tuple(children),
             row=self.rows.get(name, 0),
+        )
+        # An exported form carries its ranges, choice counts and screening in the
+        # constraint too, for ODK (see surveys.xlsform.writer): taken out again here.
+        parts = generated_parts(question)
+        return replace(
+            question,
+            constraint=split_constraint(question.constraint, parts),
+            constraint_message=split_message(question.constraint_message, question),
         )
 
     def _grid(self, group: dict, group_relevant: str) -> QuestionDef | None:
@@ -978,11 +1036,19 @@ class _Reader:
             choice_lists=tuple(cl for cl in definition.choice_lists if cl.name in used),
         )
 
-    def _check_expressions(self, definition: SurveyDefinition) -> None:
+    def _check_expressions(self, definition: SurveyDefinition) -> SurveyDefinition:
+        """Check every expression; return the definition without those left out.
+
+        An expression this system does not run (UnsupportedExpression: an unknown
+        function, a regex() pattern RE2 refuses) is left out alone under
+        --skip-unsupported: the question stays, without that constraint or relevant.
+        """
         known: set[str] = set()
+        pages = []
         for page in definition.pages:
-            if page.relevant:
-                self._check(page.relevant, known, "relevant", _at(page.row, page.name), False)
+            page_where = _at(page.row, page.name)
+            page_relevant = self._check(page.relevant, known, "relevant", page_where, False)
+            questions = []
             for question in page.questions:
                 where = _at(question.row, question.variable)
                 own = {question.variable}
@@ -993,10 +1059,10 @@ class _Reader:
                         + ", ".join(f"${{{name}}}" for name in piped)
                         + ", which is not an earlier question"
                     )
-                self._check(question.relevant, known, "relevant", where, False)
-                self._check_question(question, known, where)
-                self._check(question.calculation, known, "calculation", where, False)
+                checked = self._check_question(question, known, where)
+                calculation = self._check(question.calculation, known, "calculation", where, False)
                 inner = set(known)
+                children = []
                 for child in question.children:
                     at = _at(child.row, child.variable)
                     piped = sorted(_piped_names(child) - inner - {child.variable})
@@ -1006,23 +1072,36 @@ class _Reader:
                             + ", ".join(f"${{{name}}}" for name in piped)
                             + ", which is not an earlier question"
                         )
-                    self._check(child.relevant, inner, "relevant", at, False)
-                    self._check_question(child, inner, at)
+                    children.append(self._check_question(child, inner, at))
                     inner |= {child.variable}
+                questions.append(
+                    replace(checked, calculation=calculation, children=tuple(children))
+                )
                 known |= own | {row.variable for row in question.rows}
+            pages.append(replace(page, relevant=page_relevant, questions=tuple(questions)))
+        return replace(definition, pages=tuple(pages))
 
-    def _check_question(self, question: QuestionDef, known: set[str], where: str) -> None:
+    def _check_question(self, question: QuestionDef, known: set[str], where: str) -> QuestionDef:
+        """Check a question's own expressions; return it without those left out."""
         own = {question.variable}
-        self._check(question.constraint, known | own, "constraint", where, True)
-        self._check(question.screening, known | own, "screening", where, True)
-        self._check(question.attention_check, known | own, "attention_check", where, True)
+        checked = {
+            "relevant": self._check(question.relevant, known, "relevant", where, False),
+            "constraint": self._check(question.constraint, known | own, "constraint", where, True),
+            "screening": self._check(question.screening, known | own, "screening", where, True),
+            "attention_check": self._check(
+                question.attention_check, known | own, "attention_check", where, True
+            ),
+        }
+        if not checked["constraint"] and question.constraint:
+            checked["constraint_message"] = {}
         if question.choice_filter:
             columns = {"name"}
             for choice in self.used_lists.get(question.choice_list, []):
                 columns |= set(_choice_columns(choice))
-            self._check(
+            checked["choice_filter"] = self._check(
                 question.choice_filter, known, "choice_filter", where, False, columns=columns
             )
+        return replace(question, **checked)
 
     def _check(
         self,
@@ -1033,13 +1112,23 @@ class _Reader:
         allow_current: bool,
         *,
         columns: set[str] | None = None,
-    ) -> None:
+    ) -> str:
+        """Return `text` if it can be used; '' when it is left out as unsupported."""
         if not text:
-            return
+            return text
         try:
             validate(text, known, allow_current=allow_current, columns=columns)
+        except UnsupportedExpression as exc:
+            if self.skip_unsupported:
+                self._leave_out(where, column, f"'{text}': {exc}")
+                return ""
+            self.errors.append(
+                f"{where}, column '{column}': '{text}' cannot be used: {exc} "
+                "(use --skip-unsupported to import the form without it)"
+            )
         except ExpressionError as exc:
             self.errors.append(f"{where}, column '{column}': '{text}' cannot be used: {exc}")
+        return text
 
 
 SHEETS = ("survey", "choices", "settings")
@@ -1069,6 +1158,40 @@ def _check_cells(workbook) -> list[str]:
                     errors.append(limits.text_too_long(where, len(value)))
                     row[column] = value[: limits.MAX_TEXT_LENGTH]
     return errors
+
+
+# pyxform turns typographic quotes into straight ones in every cell. In texts (labels,
+# hints, messages, titles) they are the author's typography, and a form exported and
+# imported again must keep them: they cross pyxform as private-use characters and are
+# put back in `translations`. Expressions are left to pyxform, which mends a typographic quote
+# a word processor typed into a straight one an expression can use.
+TEXT_COLUMNS = {
+    "label",
+    "hint",
+    "constraint_message",
+    "form_title",
+    "survey_title",
+    "consent",
+    "required_message",
+    "guidance_hint",
+}
+TYPOGRAPHIC_QUOTES = "\u2018\u2019\u201c\u201d"
+STAND_INS = "\ue018\ue019\ue01c\ue01d"
+_TO_STAND_INS = str.maketrans(TYPOGRAPHIC_QUOTES, STAND_INS)
+_FROM_STAND_INS = str.maketrans(STAND_INS, TYPOGRAPHIC_QUOTES)
+
+
+def _keep_typographic_quotes(workbook) -> None:
+    for sheet in SHEETS:
+        for row in getattr(workbook, sheet) or []:
+            for column, value in row.items():
+                base = column.partition("::")[0].strip().lower()
+                if base in TEXT_COLUMNS and isinstance(value, str):
+                    row[column] = value.translate(_TO_STAND_INS)
+
+
+def _typographic_quotes(text: str) -> str:
+    return text.translate(_FROM_STAND_INS)
 
 
 def _restore_formulas(workbook) -> None:

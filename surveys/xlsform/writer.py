@@ -1,7 +1,22 @@
 """Write a SurveyDefinition as an XLSForm (.xlsx, or pyxform's .csv layout).
 
 The output uses the same columns the reader understands, so a survey exported and
-imported again is equal to the original.
+imported again is equal to the original, and exporting that again gives the same file.
+It is also a form pyxform's ``xls2xform`` converts, for ODK and Kobo:
+
+- ranges (``min_value``/``max_value``), ``min_choices``/``max_choices`` and ``screening``
+  are written into ``constraint`` too (after the question's own constraint), with a
+  ``constraint_message`` saying them in each language, so the XForm enforces them; the
+  reader takes these generated parts out again (`split_constraint`, `split_message`);
+- languages are named as ODK validates them, ``Name (code)`` with an IANA code:
+  Simplified Chinese is ``Simplified Chinese (zh)`` (`language_header`);
+- the title is ``form_title`` in the default language (pyxform reads no translated
+  title), and ``survey_title::Language (code)`` in every language when it has them all;
+- ``clean_text_values`` is ``no``, so that pyxform (and the reader) keep typographic
+  quotes and spacing as written.
+
+Our own columns (``min_value``, ``screening``, ``measure``, ``sample_target``, ...) stay
+where they are: pyxform passes over columns it does not know.
 """
 
 from __future__ import annotations
@@ -10,18 +25,125 @@ import csv
 from decimal import Decimal
 from pathlib import Path
 
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils import translation
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from pyxform.validators.pyxform.iana_subtags.validation import get_languages_with_bad_tags
 
 from fieldwork.formulas import neutralise
-from surveys.definition import SERVER_FILLED_TYPES, PageDef, QuestionDef, SurveyDefinition
+from surveys.definition import (
+    SERVER_FILLED_TYPES,
+    PageDef,
+    QuestionDef,
+    SurveyDefinition,
+    Translations,
+)
 from surveys.models import language_name
 
 Sheet = tuple[list[str], list[dict[str, str]]]
 
 
+def xlsform_code(code: str) -> str:
+    """Return the language code ODK validates for one of ours: 'zh-hans' -> 'zh'."""
+    if not get_languages_with_bad_tags([f"x ({code})"]):
+        return code
+    return code.split("-")[0]
+
+
 def language_header(code: str) -> str:
-    return f"{language_name(code)} ({code})"
+    """Return the XLSForm name of a language: 'Kazakh (kk)', 'Simplified Chinese (zh)'."""
+    return f"{language_name(code)} ({xlsform_code(code)})"
+
+
+# Generated constraints ------------------------------------------------------------------
+
+
+def generated_parts(question: QuestionDef) -> list[str]:
+    """Return the conditions our own columns put on an answer, as XLSForm expressions."""
+    parts = []
+    if question.type in ("integer", "decimal"):
+        if question.min_value is not None:
+            parts.append(f". >= {_number(question.min_value)}")
+        if question.max_value is not None:
+            parts.append(f". <= {_number(question.max_value)}")
+    if question.type == "multiple":
+        if question.min_choices is not None:
+            parts.append(f"count-selected(.) >= {question.min_choices}")
+        if question.max_choices is not None:
+            parts.append(f"count-selected(.) <= {question.max_choices}")
+    if question.screening:
+        parts.append(question.screening)
+    return parts
+
+
+def join_constraint(own: str, parts: list[str]) -> str:
+    """Return the constraint ODK reads: the question's own, then the generated parts."""
+    if not parts:
+        return own
+    tail = " and ".join(f"({part})" for part in parts)
+    return f"({own}) and {tail}" if own else tail
+
+
+def split_constraint(written: str, parts: list[str]) -> str:
+    """Return the question's own constraint from one `join_constraint` wrote."""
+    if not parts:
+        return written
+    tail = " and ".join(f"({part})" for part in parts)
+    if written == tail:
+        return ""
+    if written.startswith("(") and written.endswith(f") and {tail}"):
+        return written[1 : -len(f") and {tail}")]
+    return written
+
+
+def generated_message(question: QuestionDef, code: str) -> str:
+    """Return what the generated parts ask of an answer, in language `code`."""
+    with translation.override(code):
+        said = []
+        if question.type in ("integer", "decimal"):
+            if question.min_value is not None:
+                said.append(
+                    str(MinValueValidator.message) % {"limit_value": _number(question.min_value)}
+                )
+            if question.max_value is not None:
+                said.append(
+                    str(MaxValueValidator.message) % {"limit_value": _number(question.max_value)}
+                )
+        if question.type == "multiple":
+            if question.min_choices is not None:
+                said.append(_("Please choose at least %(n)d.") % {"n": question.min_choices})
+            if question.max_choices is not None:
+                said.append(_("Please choose at most %(n)d.") % {"n": question.max_choices})
+        if question.screening:
+            said.append(_("With this answer you cannot take part in this survey."))
+        return " ".join(said)
+
+
+def join_message(question: QuestionDef, languages: tuple[str, ...]) -> Translations:
+    """Return the constraint_message ODK shows: the question's own, then the generated."""
+    if not generated_parts(question):
+        return dict(question.constraint_message)
+    texts = {}
+    for code in languages:
+        own = question.constraint_message.get(code, "")
+        generated = generated_message(question, code)
+        texts[code] = f"{own} {generated}" if own else generated
+    return texts
+
+
+def split_message(written: Translations, question: QuestionDef) -> Translations:
+    """Return the question's own constraint_message from one `join_message` wrote."""
+    if not generated_parts(question):
+        return written
+    own = {}
+    for code, text in written.items():
+        generated = generated_message(question, code)
+        if text == generated:
+            continue
+        own[code] = text[: -len(generated) - 1] if text.endswith(f" {generated}") else text
+    return own
 
 
 def _translated(column: str, languages: tuple[str, ...]) -> list[str]:
@@ -50,7 +172,7 @@ def _question_type(question: QuestionDef) -> str:
     }.get(question.type, question.type)
 
 
-def _question_row(question: QuestionDef) -> dict[str, str]:
+def _question_row(question: QuestionDef, languages: tuple[str, ...]) -> dict[str, str]:
     appearance = question.appearance
     if question.type == "long_text" and "multiline" not in appearance.split():
         appearance = f"{appearance} multiline".strip()
@@ -60,7 +182,7 @@ def _question_row(question: QuestionDef) -> dict[str, str]:
             "name": question.variable,
             "required": "yes" if question.required else "",
             "relevant": question.relevant,
-            "constraint": question.constraint,
+            "constraint": join_constraint(question.constraint, generated_parts(question)),
             "calculation": question.calculation,
             "choice_filter": question.choice_filter,
             "appearance": appearance,
@@ -74,7 +196,7 @@ def _question_row(question: QuestionDef) -> dict[str, str]:
         }
         | _texts("label", question.label)
         | _texts("hint", question.hint)
-        | _texts("constraint_message", question.constraint_message)
+        | _texts("constraint_message", join_message(question, languages))
     )
 
 
@@ -102,7 +224,7 @@ def survey_sheet(definition: SurveyDefinition) -> Sheet:
         if _bodyless(page):
             # Only what the server fills: no group (ODK refuses one with nothing to show);
             # the reader puts loose rows on a page of their own again.
-            rows.extend(_question_row(question) for question in page.questions)
+            rows.extend(_question_row(question, languages) for question in page.questions)
             continue
         rows.append(
             {"type": "begin group", "name": page.name, "relevant": page.relevant}
@@ -142,10 +264,10 @@ def survey_sheet(definition: SurveyDefinition) -> Sheet:
                     | _texts("label", question.label)
                     | _texts("hint", question.hint)
                 )
-                rows.extend(_question_row(child) for child in question.children)
+                rows.extend(_question_row(child, languages) for child in question.children)
                 rows.append({"type": "end repeat"})
                 continue
-            rows.append(_question_row(question))
+            rows.append(_question_row(question, languages))
         rows.append({"type": "end group"})
     return header, rows
 
@@ -183,23 +305,34 @@ def _has_duplicates(definition: SurveyDefinition) -> bool:
 
 
 def settings_sheet(definition: SurveyDefinition) -> Sheet:
-    header = _translated("form_title", definition.languages) + [
-        "default_language",
-        "version",
-        "sample_target",
-        "fieldwork_start",
-        "fieldwork_end",
-        "estimated_minutes",
-    ]
+    # A title in the default language only (a plain form_title on import) stays one.
+    translated = (
+        set(definition.title) >= set(definition.languages) and len(definition.languages) > 1
+    )
+    header = (
+        ["form_title"]
+        + (_translated("survey_title", definition.languages) if translated else [])
+        + [
+            "default_language",
+            "clean_text_values",
+            "version",
+            "sample_target",
+            "fieldwork_start",
+            "fieldwork_end",
+            "estimated_minutes",
+        ]
+    )
     if definition.consent:
         header += _translated("consent", definition.languages)
     if _has_duplicates(definition):
         header.append("allow_choice_duplicates")
     row = (
-        _texts("form_title", definition.title)
+        {"form_title": definition.title.get(definition.default_language, "")}
+        | (_texts("survey_title", definition.title) if translated else {})
         | _texts("consent", definition.consent)
         | {
             "default_language": language_header(definition.default_language),
+            "clean_text_values": "no",
             "version": definition.version,
             "sample_target": str(definition.sample_target),
             "fieldwork_start": definition.fieldwork_start.isoformat()
