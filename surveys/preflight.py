@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 
-from surveys.definition import SurveyDefinition, Translations
+from surveys.definition import SERVER_FILLED_TYPES, SurveyDefinition, Translations
 from surveys.expressions import ExpressionError, compared_values, parse
 from surveys.models import Survey
 from surveys.quotas import condition_errors
@@ -78,7 +78,9 @@ def _texts(survey: Survey, definition: SurveyDefinition) -> Iterator[tuple[str, 
             yield _("page '%(name)s': its title") % {"name": page.name}, page.title
         for question in page.questions:
             names = {"name": question.variable}
-            yield _("question '%(name)s': its label") % names, question.label
+            if question.type not in SERVER_FILLED_TYPES or question.label:
+                # Metadata and calculations are never shown: a label there is optional.
+                yield _("question '%(name)s': its label") % names, question.label
             if question.hint:
                 yield _("question '%(name)s': its hint") % names, question.hint
             if question.constraint_message:

@@ -955,6 +955,7 @@ class _Reader:
             names.append(("variable", question.variable, question.row))
             names += [("variable", row.variable, row.row) for row in question.rows]
         for kind, name, row in names:
+            name = name or ""  # a row without a name (pyxform leaves it None)
             if len(name) > MAX_NAME or not NAME.match(name):
                 self.errors.append(
                     f"{_at(row, name)}, column 'name': the {kind} name must be at most "

@@ -5,8 +5,8 @@ server stores what it decides."""
 import pytest
 
 from respondents.models import Submission
-from surveys.models import Survey
-from surveys.services import survey_import_xlsform, survey_set_status
+from surveys.services import survey_import_xlsform
+from tests.conftest import go_live
 from tests.e2e.test_respondent_browser import submit
 from tests.respondents.conftest import invite
 from tests.respondents.test_form_features import CHOICES, ROWS, SETTINGS
@@ -18,7 +18,7 @@ def test_the_browser_filters_choices_and_adds_and_removes_entries(
     live_server, browser_page, make_form, axe
 ):
     survey = survey_import_xlsform(make_form(ROWS, CHOICES, SETTINGS), "household").survey
-    survey = survey_set_status(survey, Survey.Status.LIVE)
+    survey = go_live(survey)
     respondent = invite(survey, "browser-1")
     page = browser_page
     page.goto(f"{live_server.url}/s/{respondent.token}/")

@@ -14,9 +14,9 @@ from openpyxl import load_workbook
 
 from reports.exports import export_build
 from respondents.models import Submission
-from surveys.models import Survey
-from surveys.services import survey_import_xlsform, survey_set_status
+from surveys.services import survey_import_xlsform
 from tests.api.conftest import client_for, user_with
+from tests.conftest import go_live
 from tests.respondents.conftest import Respondent_, invite
 
 pytestmark = pytest.mark.django_db
@@ -86,7 +86,7 @@ URL = "/api/v1/surveys/household/submissions/"
 @pytest.fixture
 def survey(make_form):
     survey = survey_import_xlsform(make_form(ROWS, CHOICES, SETTINGS), "household").survey
-    return survey_set_status(survey, Survey.Status.LIVE)
+    return go_live(survey)
 
 
 @pytest.fixture
@@ -332,17 +332,18 @@ def test_the_codebook_has_a_section_for_the_roster(collected, tmp_path):
 
 
 def test_an_export_job_of_a_dataset_with_repeats_is_a_zip_of_its_files(collected, tmp_path):
-    from reports.export_jobs import export_download, export_run, export_start
+    from reports.export_jobs import export_file, export_run, export_start
 
     user = user_with("Field managers", collected, name="exporter")
     job = export_start(user, collected, "csv", {"valid_only": False})
     job = export_run(job.pk)
     assert job.status == "done", job.error
-    response = export_download(job)
-    assert response["Content-Type"] == "application/zip"
-    assert 'filename="household-' in response["Content-Disposition"]
+    ready = export_file(job)
+    assert ready.content_type == "application/zip"
+    assert ready.filename.startswith("household-")
     target = tmp_path / "download.zip"
-    target.write_bytes(b"".join(response.streaming_content))
+    with ready.file as handle:
+        target.write_bytes(handle.read())
     with zipfile.ZipFile(target) as archive:
         names = sorted(archive.namelist())
         stamp = job.created.astimezone(timezone.get_current_timezone()).strftime("%Y%m%d-%H%M")

@@ -13,8 +13,7 @@ from respondents.models import Submission
 from surveys.expressions import Evaluator, parse
 from surveys.models import Survey
 from surveys.questionnaire import Type, questionnaire_of
-from surveys.services import survey_set_status
-from tests.conftest import SHARED_FORMS
+from tests.conftest import SHARED_FORMS, go_live
 from tests.respondents.conftest import Respondent_, invite
 
 pytestmark = pytest.mark.django_db
@@ -90,7 +89,7 @@ def test_a_real_form_imports_is_completed_and_exports(form, tmp_path, capsys):
     variables = set(survey.questions.values_list("variable", flat=True))
     for name in LEFT_OUT.get(form, ()):
         assert name in out and name not in variables, name
-    survey_set_status(survey, Survey.Status.LIVE)
+    go_live(survey)
     submission, given = complete(survey)
     assert submission.status == Submission.Status.COMPLETED
     path = tmp_path / "data.csv"
@@ -115,7 +114,7 @@ def test_a_real_form_imports_is_completed_and_exports(form, tmp_path, capsys):
 
 def test_the_cascade_offers_only_the_cities_of_the_county(tmp_path):
     call_command("import_xlsform", str(SHARED_FORMS / "choice_filter_test.xlsx"), slug="cf")
-    survey = survey_set_status(Survey.objects.get(slug="cf"), Survey.Status.LIVE)
+    survey = go_live(Survey.objects.get(slug="cf"))
     person = Respondent_(invite(survey, "cf-1"))
     response = person.start("en")
     page = person.current_page(response)
