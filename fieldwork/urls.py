@@ -29,4 +29,5 @@ urlpatterns = [
     path("admin/login/", login_limited(admin.site.login)),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
+    path("openrosa/", include("openrosa.urls")),
 ]

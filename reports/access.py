@@ -1,4 +1,4 @@
-"""Roles and what they may see: administrator, field manager, viewer.
+"""Roles and what they may see: administrator, field manager, viewer, interviewer.
 
 Roles are Django groups holding the permissions of reports.Assignment; a user sees a
 survey when assigned to it (or when allowed to see every survey). Anything else is a 404,
@@ -13,10 +13,19 @@ from django.http import Http404
 from surveys.models import Survey
 
 ADMINISTRATORS, FIELD_MANAGERS, VIEWERS = "Administrators", "Field managers", "Viewers"
+INTERVIEWERS = "Interviewers"
 ROLES = {
-    ADMINISTRATORS: ["view_dashboard", "review_submissions", "export_data", "see_all_surveys"],
+    ADMINISTRATORS: [
+        "view_dashboard",
+        "review_submissions",
+        "export_data",
+        "see_all_surveys",
+        "collect_interviews",
+    ],
     FIELD_MANAGERS: ["view_dashboard", "review_submissions", "export_data"],
     VIEWERS: ["view_dashboard"],
+    # Interviewers only fetch the forms of their surveys and send interviews (openrosa/).
+    INTERVIEWERS: ["collect_interviews"],
 }
 
 

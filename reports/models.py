@@ -26,6 +26,10 @@ class Assignment(models.Model):
             ("review_submissions", _("Can review and override quality-control verdicts")),
             ("export_data", _("Can export the data of assigned surveys")),
             ("see_all_surveys", _("Can see every survey without being assigned")),
+            (
+                "collect_interviews",
+                _("Can collect interviews for assigned surveys with ODK Collect (OpenRosa)"),
+            ),
         ]
 
     def __str__(self) -> str:

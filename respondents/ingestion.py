@@ -40,6 +40,8 @@ class Interview:
     started: datetime.datetime | None = None
     ended: datetime.datetime | None = None
     collected_by: str = ""
+    mode: str = Submission.Mode.API
+    interviewer: Any = None  # the User who interviewed, face to face (CAPI)
 
 
 @dataclass
@@ -205,7 +207,11 @@ def submission_ingest(survey: Survey, interview: Interview) -> Submission:
         respondent = _respondent(survey, interview)
         known = respondent.known
         submission = services.submission_start(
-            respondent, interview.language, user_agent=interview.collected_by
+            respondent,
+            interview.language,
+            user_agent=interview.collected_by,
+            mode=interview.mode,
+            interviewer=interview.interviewer,
         )
         if interview.started:
             Submission.objects.filter(pk=submission.pk).update(started=interview.started)

@@ -96,9 +96,18 @@ def respondent_open(survey: Survey) -> Respondent:
 
 
 def submission_start(
-    respondent: Respondent, language: str, *, user_agent: str = "", ip: str = ""
+    respondent: Respondent,
+    language: str,
+    *,
+    user_agent: str = "",
+    ip: str = "",
+    mode: str = Submission.Mode.WEB,
+    interviewer=None,
 ) -> Submission:
     """Start (or return the already started) submission of `respondent`.
+
+    `mode` says how it is answered (web, CAPI, API) and `interviewer` who asked the
+    questions face to face, when someone did.
 
     A respondent whom the panel already places in a full quota cell ends at once as
     over quota, and one whose known answers fail screening as screened out: there is
@@ -113,6 +122,8 @@ def submission_start(
         # A header can carry NUL, which PostgreSQL refuses in text.
         "user_agent": CONTROL_CHARACTERS.sub("", user_agent)[:500],
         "ip_hash": ip_hash(ip),
+        "mode": mode,
+        "interviewer": interviewer,
     }
     relation = Respondent.submission.related
     try:
