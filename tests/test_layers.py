@@ -1,8 +1,8 @@
 """The layers hold: an app imports only the apps below it (architecture note, "Layout").
 
 `surveys` (what is asked) knows nobody above it; `respondents` (who answered what) knows
-`surveys`; `reports` reads both; `integrations`, `api`, `openrosa` and `audit` sit on top. Every import
-counts, at the top of a module or inside a function, migrations included.
+`surveys`; `reports` reads both; `integrations`, `api`, `openrosa` and `audit` sit on top.
+Every import counts, at the top of a module or inside a function, migrations included.
 """
 
 import ast
