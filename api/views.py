@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -18,15 +17,17 @@ from api import serializers as s
 from api.exceptions import validation_body
 from api.pagination import SubmissionCursor
 from api.services import IdempotencyConflict, submission_ingest_once
+from fieldwork.downloads import attachment
+from fieldwork.errors import Refused
 from reports import export_jobs
 from reports.access import surveys_for
 from reports.models import ExportJob
 from respondents.ingestion import IngestionError, Interview
 from respondents.models import Submission
+from respondents.selectors import submissions_matching
 from respondents.validation import submission_override
-from surveys.errors import SurveyError
 from surveys.models import Survey
-from surveys.selectors import quota_table
+from surveys.selectors import cell_names, quota_table
 
 NEEDS = {  # translated when shown, in the language of that request
     "review_submissions": gettext_lazy("review submissions (a field manager or an administrator)"),
@@ -68,10 +69,15 @@ def shown_to(request: Request) -> dict:
     return {"identifiers": request.user.has_perm("reports.export_data")}
 
 
+def with_related(submissions: QuerySet[Submission]) -> QuerySet[Submission]:
+    """`submissions` with what their serializer reads, fetched with them."""
+    return submissions.select_related("survey", "respondent", "ingestion_key").prefetch_related(
+        "slots__cell"
+    )
+
+
 def submissions_of(survey: Survey) -> QuerySet[Submission]:
-    return survey.submissions.select_related(
-        "survey", "respondent", "ingestion_key"
-    ).prefetch_related("slots__cell")
+    return with_related(survey.submissions.all())
 
 
 class SurveyList(generics.GenericAPIView):
@@ -142,32 +148,29 @@ class SubmissionList(generics.GenericAPIView):
         filters = s.SubmissionFilterSerializer(data=params)
         filters.is_valid(raise_exception=True)
         chosen = filters.validated_data
-        submissions = submissions_of(survey)
-        if "status" in chosen:
-            submissions = submissions.filter(status=chosen["status"])
-        if "verdict" in chosen:
-            submissions = submissions.filter(verdict=chosen["verdict"])
-        if "since" in chosen:
-            submissions = submissions.filter(ended__date__gte=chosen["since"])
-        if "until" in chosen:
-            submissions = submissions.filter(ended__date__lte=chosen["until"])
-        if "cell" in chosen:
-            if not survey.quota_cells.filter(name=chosen["cell"]).exists():
-                names = ", ".join(
-                    survey.quota_cells.order_by("position", "name").values_list("name", flat=True)
-                )
-                raise exceptions.ValidationError(
-                    {
-                        "cell": [
-                            _(
-                                "survey '%(slug)s' has no quota cell of this name; "
-                                "its cells are: %(names)s"
-                            )
-                            % {"slug": slug, "names": names or "-"}
-                        ]
-                    }
-                )
-            submissions = submissions.filter(slots__cell__name=chosen["cell"])
+        cell = chosen.get("cell", "")
+        if cell and cell not in cell_names(survey):
+            raise exceptions.ValidationError(
+                {
+                    "cell": [
+                        _(
+                            "survey '%(slug)s' has no quota cell of this name; "
+                            "its cells are: %(names)s"
+                        )
+                        % {"slug": slug, "names": ", ".join(cell_names(survey)) or "-"}
+                    ]
+                }
+            )
+        submissions = with_related(
+            submissions_matching(
+                survey,
+                status=chosen.get("status", ""),
+                verdict=chosen.get("verdict", ""),
+                since=chosen.get("since"),
+                until=chosen.get("until"),
+                cell=cell,
+            )
+        )
         page = self.paginate_queryset(submissions)
         return self.get_paginated_response(
             s.SubmissionSerializer(page, many=True, context=shown_to(request)).data
@@ -286,7 +289,7 @@ class SubmissionVerdict(generics.GenericAPIView):
                 body.validated_data["reason"],
                 request.user,
             )
-        except SurveyError as refused:
+        except Refused as refused:
             return Response(
                 {"message": str(refused), "code": "conflict"}, status=status.HTTP_409_CONFLICT
             )
@@ -342,13 +345,13 @@ class ExportList(generics.GenericAPIView):
                 _("not a language of this survey; use one of: %(codes)s")
                 % {"codes": ", ".join(survey.languages)}
             ]
-        if options.get("cell") and not survey.quota_cells.filter(name=options["cell"]).exists():
+        if options.get("cell") and options["cell"] not in cell_names(survey):
             problems["cell"] = [_("not a quota cell of this survey")]
         if problems:
             raise exceptions.ValidationError(problems)
         try:
             job = export_jobs.export_start(request.user, survey, fmt, options, request=request)
-        except SurveyError as refused:
+        except Refused as refused:
             raise exceptions.ValidationError({"request": refused.errors}) from None
         return Response(export_body(job), status=status.HTTP_202_ACCEPTED)
 
@@ -366,12 +369,12 @@ class ExportDetail(generics.GenericAPIView):
 
 
 def export_job(request: Request, survey: Survey, token: str) -> ExportJob:
-    try:
-        return export_jobs.export_job_for(request.user, token, survey)
-    except Http404:
+    job = export_jobs.export_job_for(request.user, token, survey)
+    if job is None:
         raise exceptions.NotFound(
             _("Survey '%(slug)s' has no export %(token)s.") % {"slug": survey.slug, "token": token}
-        ) from None
+        )
+    return job
 
 
 class AnyAccept(BaseContentNegotiation):
@@ -413,4 +416,5 @@ class ExportFile(generics.GenericAPIView):
                 },
                 status=status.HTTP_409_CONFLICT,
             )
-        return export_jobs.export_download(job)
+        ready = export_jobs.export_file(job)
+        return attachment(ready.file, ready.filename, ready.content_type)

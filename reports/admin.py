@@ -1,10 +1,10 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from fieldwork.errors import Refused
 from reports.models import Assignment
 from reports.weighting import rake
 from surveys.admin import WeightingSchemeAdmin
-from surveys.errors import SurveyError
 
 
 @admin.register(Assignment)
@@ -24,7 +24,7 @@ def rake_now(modeladmin, request, queryset):
     for scheme in queryset.select_related("survey"):
         try:
             report = rake(scheme.survey)
-        except SurveyError as exc:
+        except Refused as exc:
             modeladmin.message_user(
                 request,
                 _("%(survey)s cannot be weighted: %(errors)s")

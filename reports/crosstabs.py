@@ -15,9 +15,9 @@ from itertools import pairwise
 
 from django.utils.translation import gettext as _
 
+from fieldwork.errors import Refused
 from reports.toplines import Item, items, margin_of_error, weighted_answers
 from reports.weighting import RANGE
-from surveys.errors import SurveyError
 from surveys.models import Survey
 
 # A column of fewer respondents than this is flagged: its margins are too wide to compare.
@@ -78,19 +78,19 @@ Band = tuple[str, int, int | None]  # label, lowest, highest (None: no upper end
 
 
 def parse_bands(text: str) -> list[Band]:
-    """Read bands such as "18-29, 30-44, 45+"; raise SurveyError naming a bad one."""
+    """Read bands such as "18-29, 30-44, 45+"; raise Refused naming a bad one."""
     bands = []
     for part in [p.strip() for p in text.split(",") if p.strip()]:
         match = RANGE.match(part)
         if not match:
-            raise SurveyError([_("'%(band)s' is not a band such as 18-29 or 65+") % {"band": part}])
+            raise Refused([_("'%(band)s' is not a band such as 18-29 or 65+") % {"band": part}])
         low = int(match.group(1))
         high = int(match.group(2)) if match.group(2) else None
         if high is not None and high < low:
-            raise SurveyError([_("'%(band)s' ends before it starts") % {"band": part}])
+            raise Refused([_("'%(band)s' ends before it starts") % {"band": part}])
         bands.append((part.replace(" ", ""), low, high))
     if not bands:
-        raise SurveyError([_("Give at least one band, such as 18-29.")])
+        raise Refused([_("Give at least one band, such as 18-29.")])
     return bands
 
 
@@ -153,7 +153,7 @@ def crosstab(
             % {"variable": column_variable}
         )
     if errors:
-        raise SurveyError(errors)
+        raise Refused(errors)
     banded = column.kind == "integer"
     if banded:
         bands = bands or default_bands(survey, column.variable)

@@ -9,14 +9,13 @@ Missing answers carry why they are missing: skipped (asked, left empty) or not a
 
 from __future__ import annotations
 
-import datetime
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from reports import variable_names
-from respondents.models import QuotaSlot, Submission, Verdict
+from respondents.models import QuotaSlot, Submission
 from surveys.expressions import Evaluator, parse, references
 from surveys.models import Question, QuotaCell, Survey
 
@@ -171,27 +170,6 @@ def columns(
     for name in METADATA + (IDENTIFIERS if identifiers else ()):
         result.append(Column(name, name.replace("_", " "), "meta"))
     return result
-
-
-def submissions(
-    survey: Survey,
-    *,
-    valid_only: bool = True,
-    since: datetime.date | None = None,
-    until: datetime.date | None = None,
-    cell: str = "",
-):
-    """Return the submissions a dataset holds: valid completes by default."""
-    queryset = Submission.objects.filter(survey=survey)
-    if valid_only:
-        queryset = queryset.filter(status=Submission.Status.COMPLETED, verdict=Verdict.VALID)
-    if since:
-        queryset = queryset.filter(ended__date__gte=since)
-    if until:
-        queryset = queryset.filter(ended__date__lte=until)
-    if cell:
-        queryset = queryset.filter(slots__cell__name=cell)
-    return queryset.order_by("pk")
 
 
 def rows(

@@ -15,6 +15,7 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +23,15 @@ from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import transaction
 from django.db.models import F, QuerySet
-from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit import services as audit
+from fieldwork.errors import Refused
 from reports import access, datasets, exports
 from reports.models import ExportJob
+from respondents.selectors import submissions_matching
 from respondents.tokens import is_well_formed
-from surveys.errors import SurveyError
 from surveys.models import Survey
 
 logger = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ def export_allowed(user, survey: Survey) -> bool:
 
 
 def export_options_clean(survey: Survey, fmt: str, options: dict | None = None) -> dict:
-    """Return `options` completed with defaults and checked; raise SurveyError listing faults.
+    """Return `options` completed with defaults and checked; raise Refused listing faults.
 
     Dates come back as ISO strings so the result can be stored as JSON.
     """
@@ -109,7 +110,7 @@ def export_options_clean(survey: Survey, fmt: str, options: dict | None = None) 
     if result["cell"] and not survey.quota_cells.filter(name=result["cell"]).exists():
         errors.append(_("%(cell)s is not a quota cell of this survey.") % {"cell": result["cell"]})
     if errors:
-        raise SurveyError(errors)
+        raise Refused(errors)
     return result
 
 
@@ -122,16 +123,21 @@ def _build_arguments(options: dict) -> dict:
     return arguments
 
 
-def export_row_count(survey: Survey, options: dict) -> int:
-    """Return how many respondents an export with cleaned `options` holds."""
-    arguments = _build_arguments(options)
-    return datasets.submissions(
+def _matching(survey: Survey, arguments: dict):
+    """The submissions an export with these arguments holds."""
+    return submissions_matching(
         survey,
         valid_only=arguments["valid_only"],
         since=arguments["since"],
         until=arguments["until"],
         cell=arguments["cell"],
-    ).count()
+    )
+
+
+def export_row_count(survey: Survey, options: dict) -> int:
+    """Return how many respondents an export with cleaned `options` holds."""
+    arguments = _build_arguments(options)
+    return _matching(survey, arguments).count()
 
 
 def export_stream(survey: Survey, options: dict, *, user=None, request=None) -> Iterator[str]:
@@ -146,13 +152,7 @@ def export_stream(survey: Survey, options: dict, *, user=None, request=None) -> 
     )
     arguments = _build_arguments(options)
     cols = datasets.columns(survey, arguments["language"], identifiers=arguments["identifiers"])
-    queryset = datasets.submissions(
-        survey,
-        valid_only=arguments["valid_only"],
-        since=arguments["since"],
-        until=arguments["until"],
-        cell=arguments["cell"],
-    )
+    queryset = _matching(survey, arguments)
     rows = datasets.rows(survey, cols, queryset, labels=arguments["labels"], **exports.PLAIN)
     return exports.csv_stream(cols, rows, bom=arguments["bom"])
 
@@ -162,7 +162,7 @@ def export_start(
 ) -> ExportJob:
     """Record an export asked for by `user` and have a worker build it once committed.
 
-    Raise PermissionDenied without export permission on `survey`, SurveyError on bad options.
+    Raise PermissionDenied without export permission on `survey`, Refused on bad options.
     """
     if not export_allowed(user, survey):
         raise PermissionDenied(_("You may not export this survey's data."))
@@ -299,15 +299,15 @@ def export_status(job: ExportJob) -> dict:
     }
 
 
-def export_job_for(user, token: str, survey: Survey | None = None) -> ExportJob:
-    """Return the job with download `token` if `user` may still export its survey, else 404."""
+def export_job_for(user, token: str, survey: Survey | None = None) -> ExportJob | None:
+    """Return the job with download `token` if `user` may still export its survey, else None."""
     if not is_well_formed(token):  # never let junk (a NUL byte) reach the database
-        raise Http404
+        return None
     job = ExportJob.objects.select_related("survey").filter(token=token).first()
     if job is None or (survey is not None and job.survey_id != survey.pk):
-        raise Http404
+        return None
     if not export_allowed(user, job.survey):
-        raise Http404
+        return None
     return job
 
 
@@ -318,23 +318,24 @@ def export_filename(job: ExportJob) -> str:
     return f"{job.survey.slug}{suffix}-{stamp}.{EXTENSIONS[job.format]}"
 
 
-def export_open(job: ExportJob) -> File:
-    """Return the finished file of `job`, open for reading; 404 if it is not ready."""
+@dataclass(frozen=True)
+class ExportFile:
+    """A finished export, open for reading, with the name and type it is downloaded as."""
+
+    file: File
+    filename: str
+    content_type: str
+
+
+def export_file(job: ExportJob) -> ExportFile | None:
+    """Return the finished file of `job`, open for reading; None if it is not ready."""
     if job.status != ExportJob.Status.DONE or not job.file:
-        raise Http404
-    return job.file.storage.open(job.file.name, "rb")
-
-
-def export_download(job: ExportJob) -> FileResponse:
-    """The finished file of `job`, as a download nobody caches on the way."""
-    response = FileResponse(
-        export_open(job),
-        as_attachment=True,
+        return None
+    return ExportFile(
+        file=job.file.storage.open(job.file.name, "rb"),
         filename=export_filename(job),
         content_type=CONTENT_TYPES[job.format],
     )
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 def recent_exports(user, survey: Survey | None = None, limit: int = 10) -> QuerySet[ExportJob]:

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from fieldwork.formulas import neutralise
 from reports import datasets, spss
 from reports.datasets import MISSING_CODES, NOT_ASKED, SKIPPED, Column
+from respondents.selectors import submissions_matching
 from surveys.models import Survey, language_name
 
 logger = logging.getLogger(__name__)
@@ -478,7 +479,7 @@ def _export(
     notes=None,
 ) -> int:
     cols = datasets.columns(survey, language, identifiers=identifiers)
-    queryset = datasets.submissions(
+    queryset = submissions_matching(
         survey, valid_only=valid_only, since=since, until=until, cell=cell
     )
     if fmt in ("csv", "xlsx"):

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from respondents.models import Submission, Verdict, VerdictOverride
 from respondents.quality import RULES
+from respondents.selectors import submissions_matching
 from surveys.models import Question, Survey
 
 
@@ -18,13 +19,11 @@ def rule_names() -> list[str]:
 
 def flagged(survey: Survey, *, rule: str = "", cell: str = "") -> QuerySet[Submission]:
     """Return the survey's completed submissions that failed a quality rule."""
-    submissions = survey.submissions.filter(status=Submission.Status.COMPLETED).exclude(
-        qc_verdict__in=["", Verdict.VALID]
-    )
+    submissions = submissions_matching(
+        survey, status=Submission.Status.COMPLETED, cell=cell
+    ).exclude(qc_verdict__in=["", Verdict.VALID])
     if rule in rule_names():
         submissions = submissions.filter(**{f"qc_results__{rule}__passed": False})
-    if cell:
-        submissions = submissions.filter(slots__cell__name=cell)
     overrides = VerdictOverride.objects.select_related("user").order_by("created")
     return (
         submissions.select_related("respondent")

@@ -20,8 +20,8 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from reports.datasets import submissions
 from reports.published import z_score
+from respondents.selectors import submissions_matching
 from surveys.models import Question, Survey
 
 FIGURES_FILE = Path(settings.BASE_DIR) / "demo" / "gt2024" / "figures.json"
@@ -166,7 +166,7 @@ def weighted_answers(survey: Survey, weighted: bool = False) -> Iterator[tuple[d
     (reports.weighting.weights_state says when weights are missing).
     """
     for known, answers, weight in (
-        submissions(survey)
+        submissions_matching(survey, valid_only=True)
         .values_list("respondent__known", "answers", "weight")
         .iterator(chunk_size=2000)
     ):

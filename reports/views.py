@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import (
     FileResponse,
+    Http404,
     HttpRequest,
     HttpResponse,
     JsonResponse,
@@ -21,13 +22,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from fieldwork.downloads import attachment
+from fieldwork.errors import Refused
 from integrations.providers import provider_counts
 from reports import access, export_jobs, review, selectors
 from reports.forms import ExportForm
 from reports.models import ExportJob
 from respondents.models import Verdict
 from respondents.validation import submission_override
-from surveys.errors import SurveyError
 
 
 @login_required
@@ -104,7 +106,7 @@ def review_decide(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             submission_override(submission, verdict, reason, request.user)
             done += 1
-        except SurveyError as exc:
+        except Refused as exc:
             messages.error(request, f"#{submission.pk}: {'; '.join(exc.errors)}")
     messages.success(
         request, ngettext("%(n)d verdict set.", "%(n)d verdicts set.", done) % {"n": done}
@@ -125,7 +127,7 @@ def export(request: HttpRequest, slug: str) -> HttpResponse:
         fmt = form.cleaned_data["format"]
         try:
             options = export_jobs.export_options_clean(survey, fmt, form.options())
-        except SurveyError as exc:
+        except Refused as exc:
             for error in exc.errors:
                 form.add_error(None, error)
         else:
@@ -160,7 +162,7 @@ def export(request: HttpRequest, slug: str) -> HttpResponse:
 def export_job(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     """One export's progress, refreshed by static/reports/export.js, then its link."""
     survey = access.survey_for(request.user, slug, export_jobs.PERMISSION)
-    job = export_jobs.export_job_for(request.user, token, survey)
+    job = _export_job_or_404(request, survey, token)
     return render(
         request,
         "reports/export_job.html",
@@ -171,7 +173,7 @@ def export_job(request: HttpRequest, slug: str, token: str) -> HttpResponse:
 @login_required
 def export_status(request: HttpRequest, slug: str, token: str) -> JsonResponse:
     survey = access.survey_for(request.user, slug, export_jobs.PERMISSION)
-    job = export_jobs.export_job_for(request.user, token, survey)
+    job = _export_job_or_404(request, survey, token)
     state = export_jobs.export_status(job)
     state["download_url"] = (
         reverse("reports:export_download", args=[slug, token]) if state["ready"] else ""
@@ -182,8 +184,17 @@ def export_status(request: HttpRequest, slug: str, token: str) -> JsonResponse:
 @login_required
 def export_download(request: HttpRequest, slug: str, token: str) -> FileResponse:
     survey = access.survey_for(request.user, slug, export_jobs.PERMISSION)
+    ready = export_jobs.export_file(_export_job_or_404(request, survey, token))
+    if ready is None:
+        raise Http404
+    return attachment(ready.file, ready.filename, ready.content_type)
+
+
+def _export_job_or_404(request: HttpRequest, survey, token: str):
     job = export_jobs.export_job_for(request.user, token, survey)
-    return export_jobs.export_download(job)
+    if job is None:
+        raise Http404
+    return job
 
 
 # Toplines, crosstabs and the published figures: thin views over reports.toplines,
@@ -260,7 +271,7 @@ def crosstab(request: HttpRequest, slug: str) -> HttpResponse:
                 weighted=context["weighted"],
                 bands=request.GET.get("bands", ""),
             )
-        except SurveyError as exc:
+        except Refused as exc:
             context["errors"] = exc.errors
     return render(request, "reports/crosstab.html", context)
 

@@ -17,9 +17,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
-from reports.datasets import submissions
+from fieldwork.errors import Refused
 from respondents.models import Submission
-from surveys.errors import SurveyError
+from respondents.selectors import submissions_matching
 from surveys.models import Question, Survey, WeightingScheme
 
 RANGE = re.compile(r"^\s*(\d{1,9})\s*(?:-\s*(\d{1,9})|\+)\s*$")
@@ -157,7 +157,7 @@ def _category_index(question: Question, categories: list[str]):
         for category in categories:
             match = RANGE.match(category)
             if not match:
-                raise SurveyError(
+                raise Refused(
                     [
                         gettext("%(variable)s: '%(category)s' is not a range such as 18-29 or 65+")
                         % {"variable": question.variable, "category": category}
@@ -181,7 +181,7 @@ def _category_index(question: Question, categories: list[str]):
     known = {choice.value for choice in question.choice_list.choices.all()}
     unknown = [c for c in categories if c not in known]
     if unknown:
-        raise SurveyError(
+        raise Refused(
             [f"{question.variable}: {', '.join(unknown)} not among the question's choices"]
         )
     positions = {category: position for position, category in enumerate(categories)}
@@ -189,7 +189,7 @@ def _category_index(question: Question, categories: list[str]):
 
 
 def _margins(scheme: WeightingScheme):
-    """Return [(variable, categories, populations, index function)], or raise SurveyError."""
+    """Return [(variable, categories, populations, index function)], or raise Refused."""
     result, errors = [], []
     for margin in scheme.margins.prefetch_related("targets"):
         question = (
@@ -212,7 +212,7 @@ def _margins(scheme: WeightingScheme):
             continue
         try:
             index = _category_index(question, [t.category for t in targets])
-        except SurveyError as exc:
+        except Refused as exc:
             errors.extend(exc.errors)
             continue
         result.append(
@@ -224,26 +224,28 @@ def _margins(scheme: WeightingScheme):
             )
         )
     if errors:
-        raise SurveyError(errors)
+        raise Refused(errors)
     if not result:
-        raise SurveyError([gettext("No weighting margins are defined for this survey.")])
+        raise Refused([gettext("No weighting margins are defined for this survey.")])
     return result
 
 
 def rake(survey: Survey) -> RakingReport:
     """Rake `survey`'s valid submissions to its margins; store the weights if they hold.
 
-    Raises SurveyError, changing nothing, when the margins cannot be applied: no scheme,
+    Raises Refused, changing nothing, when the margins cannot be applied: no scheme,
     a category that is not a choice, valid submissions outside every category of a
     margin, or a category with population but no respondent.
     """
     scheme = WeightingScheme.objects.filter(survey=survey).first()
     if scheme is None:
-        raise SurveyError([gettext("No weighting margins are defined for this survey.")])
+        raise Refused([gettext("No weighting margins are defined for this survey.")])
     margins = _margins(scheme)
     ids, categories = [], [[] for _ in margins]
     outside = [0] * len(margins)
-    for pk, known, answers in submissions(survey).values_list("pk", "respondent__known", "answers"):
+    for pk, known, answers in submissions_matching(survey, valid_only=True).values_list(
+        "pk", "respondent__known", "answers"
+    ):
         answers = {**known, **answers}
         ids.append(pk)
         for position, (variable, _, _, index) in enumerate(margins):
@@ -275,7 +277,7 @@ def rake(survey: Survey) -> RakingReport:
             if share > 0 and n == 0
         )
     if errors:
-        raise SurveyError(errors)
+        raise Refused(errors)
     arrays = [np.array(c, dtype=np.int64) for c in categories]
     shares = [m[2] for m in margins]
     trim = (scheme.trim_low, scheme.trim_high)
@@ -347,7 +349,7 @@ def weights_state(survey: Survey) -> tuple[bool, str]:
             "The last raking did not converge (largest margin error %(error).2f%%): "
             "there are no weights."
         ) % {"error": 100 * (scheme.max_error or 0)}
-    valid = submissions(survey)
+    valid = submissions_matching(survey, valid_only=True)
     missing = valid.filter(weight=None).count()
     if missing:
         return False, ngettext(

@@ -4,11 +4,11 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from fieldwork.errors import Refused
 from respondents.models import Respondent, Submission, Verdict, VerdictOverride
 from respondents.tasks import revalidate_enqueue
 from respondents.validation import submission_override
 from surveys.admin import SurveyAdmin
-from surveys.errors import SurveyError
 
 
 class OverrideForm(forms.Form):
@@ -75,7 +75,7 @@ class SubmissionAdmin(admin.ModelAdmin):
                         request.user,
                     )
                     done += 1
-                except SurveyError as exc:
+                except Refused as exc:
                     refused.append(f"#{submission.pk}: {'; '.join(exc.errors)}")
             self.message_user(
                 request, ngettext("%(n)d verdict set.", "%(n)d verdicts set.", done) % {"n": done}

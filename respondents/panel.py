@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fieldwork.errors import Refused
 from respondents.known import KnownAnswers
 from surveys.definition import CONTROL_CHARACTERS
 from surveys.models import Survey
@@ -29,12 +30,8 @@ MAX_LINE = 100_000
 MAX_LISTED = 200
 
 
-class PanelFileError(Exception):
+class PanelFileError(Refused):
     """The panel file cannot be used; `errors` lists every reason with its line."""
-
-    def __init__(self, errors: list[str]) -> None:
-        self.errors = errors
-        super().__init__("\n".join(errors))
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
 import statistics
 
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import QuerySet
 
 from fieldwork import plainsql
-from respondents.models import Respondent, Submission
+from respondents.models import Respondent, Submission, Verdict
 from surveys.models import Survey
 
 RECENT_INTERVIEWS = 500
@@ -77,3 +79,36 @@ def submission_of(respondent: Respondent) -> Submission | None:
         return respondent.submission
     except Submission.DoesNotExist:
         return None
+
+
+def submissions_matching(
+    survey: Survey,
+    *,
+    status: str = "",
+    verdict: str = "",
+    since: datetime.date | None = None,
+    until: datetime.date | None = None,
+    cell: str = "",
+    valid_only: bool = False,
+) -> QuerySet[Submission]:
+    """Return the survey's submissions that pass every filter given, in the order stored.
+
+    The one spelling of the filters that the API's submission list, the dashboard's
+    exports and the review queue offer: a status, a verdict, ended on or after `since`
+    and on or before `until` (dates), holding a slot in the quota cell named `cell`, or
+    only the valid completes (`valid_only`, what a dataset holds).
+    """
+    queryset = Submission.objects.filter(survey=survey)
+    if valid_only:
+        queryset = queryset.filter(status=Submission.Status.COMPLETED, verdict=Verdict.VALID)
+    if status:
+        queryset = queryset.filter(status=status)
+    if verdict:
+        queryset = queryset.filter(verdict=verdict)
+    if since:
+        queryset = queryset.filter(ended__date__gte=since)
+    if until:
+        queryset = queryset.filter(ended__date__lte=until)
+    if cell:
+        queryset = queryset.filter(slots__cell__name=cell)
+    return queryset.order_by("pk")

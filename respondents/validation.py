@@ -23,16 +23,21 @@ from django.utils import timezone
 
 from audit import services as audit
 from fieldwork import plainsql
+from fieldwork.errors import Refused
 from fieldwork.memo import BoundedMemo
 from respondents import quality, signals, stats
 from respondents.models import QuotaSlot, Submission, Verdict, VerdictOverride
 from respondents.selectors import interview_median
-from surveys.errors import SurveyError
 from surveys.expressions import parse, references
 from surveys.models import Survey
 from surveys.questionnaire import Type, cache_key, cache_key_of, questionnaire_of
 
 logger = logging.getLogger(__name__)
+
+
+class CellFull(Refused):
+    """A slot cannot take its place again: its hard quota cell filled up meanwhile."""
+
 
 # "0" records every verdict statement by statement on PostgreSQL too: only for measuring
 # what the functions save (bench/validation_throughput.py, ADR 0017).
@@ -81,7 +86,7 @@ def _move_slot(cursor, slot: tuple, to: str, now) -> bool:
         count += _HAS_ROOM
     cursor.execute(count, [cell_id])
     if not cursor.rowcount:
-        raise SurveyError([f"quota cell '{cell_name}' is full"])
+        raise CellFull([f"quota cell '{cell_name}' is full"])
     return True
 
 
@@ -345,7 +350,7 @@ def _record(
         verdict = submission.overrides.order_by("-created").first().verdict
     try:
         _apply_verdict(submission.pk, verdict)
-    except SurveyError as full:
+    except CellFull as full:
         # Re-validation found it valid, but its cell filled up in the meantime.
         verdict = Verdict.INVALID
         results["quota"] = {"version": 1, "passed": False, "reason": str(full)}
@@ -416,13 +421,13 @@ def _record_in_one_call(
 def submission_override(submission: Submission, verdict: str, reason: str, user=None) -> None:
     """Record a field manager's verdict with its reason, and move the counts to match."""
     if verdict not in (Verdict.VALID, Verdict.INVALID):
-        raise SurveyError([f"unknown verdict {verdict!r}"])
+        raise Refused([f"unknown verdict {verdict!r}"])
     if not reason.strip():
-        raise SurveyError(["an override needs a reason"])
+        raise Refused(["an override needs a reason"])
     with transaction.atomic():
         locked = Submission.objects.select_for_update().get(pk=submission.pk)
         if locked.status != Submission.Status.COMPLETED:
-            raise SurveyError([f"submission {locked.pk} is {locked.status}, not completed"])
+            raise Refused([f"submission {locked.pk} is {locked.status}, not completed"])
         _apply_verdict(locked.pk, verdict)
         stats.count_verdict(locked, locked.verdict, verdict)
         VerdictOverride.objects.create(

@@ -1,9 +1,7 @@
 """The error a questionnaire write raises when it cannot be done."""
 
+from fieldwork.errors import Refused
 
-class SurveyError(Exception):
-    """A write to a survey was refused; `errors` lists every reason, one line each."""
 
-    def __init__(self, errors: list[str]) -> None:
-        self.errors = errors
-        super().__init__("\n".join(errors))
+class SurveyError(Refused):
+    """A write to a survey or its questionnaire was refused; `errors` lists every reason."""

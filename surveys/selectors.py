@@ -144,3 +144,8 @@ def quota_table(survey: Survey) -> list[dict]:
             }
         )
     return rows
+
+
+def cell_names(survey: Survey) -> list[str]:
+    """Return the names of the survey's quota cells, in the order they are shown."""
+    return list(survey.quota_cells.order_by("position", "name").values_list("name", flat=True))

@@ -13,9 +13,9 @@ from integrations.models import Delivery
 from respondents.models import Submission
 from surveys.models import QuotaCell
 from tests.conftest import broker_url_for_tests, empty_own_queue, need_service
-from tests.stack.conftest import Worker
 from tests.integrations.conftest import make_webhook
 from tests.respondents.conftest import Respondent_, invite
+from tests.stack.conftest import Worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

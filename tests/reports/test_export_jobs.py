@@ -9,11 +9,11 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.test import Client
 
+from fieldwork.errors import Refused
 from reports import export_jobs
 from reports.access import FIELD_MANAGERS, VIEWERS
 from reports.models import ExportJob
 from reports.tasks import build_export
-from surveys.errors import SurveyError
 from surveys.models import Survey
 from tests.reports.test_dashboard import login
 from tests.reports.test_exports import kazakhstan, valid_count
@@ -57,7 +57,7 @@ def test_a_started_job_runs_through_the_task_and_its_csv_has_the_valid_count(
 ):
     job = start(manager(kazakhstan), kazakhstan, capture=django_capture_on_commit_callbacks)
     assert job.status == "done" and job.finished and job.attempts == 1
-    with export_jobs.export_open(job) as handle:
+    with export_jobs.export_file(job).file as handle:
         rows = read_csv(handle.read())
     assert len(rows) == valid_count(kazakhstan) > 0
     assert job.rows_written == job.rows_total == len(rows)
@@ -74,7 +74,7 @@ def test_an_xlsx_job_reads_back_with_openpyxl_and_labels_in_kazakh(
         {"labels": True, "language": "kk"},
         capture=django_capture_on_commit_callbacks,
     )
-    with export_jobs.export_open(job) as handle:
+    with export_jobs.export_file(job).file as handle:
         sheet = openpyxl.load_workbook(handle, read_only=True)["data"]
         rows = list(sheet.iter_rows(values_only=True))
     assert len(rows) - 1 == valid_count(kazakhstan)
@@ -93,7 +93,7 @@ def test_a_sav_job_reads_back_with_pyreadstat_in_russian(
         capture=django_capture_on_commit_callbacks,
     )
     copy = tmp_path / "copy.sav"
-    with export_jobs.export_open(job) as handle:
+    with export_jobs.export_file(job).file as handle:
         copy.write_bytes(handle.read())
     frame, meta = pyreadstat.read_sav(str(copy))
     assert len(frame) == valid_count(kazakhstan)
@@ -140,7 +140,7 @@ def test_a_job_left_running_by_a_dead_worker_is_built_again(kazakhstan, media):
     build_export.delay(job.pk)
     job.refresh_from_db()
     assert job.status == "done" and job.attempts == 2
-    with export_jobs.export_open(job) as handle:
+    with export_jobs.export_file(job).file as handle:
         assert len(read_csv(handle.read())) == valid_count(kazakhstan)
     assert stored_files(media) == [leftover]
 
@@ -173,6 +173,16 @@ def test_tokens_are_long_random_and_distinct(kazakhstan):
     assert all(re.fullmatch(r"[A-Za-z0-9_-]{43}", token) for token in tokens)
 
 
+def test_the_service_answers_with_data_not_http_responses(kazakhstan):
+    """Views decide what a missing or unfinished export looks like; the service says which."""
+    user = manager(kazakhstan)
+    job = ExportJob.objects.create(user=user, survey=kazakhstan, format="csv")
+    assert export_jobs.export_job_for(user, job.token, kazakhstan) == job
+    assert export_jobs.export_job_for(user, "not a token\x00") is None
+    assert export_jobs.export_job_for(user, "A" * 43) is None
+    assert export_jobs.export_file(job) is None  # still pending: nothing to send yet
+
+
 def test_a_viewer_cannot_start_an_export(kazakhstan):
     viewer = User.objects.get(pk=login(VIEWERS, kazakhstan).session["_auth_user_id"])
     with pytest.raises(PermissionDenied):
@@ -181,7 +191,7 @@ def test_a_viewer_cannot_start_an_export(kazakhstan):
 
 
 def test_bad_options_are_refused_with_every_reason(kazakhstan):
-    with pytest.raises(SurveyError) as caught:
+    with pytest.raises(Refused) as caught:
         export_jobs.export_start(
             manager(kazakhstan),
             kazakhstan,

@@ -8,13 +8,13 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
+from fieldwork.errors import Refused
 from reports.access import FIELD_MANAGERS
 from reports.crosstabs import crosstab
 from reports.models import Assignment
 from reports.toplines import margin_of_error, toplines
 from respondents.models import Respondent, Submission, Verdict
 from respondents.tokens import new_token
-from surveys.errors import SurveyError
 from surveys.models import Choice, Survey
 from surveys.services import survey_import_xlsform, survey_set_status
 
@@ -198,7 +198,7 @@ def test_a_weighted_crosstab_differs_from_the_unweighted_one(survey):
 
 
 def test_a_crosstab_by_a_multiple_choice_column_is_refused(survey):
-    with pytest.raises(SurveyError, match="'colours' is not a single-choice question"):
+    with pytest.raises(Refused, match="'colours' is not a single-choice question"):
         crosstab(survey, "like", "colours")
 
 
@@ -321,7 +321,7 @@ def test_a_number_question_is_a_crosstab_column_in_bands(survey):
     # Ages 20 25 | 30 35 40 | 45 50 | 55 60 65: bands start at the 1st, 3rd, 6th and 8th.
     assert quartiles.bands == "20-29,30-44,45-54,55+"
     assert [c.base for c in quartiles.columns] == [2, 3, 2, 3, 10]
-    with pytest.raises(SurveyError, match="'old' is not a band"):
+    with pytest.raises(Refused, match="'old' is not a band"):
         crosstab(survey, "like", "age", bands="18-39,old")
     page = login(survey).get("/manage/hand/crosstab/?row=like&col=age&bands=18-39,40%2B")
     assert 'value="18-39,40+"' in page.content.decode()

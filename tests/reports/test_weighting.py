@@ -8,9 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from fieldwork.errors import Refused
 from reports.weighting import ipf, rake, weights_state
 from respondents.models import Submission, Verdict
-from surveys.errors import SurveyError
 from surveys.models import Survey, WeightingMargin, WeightingScheme, WeightingTarget
 from tests.reports.test_toplines import hand_survey, person
 
@@ -171,16 +171,16 @@ def test_the_command_reports_non_convergence_as_a_failure(survey, capsys):
 
 
 def test_margins_that_cannot_apply_are_refused_with_reasons(survey):
-    with pytest.raises(SurveyError, match="No weighting margins"):
+    with pytest.raises(Refused, match="No weighting margins"):
         rake(survey)
     margins(survey, gender={"male": 1, "other": 1}, region={"north": 1, "east": 1})
-    with pytest.raises(SurveyError) as raised:
+    with pytest.raises(Refused) as raised:
         rake(survey)
     assert "gender: other not among the question's choices" in raised.value.errors
     assert "region: east not among the question's choices" in raised.value.errors
     WeightingScheme.objects.filter(survey=survey).delete()
     margins(survey, age={"18-29": 1, "30-39": 1})
-    with pytest.raises(SurveyError, match="age: 6 valid submissions fall in none"):
+    with pytest.raises(Refused, match="age: 6 valid submissions fall in none"):
         rake(survey)
     with pytest.raises(CommandError, match="cannot weight"):
         call_command("weight", "hand")
@@ -244,7 +244,7 @@ def test_a_small_demo_sample_names_the_regions_nobody_answered_from(db):
     for submission in Submission.objects.filter(status="completed", verdict="pending"):
         submission_validate(submission.pk)
     kazakhstan = Survey.objects.get(slug="gt2024-kazakhstan")
-    with pytest.raises(SurveyError) as raised:
+    with pytest.raises(Refused) as raised:
         rake(kazakhstan)
     assert raised.value.errors and all(
         e.startswith("region: no respondent in '") for e in raised.value.errors

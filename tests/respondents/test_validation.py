@@ -4,14 +4,15 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from fieldwork.errors import Refused
 from respondents import quality, tasks
 from respondents.models import QuotaSlot, Submission, Verdict, VerdictOverride
 from respondents.validation import (
+    CellFull,
     pending_submission_ids,
     submission_override,
     submission_validate,
 )
-from surveys.errors import SurveyError
 from surveys.models import QuotaCell, Survey
 from surveys.services import survey_set_sample_target
 from tests.respondents.conftest import Respondent_, invite
@@ -129,7 +130,7 @@ def test_an_override_is_kept_with_its_reason_and_moves_the_counts(kazakhstan, ad
 
 def test_an_override_without_a_reason_is_refused(kazakhstan):
     submission = submission_validate(complete(kazakhstan, "a").pk)
-    with pytest.raises(SurveyError, match="reason"):
+    with pytest.raises(Refused, match="reason"):
         submission_override(submission, Verdict.INVALID, "  ")
 
 
@@ -137,7 +138,7 @@ def test_overriding_to_valid_cannot_overfill_a_cell(kazakhstan):
     QuotaCell.objects.filter(pk=cell(kazakhstan).pk).update(target=1)
     rejected = submission_validate(complete(kazakhstan, "a", attention="1").pk)
     submission_validate(complete(kazakhstan, "b").pk)
-    with pytest.raises(SurveyError, match="full"):
+    with pytest.raises(CellFull, match="full"):
         submission_override(rejected, Verdict.VALID, "looks fine to me")
     assert (cell(kazakhstan).confirmed, cell(kazakhstan).released) == (1, 1)
     assert not VerdictOverride.objects.exists()

@@ -22,8 +22,8 @@ from fieldwork.celery import app as celery_app
 from respondents.models import Submission, Verdict
 from respondents.tasks import sweep_pending
 from surveys.models import Survey
-from tests.stack.test_fieldwork_pipeline import restore_broker, use_broker
 from tests.respondents.conftest import Respondent_, invite
+from tests.stack.test_fieldwork_pipeline import restore_broker, use_broker
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from fieldwork.errors import Refused
 from reports.weighting import rake
 from surveys.commands import survey_or_error
-from surveys.errors import SurveyError
 
 
 class Command(BaseCommand):
@@ -15,7 +15,7 @@ class Command(BaseCommand):
         survey = survey_or_error(slug)
         try:
             report = rake(survey)
-        except SurveyError as exc:
+        except Refused as exc:
             raise CommandError("cannot weight: " + "; ".join(exc.errors)) from exc
         for line in report.lines():
             self.stdout.write(line)
