@@ -19,7 +19,7 @@ from django.http import HttpRequest
 REALM = "Fieldwork OpenRosa"
 
 
-class Refused(Exception):
+class CredentialsRefused(Exception):
     """The request's credentials are refused: `status` and a message for the client."""
 
     def __init__(self, status: int, message: str) -> None:
@@ -45,7 +45,7 @@ def credentials(request: HttpRequest) -> tuple[str, str] | None:
 def basic_authenticate(request: HttpRequest):
     """Return the user the request's Basic credentials belong to, or None if it sent none.
 
-    Raises Refused for credentials over plain HTTP, wrong ones and a locked-out pair.
+    Raises CredentialsRefused for credentials over plain HTTP, wrong ones and a locked-out pair.
     """
     from django.utils.translation import gettext as _
 
@@ -53,17 +53,17 @@ def basic_authenticate(request: HttpRequest):
     if given is None:
         return None
     if not request.is_secure() and not settings.OPENROSA_ALLOW_HTTP:
-        raise Refused(
+        raise CredentialsRefused(
             403,
             _("Credentials are only accepted over HTTPS: use the server's https:// address."),
         )
     username, password = given
     user = authenticate(request, username=username, password=password)
     if getattr(request, "axes_locked_out", False):
-        raise Refused(
+        raise CredentialsRefused(
             429,
             _("Too many wrong passwords for this user name: try again later."),
         )
     if user is None or not user.is_active:
-        raise Refused(401, _("Wrong user name or password."))
+        raise CredentialsRefused(401, _("Wrong user name or password."))
     return user

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from openrosa import instances
-from openrosa.authentication import REALM, Refused, basic_authenticate
+from openrosa.authentication import REALM, CredentialsRefused, basic_authenticate
 from openrosa.models import ReceivedInstance
 from openrosa.xform import xform_of
 from reports.access import surveys_for
@@ -55,7 +55,7 @@ def _interviewer(request: HttpRequest):
     """Return the authenticated interviewer, or the response to send instead."""
     try:
         user = basic_authenticate(request)
-    except Refused as refused:
+    except CredentialsRefused as refused:
         if refused.status == 401:
             return _challenge(refused.message)
         return _message(refused.message, refused.status)

@@ -27,6 +27,8 @@ METADATA = (
     "status",
     "verdict",
     "language",
+    "mode",  # web, capi (an interviewer's tablet) or api
+    "interviewer",  # the interviewer's user name, empty for a self-completed one
     "cells",
     "started",
     "ended",
@@ -288,7 +290,11 @@ def rows(
 _META, _OPTIONS, _SINGLE, _VALUE = "meta", "options", "single", "value"
 _MOMENTS = ("started", "ended")
 # Where a metadata column comes from, when it is not a field of the submission's own name.
-META_FIELDS = {"submission_id": "pk", "panel_id": "respondent__panel_id"}
+META_FIELDS = {
+    "submission_id": "pk",
+    "panel_id": "respondent__panel_id",
+    "interviewer": "interviewer__username",
+}
 MEMO_LIMIT = 10_000
 
 
