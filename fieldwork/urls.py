@@ -11,6 +11,7 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("", include("respondents.urls")),
     path("", include("integrations.urls")),
+    path("manage/", include("openrosa.manage_urls")),
     path("manage/", include("reports.urls")),
     path("accounts/login/", login_limited(auth_views.LoginView.as_view()), name="login"),
     # Only logging out and changing one's password: no password reset by mail, which

@@ -11,16 +11,23 @@ from __future__ import annotations
 from xml.sax.saxutils import escape
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
 from openrosa import instances
 from openrosa.authentication import REALM, CredentialsRefused, basic_authenticate
 from openrosa.models import ReceivedInstance
 from openrosa.xform import xform_of
-from reports.access import surveys_for
+from reports.access import survey_for, surveys_for
 from surveys.models import Survey
 
 XML = "text/xml; charset=utf-8"
@@ -177,3 +184,66 @@ def submission(request: HttpRequest) -> HttpResponse:
         "reason": received.reason
     }
     return _message(text, 202, "submit_success")
+
+
+# The field manager's page of a survey's received instances (under /manage/): who sent
+# what, which were rejected and why, and processing rejected ones again.
+
+
+@login_required
+def received(request: HttpRequest, slug: str) -> HttpResponse:
+    survey = survey_for(request.user, slug, "review_submissions")
+    state = request.GET.get("state", ReceivedInstance.State.REJECTED)
+    instances_ = ReceivedInstance.objects.filter(survey=survey).select_related(
+        "interviewer", "submission"
+    )
+    if state in ReceivedInstance.State.values:
+        instances_ = instances_.filter(state=state)
+    page = Paginator(instances_, 25).get_page(request.GET.get("page"))
+    counts = dict(
+        ReceivedInstance.objects.filter(survey=survey)
+        .order_by()
+        .values_list("state")
+        .annotate(n=Count("pk"))
+    )
+    return render(
+        request,
+        "openrosa/received.html",
+        {
+            "survey": survey,
+            "page": page,
+            "state": state,
+            "states": [
+                (value, label, counts.get(value, 0))
+                for value, label in ReceivedInstance.State.choices
+            ],
+        },
+    )
+
+
+@login_required
+@require_POST
+def process_again(request: HttpRequest, slug: str) -> HttpResponse:
+    """Process the chosen rejected instances again with the current questionnaire."""
+    survey = survey_for(request.user, slug, "review_submissions")
+    ids = [value for value in request.POST.getlist("instance") if value.isdigit()]
+    chosen = ReceivedInstance.objects.filter(
+        survey=survey, pk__in=ids, state=ReceivedInstance.State.REJECTED
+    )
+    if not ids:
+        messages.error(request, _("Choose the instances to process again."))
+    accepted = 0
+    for instance in chosen:
+        if instances.instance_process_again(instance).state == ReceivedInstance.State.ACCEPTED:
+            accepted += 1
+    if ids:
+        messages.success(
+            request,
+            ngettext(
+                "%(n)d instance processed again and stored.",
+                "%(n)d instances processed again and stored.",
+                accepted,
+            )
+            % {"n": accepted},
+        )
+    return redirect(reverse("openrosa_manage:received", args=[slug]) + "?state=rejected")

@@ -42,19 +42,23 @@ def interviewer(name: str, *surveys: Survey, role: str = INTERVIEWERS) -> User:
 
 
 class Tablet(Client):
-    """A client that talks HTTPS unless told otherwise, as ODK Collect in production."""
+    """A client that talks HTTPS (unless `https` is off), as ODK Collect in production."""
 
-    def generic(self, method, path, *args, secure=True, **kwargs):
-        return super().generic(method, path, *args, secure=secure, **kwargs)
+    https = True
+
+    def generic(self, method, path, *args, secure=False, **kwargs):
+        return super().generic(method, path, *args, secure=secure or self.https, **kwargs)
 
 
-def tablet(user: User | None, password: str = PASSWORD) -> Tablet:
+def tablet(user: User | None, password: str = PASSWORD, https: bool = True) -> Tablet:
     """A tablet that sends the user's Basic credentials, as ODK Collect does."""
     headers = {"HTTP_X_OPENROSA_VERSION": "1.0"}
     if user is not None:
         token = base64.b64encode(f"{user.username}:{password}".encode()).decode()
         headers["HTTP_AUTHORIZATION"] = f"Basic {token}"
-    return Tablet(**headers)
+    client = Tablet(**headers)
+    client.https = https
+    return client
 
 
 def send(client: Client, xml: str, name: str = "instance.xml"):
@@ -82,3 +86,25 @@ def odk_fill(xform: str, interviews: list[dict], language: str | None = None) ->
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
+
+
+def instance_xml(xform: str, answers: dict, instance_id: str, **meta: str) -> str:
+    """Fill the XForm's own instance template by hand (for protocol tests; the ODK engine
+    is the client of tests/openrosa/test_odk_engine.py)."""
+    import xml.etree.ElementTree as ET
+
+    ns = {"x": "http://www.w3.org/2002/xforms", "h": "http://www.w3.org/1999/xhtml"}
+    document = ET.fromstring(xform)
+    data = document.find("h:head/x:model/x:instance/x:data", ns)
+    for element in data.iter():
+        name = element.tag.rsplit("}", 1)[-1]
+        if name in answers:
+            value = answers[name]
+            element.text = " ".join(value) if isinstance(value, list) else str(value)
+        elif name == "instanceID":
+            element.text = instance_id
+        elif name in meta:
+            element.text = meta[name]
+    for element in data.iter():
+        element.tag = element.tag.rsplit("}", 1)[-1]
+    return ET.tostring(data, encoding="unicode")
