@@ -10,6 +10,7 @@ from django.core.management import call_command
 from openrosa.models import ReceivedInstance
 from reports.access import FIELD_MANAGERS, VIEWERS
 from respondents.models import Submission
+from respondents.simulation import Mix, simulate_fieldwork
 from surveys.services import survey_questionnaire_changed
 from tests.openrosa.conftest import instance_xml, interviewer, send, tablet
 from tests.reports.test_dashboard import login
@@ -65,7 +66,7 @@ def test_a_viewer_cannot_see_the_tablets_page(kazakhstan):
 
 
 def test_the_dashboard_shows_completes_per_mode_and_per_interviewer(
-    kazakhstan, django_capture_on_commit_callbacks
+    kazakhstan, django_capture_on_commit_callbacks, eager_tasks
 ):
     call_command("simulate_fieldwork", "gt2024-kazakhstan", "--respondents", "6", "--seed", "3")
     web = Submission.objects.filter(status="completed").select_related("respondent")
@@ -112,3 +113,67 @@ def test_the_dataset_says_how_and_by_whom_each_interview_was_taken(kazakhstan, t
     by_mode = {(row["mode"], row["interviewer"]) for row in rows}
     assert ("capi", "amina") in by_mode
     assert ("web", "") in by_mode
+
+
+def completed_answers(survey, n: int, seed: int) -> list[dict]:
+    """Answers of well-behaved web respondents: nothing but the interviewer rules to fail."""
+    honest = Mix(speeder=0, straightliner=0, inattentive=0, duplicate=0, masher=0, ineligible=0)
+    simulate_fieldwork(survey, n + 2, seed=seed, mix=honest)
+    web = Submission.objects.filter(status="completed").select_related("respondent")
+    answers = [{**s.respondent.known, **s.answers} for s in web]
+    assert len(answers) >= n
+    return answers[:n]
+
+
+def test_interviews_back_to_back_all_morning_fail_the_pace_rule(
+    kazakhstan, django_capture_on_commit_callbacks, eager_tasks
+):
+    client = tablet(interviewer("amina", kazakhstan))
+    xform = client.get(FORM).content.decode()
+    for k, answers in enumerate(completed_answers(kazakhstan, 6, seed=21)):
+        # 15-minute interviews, each begun 2 minutes after the last one ended.
+        start = 9 * 60 + 17 * k
+        xml = instance_xml(
+            xform,
+            answers,
+            f"uuid:pace-{k}",
+            start=f"2026-12-03T{start // 60:02}:{start % 60:02}:00.000+05:00",
+            end=f"2026-12-03T{(start + 15) // 60:02}:{(start + 15) % 60:02}:00.000+05:00",
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            assert send(client, xml).status_code == 201
+    last = ReceivedInstance.objects.get(instance_id="uuid:pace-5").submission
+    assert last.verdict == "invalid"
+    assert last.qc_results["interviewer_pace"]["reason"] == (
+        "one of 6 interviews by the same interviewer each starting at most 3 min after the "
+        "last ended, 04:00 UTC to 05:40 UTC"
+    )
+    page = login(FIELD_MANAGERS, kazakhstan).get("/manage/gt2024-kazakhstan/").content.decode()
+    row = page.split('data-interviewer="amina"')[1].split("</tr>")[0]
+    assert 'data-rule="interviewer_pace">1<' in row
+
+
+def test_an_interview_copied_from_another_fails_the_pattern_rule(
+    kazakhstan, django_capture_on_commit_callbacks, eager_tasks
+):
+    client = tablet(interviewer("amina", kazakhstan))
+    xform = client.get(FORM).content.decode()
+    [answers] = completed_answers(kazakhstan, 1, seed=22)
+    for k, hour in enumerate((10, 14)):
+        xml = instance_xml(
+            xform,
+            answers,
+            f"uuid:copy-{k}",
+            start=f"2026-12-03T{hour}:00:00.000+05:00",
+            end=f"2026-12-03T{hour}:25:00.000+05:00",
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            assert send(client, xml).status_code == 201
+    first = ReceivedInstance.objects.get(instance_id="uuid:copy-0").submission
+    second = ReceivedInstance.objects.get(instance_id="uuid:copy-1").submission
+    assert first.qc_results["interviewer_pattern"]["passed"]
+    assert not second.qc_results["interviewer_pattern"]["passed"]
+    shared = len([v for v in second.answers.values() if v not in (None, "", [])])
+    assert second.qc_results["interviewer_pattern"]["reason"] == (
+        f"{shared} of {shared} answers as in submission {first.pk} by the same interviewer"
+    )

@@ -31,7 +31,7 @@ def web_interviews(survey, n: int, seed: int) -> list[Submission]:
 
 
 def test_the_engine_fills_the_served_form_and_we_store_the_web_answers(
-    kazakhstan, django_capture_on_commit_callbacks
+    kazakhstan, django_capture_on_commit_callbacks, eager_tasks
 ):
     web = web_interviews(kazakhstan, 8, seed=11)
     assert {s.status for s in web} == {"completed", "screened_out"}
