@@ -10,7 +10,7 @@ evaluated by walking that tree; nothing is ever handed to Python's ``eval``. The
 - operators: ``or and = != < <= > >= + - * div mod`` and unary minus, with XPath
   precedence;
 - functions: ``selected``, ``count-selected``, ``not``, ``true``, ``false``, ``if``,
-  ``coalesce``, ``string-length``, ``number``, ``int``, ``today``.
+  ``coalesce``, ``string-length``, ``number``, ``int``, ``today``, ``regex``.
 
 Answers are strings (single choice, text, dates in ISO form), numbers (integer,
 decimal) or lists of strings (multiple choice). An unanswered question is ``None``,
@@ -20,7 +20,9 @@ arithmetic compare numbers: a text that is not a number is NaN, and a date
 (``YYYY-MM-DD``) counts as days since 1970-01-01, so ``(today() - ${dob}) div 365.25``
 is an age in years.
 
-``regex()`` is left out on purpose: Python's backtracking matcher lets one pattern and a
+``regex(value, 'pattern')`` is true when the pattern matches somewhere in the value; the
+pattern must be a quoted text and is compiled with RE2 (surveys.patterns), which takes
+linear time whatever the pattern: Python's backtracking ``re`` would let one pattern and a
 long answer keep a process busy for minutes, and respondents write the answers.
 """
 
@@ -37,6 +39,8 @@ from typing import Any, NamedTuple
 from django.utils import timezone
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
+from surveys.patterns import PatternError, browser_pattern, compile_pattern, matches
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 100
@@ -64,7 +68,7 @@ GRAMMAR = r"""
     MUL_OP.2: "*" | /div\b/ | /mod\b/
     ADD_OP: "+" | "-"
     COMP_OP: "!=" | "<=" | ">=" | "=" | "<" | ">"
-    FUNC: /[a-z][a-z0-9-]*(?=\s*\()/
+    FUNC: /[a-z][a-z0-9-]*(:[a-z][a-z0-9-]*)?(?=\s*\()/
     NAME: /[A-Za-z_][A-Za-z0-9_.\-]*/
     NUMBER: /\d+(\.\d*)?|\.\d+/
     STRING: /'[^']*'|"[^"]*"/
@@ -76,6 +80,12 @@ GRAMMAR = r"""
 
 class ExpressionError(ValueError):
     """An expression that cannot be parsed or uses something outside the subset."""
+
+
+class UnsupportedExpression(ExpressionError):
+    """A well-formed expression this system does not run: a function it does not know,
+    a regex() pattern RE2 cannot compile. ``--skip-unsupported`` leaves such an
+    expression out, where an expression that does not parse stops the import."""
 
 
 # The tree: one named tuple per node kind, so evaluation is a plain dispatch.
@@ -127,6 +137,7 @@ FUNCTIONS: dict[str, tuple[int, int | None]] = {
     "number": (1, 1),
     "int": (1, 1),
     "today": (0, 0),
+    "regex": (2, 2),
 }
 
 
@@ -170,14 +181,28 @@ class _ToTree(Transformer):
         arguments = tuple(arg for arg in args if arg is not None)
         function = str(name)
         if function not in FUNCTIONS:
-            raise ExpressionError(f"the function {function}() is not supported")
+            raise UnsupportedExpression(f"the function {function}() is not supported")
         low, high = FUNCTIONS[function]
         if len(arguments) < low or (high is not None and len(arguments) > high):
             expected = str(low) if low == high else f"{low} to {high}"
             raise ExpressionError(
                 f"{function}() takes {expected} argument(s), not {len(arguments)}"
             )
+        if function == "regex":
+            _check_pattern(arguments[1])
         return Call(function, arguments)
+
+
+def _check_pattern(node: Node) -> None:
+    """A regex() pattern is a quoted text that RE2 compiles; checked when parsing."""
+    if not isinstance(node, Literal) or not isinstance(node.value, str):
+        raise UnsupportedExpression("the pattern of regex() must be a quoted text")
+    try:
+        compile_pattern(node.value)
+    except PatternError as exc:
+        raise UnsupportedExpression(
+            f"the regex() pattern '{node.value}' is not supported (RE2: {exc})"
+        ) from None
 
 
 _PARSER = Lark(GRAMMAR, parser="lalr", maybe_placeholders=True)
@@ -297,6 +322,15 @@ def tree_as_data(text: str) -> Any:
                 return {"k": "bin", "op": op, "l": convert(left), "r": convert(right)}
             case Logic(op, operands):
                 return {"k": op, "a": [convert(o) for o in operands]}
+            case Call("regex", args):
+                # The browser matches only a pattern both engines read alike; "js" None
+                # leaves the decision to the server (surveys.patterns.browser_pattern).
+                return {
+                    "k": "call",
+                    "f": "regex",
+                    "a": [convert(a) for a in args],
+                    "js": browser_pattern(args[1].value),
+                }
             case Call(name, args):
                 return {"k": "call", "f": name, "a": [convert(a) for a in args]}
         raise ExpressionError(f"cannot convert {node!r}")
@@ -462,6 +496,8 @@ class Evaluator:
                 return number if math.isnan(number) or math.isinf(number) else int(number)
             case "today":
                 return self.today().isoformat()
+            case "regex":
+                return matches(_as_string(values[0]), _as_string(values[1]))
         raise ExpressionError(f"the function {name}() is not supported")
 
     def holds(self, text_or_node: str | Node, current: Any = None) -> bool:

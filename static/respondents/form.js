@@ -10,6 +10,7 @@
   var saved = JSON.parse(document.getElementById("answers").textContent || "{}");
   var blocks = Array.prototype.slice.call(form.querySelectorAll("[data-question]"));
 
+  var UNDECIDED = {};  // thrown by a condition the browser leaves to the server
   function isNumber(v) { return typeof v === "number"; }
   function asString(v) {
     if (v === null || v === undefined) return "";
@@ -90,6 +91,11 @@
       case "string-length": return asString(v[0]).length;
       case "number": return asNumber(v[0]);
       case "int": var n = asNumber(v[0]); return isFinite(n) ? Math.trunc(n) : n;
+      case "regex":
+        // Only a pattern the server rewrote for RegExp (same meaning as RE2, no nested
+        // repetition); any other is the server's to decide when the page is saved.
+        if (typeof node.js !== "string") throw UNDECIDED;
+        return new RegExp(node.js, "u").test(asString(v[0]));
       case "today":
         var d = new Date();
         return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0");
@@ -120,7 +126,13 @@
     Object.keys(saved).forEach(function (k) { if (!onPage[k]) answers[k] = saved[k]; });
     blocks.forEach(function (block) {
       var tree = block.getAttribute("data-relevant");
-      var shown = !tree || asBool(value(JSON.parse(tree), answers, undefined));
+      var shown;
+      try {
+        shown = !tree || asBool(value(JSON.parse(tree), answers, undefined));
+      } catch (error) {
+        if (error !== UNDECIDED) throw error;
+        shown = !block.hidden;  // as the server last decided
+      }
       block.hidden = !shown;
       if (shown) {
         var values = blockValues(block);

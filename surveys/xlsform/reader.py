@@ -47,7 +47,14 @@ from surveys.definition import (
     Translations,
 )
 from surveys.errors import SurveyError
-from surveys.expressions import ExpressionError, parse, references, validate
+from surveys.expressions import (
+    ExpressionError,
+    UnsupportedExpression,
+    parse,
+    references,
+    validate,
+)
+from surveys.xlsform.writer import generated_parts, split_constraint, split_message
 
 SUPPORTED_SUFFIXES = (".xlsx", ".xls", ".csv")
 
@@ -107,11 +114,33 @@ class ReadResult:
     notes: list[str] = field(default_factory=list)
 
 
+# What --skip-unsupported leaves out, and what each piece means for the form: one list,
+# filled by `_Reader._leave_out` (a question type, a group, a constraint, a relevant).
+LEFT_OUT_EFFECT = {
+    "question": "",
+    "constraint": "the question is kept without it: any answer of its type is accepted",
+    "relevant": "the question is kept without it: it is asked of everyone",
+    "screening": "the question is kept without it: its answer screens no one out",
+    "attention_check": "the question is kept without it: its answer is not checked",
+}
+
+
 def language_code(header: str) -> str | None:
     """Return the code of an XLSForm language header: 'Kazakh (kk)' or 'English'."""
     match = LANGUAGE_HEADER.match(header)
     if match:
-        return match["code"].lower().replace("_", "-")
+        code = match["code"].lower().replace("_", "-")
+        # Our export names a language by the code ODK validates ('Simplified Chinese
+        # (zh)'); the name says which of the code's variants it is.
+        wanted = match["name"].strip().lower()
+        for variant, info in LANG_INFO.items():
+            if (
+                variant.split("-")[0] == code
+                and info.get("name", "").lower() == wanted
+                and "fallback" not in info
+            ):
+                return variant
+        return code
     wanted = header.strip().lower()
     for code, info in LANG_INFO.items():
         if info.get("name", "").lower() == wanted and "fallback" not in info:
@@ -192,7 +221,7 @@ class _Reader:
             self.errors.append(
                 f"{self.path.name}: the form has no questions this system can import"
             )
-        self._check_expressions(definition)
+        definition = self._check_expressions(definition)
         if self.errors:
             raise XLSFormError(list(dict.fromkeys(self.errors)))
         return ReadResult(definition, self.skipped, self.notes)
@@ -397,13 +426,16 @@ class _Reader:
     # Settings -----------------------------------------------------------------------
 
     def _title(self, settings: dict, form: dict) -> Translations:
-        translated = {
-            key.partition("::")[2].strip(): value
-            for key, value in settings.items()
-            if key.startswith("form_title::")
-        }
-        if translated:
-            return self.translations(translated, "form_title", "settings", required=True)
+        # survey_title::Language (code) is what our export writes (pyxform cannot convert a
+        # translated form_title); form_title::Language (code) is read too.
+        for column in ("survey_title", "form_title"):
+            translated = {
+                key.partition("::")[2].strip(): value
+                for key, value in settings.items()
+                if key.startswith(f"{column}::")
+            }
+            if translated:
+                return self.translations(translated, column, "settings", required=True)
         plain = str(settings.get("form_title", "") or "").strip()
         if len(self.languages) == 1:
             return {self.languages[0]: plain or str(form.get("title") or self.path.stem)}
@@ -545,13 +577,22 @@ class _Reader:
                     questions.append(question)
         return questions
 
+    def _leave_out(self, where: str, piece: str, what: str) -> None:
+        """List one piece --skip-unsupported leaves out: a question (or group) or one of
+        a question's expressions (`piece` is the column), with its row and the reason."""
+        effect = LEFT_OUT_EFFECT.get(piece, "")
+        column = "" if piece == "question" else f", column '{piece}'"
+        self.skipped.append(f"{where}{column}: {what}" + (f"; {effect}" if effect else ""))
+
     def _unsupported(self, element: dict, what: str) -> None:
+        """A question type or group this system does not run: left out whole, with the
+        questions that read it (`_drop_dependants`), under --skip-unsupported."""
         where = self._where(element.get("name", "?"))
         self.skipped_names.add(element.get("name", ""))
         for child in element.get("children", []):
             self.skipped_names.add(child.get("name", ""))
         if self.skip_unsupported:
-            self.skipped.append(f"{where}: {what}")
+            self._leave_out(where, "question", what)
         else:
             self.errors.append(
                 f"{where}: {what} are not supported (use --skip-unsupported to import the rest)"
@@ -582,7 +623,7 @@ class _Reader:
             if choice_list is None:
                 return None
         label = self.translations(element.get("label"), "label", where, required=True)
-        return QuestionDef(
+        question = QuestionDef(
             variable=name,
             type=qtype,
             label=label,
@@ -610,6 +651,14 @@ class _Reader:
             max_choices=self._count(element, "max_choices", where) if qtype == "multiple" else None,
             measure=self._measure(element, qtype, where),
             row=self.rows.get(name, 0),
+        )
+        # An exported form carries its ranges, choice counts and screening in the
+        # constraint too, for ODK (see surveys.xlsform.writer): taken out again here.
+        parts = generated_parts(question)
+        return replace(
+            question,
+            constraint=split_constraint(question.constraint, parts),
+            constraint_message=split_message(question.constraint_message, question),
         )
 
     def _grid(self, group: dict, group_relevant: str) -> QuestionDef | None:
@@ -874,11 +923,19 @@ class _Reader:
             choice_lists=tuple(cl for cl in definition.choice_lists if cl.name in used),
         )
 
-    def _check_expressions(self, definition: SurveyDefinition) -> None:
+    def _check_expressions(self, definition: SurveyDefinition) -> SurveyDefinition:
+        """Check every expression; return the definition without those left out.
+
+        An expression this system does not run (UnsupportedExpression: an unknown
+        function, a regex() pattern RE2 refuses) is left out alone under
+        --skip-unsupported: the question stays, without that constraint or relevant.
+        """
         known: set[str] = set()
+        pages = []
         for page in definition.pages:
-            if page.relevant:
-                self._check(page.relevant, known, "relevant", _at(page.row, page.name), False)
+            page_where = _at(page.row, page.name)
+            page_relevant = self._check(page.relevant, known, "relevant", page_where, False)
+            questions = []
             for question in page.questions:
                 where = _at(question.row, question.variable)
                 own = {question.variable}
@@ -889,21 +946,44 @@ class _Reader:
                         + ", ".join(f"${{{name}}}" for name in piped)
                         + ", which is not an earlier question"
                     )
-                self._check(question.relevant, known, "relevant", where, False)
-                self._check(question.constraint, known | own, "constraint", where, True)
-                self._check(question.screening, known | own, "screening", where, True)
-                self._check(question.attention_check, known | own, "attention_check", where, True)
+                checked = {
+                    "relevant": self._check(question.relevant, known, "relevant", where, False),
+                    "constraint": self._check(
+                        question.constraint, known | own, "constraint", where, True
+                    ),
+                    "screening": self._check(
+                        question.screening, known | own, "screening", where, True
+                    ),
+                    "attention_check": self._check(
+                        question.attention_check, known | own, "attention_check", where, True
+                    ),
+                }
+                if not checked["constraint"] and question.constraint:
+                    checked["constraint_message"] = {}
+                questions.append(replace(question, **checked))
                 known |= own | {row.variable for row in question.rows}
+            pages.append(replace(page, relevant=page_relevant, questions=tuple(questions)))
+        return replace(definition, pages=tuple(pages))
 
     def _check(
         self, text: str, known: set[str], column: str, where: str, allow_current: bool
-    ) -> None:
+    ) -> str:
+        """Return `text` if it can be used; '' when it is left out as unsupported."""
         if not text:
-            return
+            return text
         try:
             validate(text, known, allow_current=allow_current)
+        except UnsupportedExpression as exc:
+            if self.skip_unsupported:
+                self._leave_out(where, column, f"'{text}': {exc}")
+                return ""
+            self.errors.append(
+                f"{where}, column '{column}': '{text}' cannot be used: {exc} "
+                "(use --skip-unsupported to import the form without it)"
+            )
         except ExpressionError as exc:
             self.errors.append(f"{where}, column '{column}': '{text}' cannot be used: {exc}")
+        return text
 
 
 SHEETS = ("survey", "choices", "settings")

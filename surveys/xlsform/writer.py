@@ -1,7 +1,22 @@
 """Write a SurveyDefinition as an XLSForm (.xlsx, or pyxform's .csv layout).
 
 The output uses the same columns the reader understands, so a survey exported and
-imported again is equal to the original.
+imported again is equal to the original, and exporting that again gives the same file.
+It is also a form pyxform's ``xls2xform`` converts, for ODK and Kobo:
+
+- ranges (``min_value``/``max_value``), ``min_choices``/``max_choices`` and ``screening``
+  are written into ``constraint`` too (after the question's own constraint), with a
+  ``constraint_message`` saying them in each language, so the XForm enforces them; the
+  reader takes these generated parts out again (`split_constraint`, `split_message`);
+- languages are named as ODK validates them, ``Name (code)`` with an IANA code:
+  Simplified Chinese is ``Simplified Chinese (zh)`` (`language_header`);
+- the title is ``form_title`` in the default language (pyxform reads no translated
+  title), and ``survey_title::Language (code)`` in every language;
+- ``clean_text_values`` is ``no``, so that pyxform (and the reader) keep typographic
+  quotes and spacing as written.
+
+Our own columns (``min_value``, ``screening``, ``measure``, ``sample_target``, ...) stay
+where they are: pyxform passes over columns it does not know.
 """
 
 from __future__ import annotations
@@ -10,18 +25,119 @@ import csv
 from decimal import Decimal
 from pathlib import Path
 
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils import translation
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from pyxform.validators.pyxform.iana_subtags.validation import get_languages_with_bad_tags
 
 from fieldwork.formulas import neutralise
-from surveys.definition import QuestionDef, SurveyDefinition
+from surveys.definition import QuestionDef, SurveyDefinition, Translations
 from surveys.models import language_name
 
 Sheet = tuple[list[str], list[dict[str, str]]]
 
 
+def xlsform_code(code: str) -> str:
+    """Return the language code ODK validates for one of ours: 'zh-hans' -> 'zh'."""
+    if not get_languages_with_bad_tags([f"x ({code})"]):
+        return code
+    return code.split("-")[0]
+
+
 def language_header(code: str) -> str:
-    return f"{language_name(code)} ({code})"
+    """Return the XLSForm name of a language: 'Kazakh (kk)', 'Simplified Chinese (zh)'."""
+    return f"{language_name(code)} ({xlsform_code(code)})"
+
+
+# Generated constraints ------------------------------------------------------------------
+
+
+def generated_parts(question: QuestionDef) -> list[str]:
+    """Return the conditions our own columns put on an answer, as XLSForm expressions."""
+    parts = []
+    if question.type in ("integer", "decimal"):
+        if question.min_value is not None:
+            parts.append(f". >= {_number(question.min_value)}")
+        if question.max_value is not None:
+            parts.append(f". <= {_number(question.max_value)}")
+    if question.type == "multiple":
+        if question.min_choices is not None:
+            parts.append(f"count-selected(.) >= {question.min_choices}")
+        if question.max_choices is not None:
+            parts.append(f"count-selected(.) <= {question.max_choices}")
+    if question.screening:
+        parts.append(question.screening)
+    return parts
+
+
+def join_constraint(own: str, parts: list[str]) -> str:
+    """Return the constraint ODK reads: the question's own, then the generated parts."""
+    if not parts:
+        return own
+    tail = " and ".join(f"({part})" for part in parts)
+    return f"({own}) and {tail}" if own else tail
+
+
+def split_constraint(written: str, parts: list[str]) -> str:
+    """Return the question's own constraint from one `join_constraint` wrote."""
+    if not parts:
+        return written
+    tail = " and ".join(f"({part})" for part in parts)
+    if written == tail:
+        return ""
+    if written.startswith("(") and written.endswith(f") and {tail}"):
+        return written[1 : -len(f") and {tail}")]
+    return written
+
+
+def generated_message(question: QuestionDef, code: str) -> str:
+    """Return what the generated parts ask of an answer, in language `code`."""
+    with translation.override(code):
+        said = []
+        if question.type in ("integer", "decimal"):
+            if question.min_value is not None:
+                said.append(
+                    str(MinValueValidator.message) % {"limit_value": _number(question.min_value)}
+                )
+            if question.max_value is not None:
+                said.append(
+                    str(MaxValueValidator.message) % {"limit_value": _number(question.max_value)}
+                )
+        if question.type == "multiple":
+            if question.min_choices is not None:
+                said.append(_("Please choose at least %(n)d.") % {"n": question.min_choices})
+            if question.max_choices is not None:
+                said.append(_("Please choose at most %(n)d.") % {"n": question.max_choices})
+        if question.screening:
+            said.append(_("With this answer you cannot take part in this survey."))
+        return " ".join(said)
+
+
+def join_message(question: QuestionDef, languages: tuple[str, ...]) -> Translations:
+    """Return the constraint_message ODK shows: the question's own, then the generated."""
+    if not generated_parts(question):
+        return dict(question.constraint_message)
+    texts = {}
+    for code in languages:
+        own = question.constraint_message.get(code, "")
+        generated = generated_message(question, code)
+        texts[code] = f"{own} {generated}" if own else generated
+    return texts
+
+
+def split_message(written: Translations, question: QuestionDef) -> Translations:
+    """Return the question's own constraint_message from one `join_message` wrote."""
+    if not generated_parts(question):
+        return written
+    own = {}
+    for code, text in written.items():
+        generated = generated_message(question, code)
+        if text == generated:
+            continue
+        own[code] = text[: -len(generated) - 1] if text.endswith(f" {generated}") else text
+    return own
 
 
 def _translated(column: str, languages: tuple[str, ...]) -> list[str]:
@@ -99,7 +215,7 @@ def survey_sheet(definition: SurveyDefinition) -> Sheet:
                     "name": question.variable,
                     "required": "yes" if question.required else "",
                     "relevant": question.relevant,
-                    "constraint": question.constraint,
+                    "constraint": join_constraint(question.constraint, generated_parts(question)),
                     "appearance": appearance,
                     "min_value": _number(question.min_value),
                     "max_value": _number(question.max_value),
@@ -111,7 +227,7 @@ def survey_sheet(definition: SurveyDefinition) -> Sheet:
                 }
                 | _texts("label", question.label)
                 | _texts("hint", question.hint)
-                | _texts("constraint_message", question.constraint_message)
+                | _texts("constraint_message", join_message(question, languages))
             )
         rows.append({"type": "end group"})
     return header, rows
@@ -128,21 +244,28 @@ def choices_sheet(definition: SurveyDefinition) -> Sheet:
 
 
 def settings_sheet(definition: SurveyDefinition) -> Sheet:
-    header = _translated("form_title", definition.languages) + [
-        "default_language",
-        "version",
-        "sample_target",
-        "fieldwork_start",
-        "fieldwork_end",
-        "estimated_minutes",
-    ]
+    header = (
+        ["form_title"]
+        + _translated("survey_title", definition.languages)
+        + [
+            "default_language",
+            "clean_text_values",
+            "version",
+            "sample_target",
+            "fieldwork_start",
+            "fieldwork_end",
+            "estimated_minutes",
+        ]
+    )
     if definition.consent:
         header += _translated("consent", definition.languages)
     row = (
-        _texts("form_title", definition.title)
+        {"form_title": definition.title.get(definition.default_language, "")}
+        | _texts("survey_title", definition.title)
         | _texts("consent", definition.consent)
         | {
             "default_language": language_header(definition.default_language),
+            "clean_text_values": "no",
             "version": definition.version,
             "sample_target": str(definition.sample_target),
             "fieldwork_start": definition.fieldwork_start.isoformat()
