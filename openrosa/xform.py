@@ -1,11 +1,11 @@
 """The XForm an OpenRosa client downloads: our questionnaire, through pyxform.
 
 The questionnaire is written as an XLSForm (`surveys.xlsform.writer`, the same sheets
-`export_xlsform` writes) and pyxform turns it into the XForm, in every language of the
-survey; nothing here writes XForm XML by hand. What only this system enforced (a number's
-range, how many options to tick) is folded into each question's constraint, so the
-tablet refuses what the server would refuse, and the interview's start and end are
-recorded by the client (pyxform's `start` and `end`).
+`export_xlsform` writes, whose constraints already say a number's range, how many options
+to tick and screening, so the tablet refuses what the server would) and pyxform turns it
+into the XForm, in every language of the survey; nothing here writes XForm XML by hand.
+Added here: the form's id (the survey's slug), its version, and the interview's start,
+end and device, which the client records (pyxform's `start`, `end`, `deviceid`).
 
 The form's version is a digest of the XForm itself: it moves when what the tablet shows
 moves, not when a setting the tablet never sees (the speeder threshold) is saved.
@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from decimal import Decimal
 
 from pyxform.xls2xform import convert
 
 from fieldwork.memo import BoundedMemo
-from surveys.definition import QuestionDef, SurveyDefinition
+from surveys.definition import SurveyDefinition
 from surveys.models import Survey
 from surveys.questionnaire import cache_key
 from surveys.selectors import survey_definition
@@ -52,55 +51,19 @@ class XForm:
         return "md5:" + hashlib.md5(self.xml.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
-def _number(value: Decimal | int) -> str:
-    return format(Decimal(value).normalize(), "f")
-
-
-def constraint_of(question: QuestionDef) -> str:
-    """Return the question's constraint with its range and option counts folded in."""
-    parts = [f"({question.constraint})"] if question.constraint else []
-    if question.type in ("integer", "decimal"):
-        if question.min_value is not None:
-            parts.append(f". >= {_number(question.min_value)}")
-        if question.max_value is not None:
-            parts.append(f". <= {_number(question.max_value)}")
-    if question.type == "multiple":
-        if question.min_choices is not None:
-            parts.append(f"count-selected(.) >= {question.min_choices}")
-        if question.max_choices is not None:
-            parts.append(f"count-selected(.) <= {question.max_choices}")
-    return " and ".join(parts)
-
-
 def _rows(header: list[str], rows: list[dict[str, str]]) -> list[dict[str, str]]:
     return [{column: row[column] for column in header if row.get(column)} for row in rows]
 
 
 def workbook(definition: SurveyDefinition, form_id: str, version: str) -> dict:
-    """Return the XLSForm of `definition` as pyxform's workbook data, ready to convert."""
+    """Return the XLSForm of `definition` (the sheets `export_xlsform` writes) as pyxform's
+    workbook data, with the form's id and version, and the interview's start and end."""
     survey_header, survey_rows = writer.survey_sheet(definition)
-    constraints = {
-        question.variable: constraint_of(question) for question in definition.questions()
-    }
-    for row in survey_rows:
-        if row.get("name") in constraints and not row["type"].startswith("begin"):
-            row["constraint"] = constraints[row["name"]]
-    survey_rows = [dict(row) for row in META] + survey_rows
     choices_header, choices_rows = writer.choices_sheet(definition)
-    _header, settings_rows = writer.settings_sheet(definition)
-    settings = {
-        column: value
-        for column, value in settings_rows[0].items()
-        # pyxform reads one title; the survey's own settings mean nothing to a tablet.
-        if column == "default_language"
-    }
-    settings |= {
-        "form_title": definition.title.get(definition.default_language, form_id),
-        "form_id": form_id,
-        "version": version,
-    }
+    settings_header, settings_rows = writer.settings_sheet(definition)
+    settings = {**_rows(settings_header, settings_rows)[0], "form_id": form_id, "version": version}
     return {
-        "survey": _rows(survey_header + ["type", "name"], survey_rows),
+        "survey": [dict(row) for row in META] + _rows(survey_header, survey_rows),
         "survey_header": [dict.fromkeys(survey_header)],
         "choices": _rows(choices_header, choices_rows),
         "choices_header": [dict.fromkeys(choices_header)],

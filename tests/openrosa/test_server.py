@@ -69,10 +69,10 @@ def test_the_form_is_in_every_language_of_the_survey(kazakhstan):
     xform = tablet(interviewer("amina", kazakhstan)).get(FORM).content.decode()
     assert '<translation lang="Kazakh (kk)" default="true()">' in xform
     assert '<translation lang="Russian (ru)">' in xform
-    # A number's range is the tablet's constraint too, so it refuses what we would.
+    # A number's range and screening are the tablet's constraint too (export_xlsform).
     assert (
         'nodeset="/data/p_screening/age" type="int" required="true()" '
-        'constraint=". &gt;= 0 and . &lt;= 120"' in xform
+        'constraint="(. &gt;= 0) and (. &lt;= 120) and (. &gt;= 18 and . &lt;= 70)"' in xform
     )
 
 
