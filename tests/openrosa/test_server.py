@@ -144,3 +144,15 @@ def test_the_interviewer_role_sees_no_dashboard(kazakhstan, client):
     client.force_login(interviewer("amina", kazakhstan))
     assert client.get("/manage/gt2024-kazakhstan/").status_code == 404
     assert User.objects.get(username="amina").has_perm("reports.collect_interviews")
+
+
+def test_wrong_passwords_lock_the_tablet_out_as_on_the_login_page(kazakhstan, settings):
+    settings.RATELIMIT_ENABLE = False  # the lock-out, not the rate limit, is under test
+    user = interviewer("amina", kazakhstan)
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert tablet(user, password="guess").get("/openrosa/formList").status_code == 401
+    assert tablet(user, password="guess").get("/openrosa/formList").status_code == 429
+    # Locked: the right password is refused too, and the lock says for how long.
+    locked = tablet(user).get("/openrosa/formList")
+    assert locked.status_code == 429
+    assert int(locked["Retry-After"]) >= 60
