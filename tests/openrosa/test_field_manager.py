@@ -177,3 +177,13 @@ def test_an_interview_copied_from_another_fails_the_pattern_rule(
     assert second.qc_results["interviewer_pattern"]["reason"] == (
         f"{shared} of {shared} answers as in submission {first.pk} by the same interviewer"
     )
+
+
+def test_the_api_says_how_and_by_whom_each_interview_was_taken(kazakhstan):
+    from tests.api.conftest import client_for, user_with
+
+    client = tablet(interviewer("amina", kazakhstan))
+    assert send(client, screened_out(client, "uuid:api")).status_code == 201
+    api = client_for(user_with(FIELD_MANAGERS, kazakhstan, name="boss"))
+    [row] = api.get("/api/v1/surveys/gt2024-kazakhstan/submissions/").json()["results"]
+    assert (row["mode"], row["interviewer"], row["status"]) == ("capi", "amina", "screened_out")
