@@ -31,14 +31,15 @@ run: $(VENV)/.installed
 run-stack: $(VENV)/.installed
 	HOST=$(HOST) PORT=$(PORT) bin/run-stack
 
-# axe-core for the browser tests' accessibility checks, at the version and digest
-# package-lock.json pins (docs/decisions/0021). Without npm the tests that need it skip,
-# saying so (and fail in CI).
+# axe-core for the browser tests' accessibility checks, and ODK's form engine
+# (@getodk/xforms-engine, with jsdom) as the OpenRosa server's client in tests/openrosa, at
+# the versions and digests package-lock.json pins (docs/decisions/0021). Without npm the
+# tests that need them skip, saying so (and fail in CI).
 node_modules/.installed: package.json package-lock.json
 	@if command -v npm >/dev/null; then \
 		npm ci --ignore-scripts --no-audit --no-fund && touch $@; \
 	else \
-		echo "npm is not installed: the browser tests' accessibility checks will be skipped"; \
+		echo "npm is not installed: the accessibility checks and ODK engine tests will be skipped"; \
 	fi
 
 test: $(VENV)/.installed node_modules/.installed

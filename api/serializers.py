@@ -120,6 +120,12 @@ class SubmissionSerializer(serializers.ModelSerializer):
     qc_results = serializers.JSONField(help_text="Each quality rule's version, result and reason.")
     cells = SlotSerializer(source="slots", many=True, help_text="Its quota slots.")
     idempotency_key = serializers.SerializerMethodField()
+    interviewer = serializers.CharField(
+        source="interviewer.username",
+        allow_null=True,
+        read_only=True,
+        help_text="The interviewer's user name (face-to-face interviews); null otherwise.",
+    )
 
     class Meta:
         model = Submission
@@ -132,6 +138,8 @@ class SubmissionSerializer(serializers.ModelSerializer):
             "qc_verdict",
             "overridden",
             "language",
+            "mode",
+            "interviewer",
             "answers",
             "started",
             "ended",

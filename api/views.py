@@ -71,9 +71,9 @@ def shown_to(request: Request) -> dict:
 
 def with_related(submissions: QuerySet[Submission]) -> QuerySet[Submission]:
     """`submissions` with what their serializer reads, fetched with them."""
-    return submissions.select_related("survey", "respondent", "ingestion_key").prefetch_related(
-        "slots__cell"
-    )
+    return submissions.select_related(
+        "survey", "respondent", "ingestion_key", "interviewer"
+    ).prefetch_related("slots__cell")
 
 
 def submissions_of(survey: Survey) -> QuerySet[Submission]:

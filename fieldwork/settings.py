@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "reports",
     "integrations",
     "mailings",
+    "openrosa",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -198,6 +199,11 @@ LOGOUT_REDIRECT_URL = "login"
 TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 # How often an open survey dashboard fetches fresh counts.
 DASHBOARD_REFRESH_SECONDS = int(os.environ.get("DASHBOARD_REFRESH_SECONDS", "10"))
+# Interviewers' tablets (openrosa/): Basic credentials over plain HTTP are refused unless
+# this is on (by default only with DEBUG, for a tablet on the local network); the largest
+# instance accepted, which the server announces to clients.
+OPENROSA_ALLOW_HTTP = envbool("OPENROSA_ALLOW_HTTP", "true" if DEBUG else "false")
+OPENROSA_MAX_BYTES = int(os.environ.get("OPENROSA_MAX_BYTES", str(10 * 1024 * 1024)))
 
 STATIC_URL = "static/"
 # Export files are written here by workers and read by web processes, through Django's

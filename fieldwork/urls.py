@@ -11,6 +11,7 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("", include("respondents.urls")),
     path("", include("integrations.urls")),
+    path("manage/", include("openrosa.manage_urls")),
     path("", include("mailings.urls")),
     path("manage/", include("reports.urls")),
     path("accounts/login/", login_limited(auth_views.LoginView.as_view()), name="login"),
@@ -30,4 +31,5 @@ urlpatterns = [
     path("admin/login/", login_limited(admin.site.login)),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
+    path("openrosa/", include("openrosa.urls")),
 ]

@@ -1,4 +1,4 @@
-"""Roles and what they may see: administrator, field manager, viewer.
+"""Roles and what they may see: administrator, field manager, viewer, interviewer.
 
 Roles are Django groups holding the permissions of reports.Assignment; a user sees a
 survey when assigned to it (or when allowed to see every survey). Anything else is a 404,
@@ -18,6 +18,7 @@ ADMINISTRATORS, FIELD_MANAGERS, VIEWERS = "Administrators", "Field managers", "V
 # study's decision, not the field's (docs/decisions, "who publishes"). Field managers
 # preview and download the questionnaire of their surveys.
 MANAGE_QUESTIONNAIRES = "manage_questionnaires"
+INTERVIEWERS = "Interviewers"
 ROLES = {
     ADMINISTRATORS: [
         "view_dashboard",
@@ -28,6 +29,7 @@ ROLES = {
         "edit_targets",
         "assign_users",
         MANAGE_QUESTIONNAIRES,
+        "collect_interviews",
     ],
     FIELD_MANAGERS: [
         "view_dashboard",
@@ -37,6 +39,8 @@ ROLES = {
         "edit_targets",
     ],
     VIEWERS: ["view_dashboard"],
+    # Interviewers only fetch the forms of their surveys and send interviews (openrosa/).
+    INTERVIEWERS: ["collect_interviews"],
 }
 
 

@@ -28,6 +28,8 @@ METADATA = (
     "status",
     "verdict",
     "language",
+    "mode",  # web, capi (an interviewer's tablet) or api
+    "interviewer",  # the interviewer's user name, empty for a self-completed one
     "cells",
     "started",
     "ended",
@@ -412,7 +414,12 @@ _META, _OPTIONS, _SINGLE, _VALUE = "meta", "options", "single", "value"
 _COUNT, _STRING = "count", "string"
 _MOMENTS = ("started", "ended")
 # Where a metadata column comes from, when it is not a field of the submission's own name.
-META_FIELDS = {"submission_id": "pk", "panel_id": "respondent__panel_id", "test": "is_test"}
+META_FIELDS = {
+    "submission_id": "pk",
+    "panel_id": "respondent__panel_id",
+    "test": "is_test",
+    "interviewer": "interviewer__username",
+}
 MEMO_LIMIT = 10_000
 
 

@@ -225,6 +225,10 @@ METADATA_TEXTS = {
     ),
     "verdict": gettext_lazy("Quality control's verdict: valid, invalid or pending"),
     "language": gettext_lazy("The language the respondent answered in"),
+    "mode": gettext_lazy(
+        "How it was answered: web (self-completed), capi (an interviewer's tablet) or api"
+    ),
+    "interviewer": gettext_lazy("The interviewer's user name (empty when self-completed)"),
     "cells": gettext_lazy("The quota cells the respondent counts in, separated by ';'"),
     "started": gettext_lazy("When the interview started (ISO 8601, UTC)"),
     "ended": gettext_lazy("When the interview ended (ISO 8601, UTC)"),

@@ -33,6 +33,10 @@ class Assignment(models.Model):
                 "manage_questionnaires",
                 _("Can upload questionnaires, publish surveys and copy them for a new wave"),
             ),
+            (
+                "collect_interviews",
+                _("Can collect interviews for assigned surveys with ODK Collect (OpenRosa)"),
+            ),
         ]
 
     def __str__(self) -> str:

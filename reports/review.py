@@ -92,6 +92,21 @@ EXPECTED = re.compile(r"^\. = '(?P<value>[^']*)'$")
 MISSING = re.compile(r"^(?P<variable>\S+) is missing$")
 DUPLICATE = re.compile(r"^same person as submission (?P<id>\d+)$")
 GIBBERISH = re.compile(r"^(?P<variable>[^:\s]+): (?P<why>[^(]+) \((?P<text>.*)\)$")
+OVERLAP = re.compile(
+    r"^overlaps submission (?P<id>\d+) by the same interviewer by (?P<minutes>\d+) min$"
+)
+PACE = re.compile(
+    r"^one of (?P<n>\d+) interviews by the same interviewer each starting at most "
+    r"(?P<gap>\d+) min after the last ended, (?P<start>\S+) UTC to (?P<end>\S+) UTC$"
+)
+PATTERN = re.compile(
+    r"^(?P<same>\d+) of (?P<shared>\d+) answers as in submission (?P<id>\d+) by the same "
+    r"interviewer$"
+)
+SHORT = re.compile(
+    r"^the interviewer's median interview (?P<mine>\d+) min, under (?P<share>\d+)% of the "
+    r"other interviewers' (?P<theirs>\d+) min$"
+)
 GIBBERISH_WHY = {
     "empty": lambda: _("it is empty"),
     "no words": lambda: _("it has no words"),
@@ -174,6 +189,26 @@ def reason_sentence(rule: str, reason: str, questionnaire: Questionnaire, langua
         }
     if rule == "duplicate" and (match := DUPLICATE.match(reason)):
         return _("The same person as submission #%(id)s.") % {"id": match["id"]}
+    if rule == "interviewer_pace" and (match := OVERLAP.match(reason)):
+        return _("It overlaps submission #%(id)s by the same interviewer by %(minutes)s min.") % {
+            "id": match["id"],
+            "minutes": match["minutes"],
+        }
+    if rule == "interviewer_pace" and (match := PACE.match(reason)):
+        return _(
+            "One of %(n)s interviews by the same interviewer, each begun at most %(gap)s min"
+            " after the last one ended (%(start)s to %(end)s UTC)."
+        ) % {k: match[k] for k in ("n", "gap", "start", "end")}
+    if rule == "interviewer_pattern" and (match := PATTERN.match(reason)):
+        return _(
+            "%(same)s of %(shared)s answers are the same as in submission #%(id)s by the same"
+            " interviewer."
+        ) % {k: match[k] for k in ("same", "shared", "id")}
+    if rule == "interviewer_short" and (match := SHORT.match(reason)):
+        return _(
+            "The interviewer's median interview is %(mine)s min, under %(share)s%% of the other"
+            " interviewers' %(theirs)s min."
+        ) % {k: match[k] for k in ("mine", "share", "theirs")}
     if rule == "gibberish" and (match := GIBBERISH.match(reason)):
         why = GIBBERISH_WHY.get(match["why"].strip())
         if why is not None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Value
+from django.db.models import Avg, Count, Q, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from respondents.models import DailyStats, RuleStats, SurveyStats
+from respondents.models import DailyStats, RuleStats, Submission, SurveyStats, Verdict
+from respondents.quality import INTERVIEWER_RULES
 from respondents.selectors import interview_median
 from surveys import schedule
 from surveys.models import QuotaCell, Survey
@@ -61,6 +62,72 @@ def fieldwork_elapsed(survey: Survey, today: datetime.date | None = None) -> flo
     days = (survey.fieldwork_end - survey.fieldwork_start).days + 1
     gone = (today - survey.fieldwork_start).days + 1
     return min(max(gone / days, 0.0), 1.0)
+
+
+@dataclass
+class InterviewerRow:
+    username: str
+    name: str
+    completed: int
+    valid: int
+    invalid: int
+    pending: int
+    mean_minutes: float | None
+    failures: dict[str, int]  # interviewer rule -> interviews failing it
+
+
+def completes_by_mode(survey: Survey) -> list[tuple[str, str, int]]:
+    """Return each mode (web, CAPI, API) with its label and completed questionnaires."""
+    counts = dict(
+        Submission.objects.filter(survey=survey, status=Submission.Status.COMPLETED)
+        .order_by()
+        .values_list("mode")
+        .annotate(n=Count("pk"))
+    )
+    return [(mode, label, counts.get(mode, 0)) for mode, label in Submission.Mode.choices]
+
+
+def interviewer_work(survey: Survey) -> list[InterviewerRow]:
+    """Return each interviewer's completes, verdicts, mean length and rule failures.
+
+    One query, over the survey's face-to-face interviews only (those with an
+    interviewer, found by their index), most completes first.
+    """
+    completed = Q(status=Submission.Status.COMPLETED)
+    failures = {
+        rule: Count("pk", filter=completed & Q(**{f"qc_results__{rule}__passed": False}))
+        for rule in INTERVIEWER_RULES
+    }
+    rows = (
+        Submission.objects.filter(survey=survey, interviewer__isnull=False)
+        .order_by()
+        .values("interviewer__username", "interviewer__first_name", "interviewer__last_name")
+        .annotate(
+            completed=Count("pk", filter=completed),
+            valid=Count("pk", filter=completed & Q(verdict=Verdict.VALID)),
+            invalid=Count("pk", filter=completed & Q(verdict=Verdict.INVALID)),
+            seconds=Avg("seconds", filter=completed),
+            **failures,
+        )
+        .order_by("-completed", "interviewer__username")
+    )
+    return [
+        InterviewerRow(
+            username=row["interviewer__username"],
+            name=" ".join(
+                part
+                for part in (row["interviewer__first_name"], row["interviewer__last_name"])
+                if part
+            ),
+            completed=row["completed"],
+            valid=row["valid"],
+            invalid=row["invalid"],
+            pending=row["completed"] - row["valid"] - row["invalid"],
+            mean_minutes=row["seconds"] / 60 if row["seconds"] is not None else None,
+            failures={rule: row[rule] for rule in INTERVIEWER_RULES},
+        )
+        for row in rows
+    ]
 
 
 def _is_lagging(cell: QuotaCell, state: str, elapsed: float | None) -> bool:
@@ -171,6 +238,9 @@ def survey_dashboard(survey: Survey, today: datetime.date | None = None) -> dict
         "daily": daily,
         "daily_max": max((d.completed for d in daily), default=0),
         "rules": list(RuleStats.objects.filter(survey=survey, failed__gt=0).order_by("-failed")),
+        "modes": completes_by_mode(survey),
+        "interviewers": interviewer_work(survey),
+        "interviewer_rules": INTERVIEWER_RULES,
     }
 
 

@@ -47,10 +47,20 @@ class OverrideInline(admin.TabularInline):
 
 @admin.register(Submission)
 class SubmissionAdmin(admin.ModelAdmin):
-    list_display = ("pk", "survey", "status", "verdict", "language", "started", "ended")
-    list_filter = ("survey", "status", "verdict", "slots__cell")
+    list_display = (
+        "pk",
+        "survey",
+        "status",
+        "verdict",
+        "language",
+        "mode",
+        "interviewer",
+        "started",
+        "ended",
+    )
+    list_filter = ("survey", "status", "verdict", "mode", "slots__cell")
     search_fields = ("respondent__panel_id",)
-    list_select_related = ("survey",)
+    list_select_related = ("survey", "interviewer")
     readonly_fields = [f.name for f in Submission._meta.fields]
     inlines = [OverrideInline]
     actions = ["override_verdict", "revalidate"]

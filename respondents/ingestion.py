@@ -53,6 +53,8 @@ class Interview:
     # The form's metadata: the device it was collected on, who collected it.
     device_id: str = ""
     username: str = ""
+    mode: str = Submission.Mode.API
+    interviewer: Any = None  # the User who interviewed, face to face (CAPI)
 
 
 @dataclass
@@ -270,6 +272,8 @@ def submission_ingest(survey: Survey, interview: Interview) -> Submission:
             user_agent=interview.collected_by,
             device=interview.device_id or interview.collected_by,
             username=interview.username,
+            mode=interview.mode,
+            interviewer=interview.interviewer,
         )
         if interview.started:
             Submission.objects.filter(pk=submission.pk).update(started=interview.started)

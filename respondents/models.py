@@ -59,10 +59,19 @@ class Verdict(models.TextChoices):
     INVALID = "invalid", _("Invalid")
 
 
+class Mode(models.TextChoices):
+    """How a questionnaire was answered."""
+
+    WEB = "web", _("Web (self-completed)")
+    CAPI = "capi", _("Interviewer (CAPI, ODK Collect)")
+    API = "api", _("API (collected elsewhere)")
+
+
 class Submission(models.Model):
     """A respondent's questionnaire: answers as one JSON document, and how it went."""
 
     Verdict = Verdict
+    Mode = Mode
 
     class Status(models.TextChoices):
         IN_PROGRESS = "in_progress", _("In progress")
@@ -96,6 +105,16 @@ class Submission(models.Model):
     )
     user_agent = models.CharField(max_length=500, blank=True)
     ip_hash = models.CharField(max_length=64, blank=True)
+    mode = models.CharField(_("mode"), max_length=5, choices=Mode.choices, default=Mode.WEB)
+    # Who asked the questions, face to face (CAPI); empty for a self-completed one.
+    interviewer = models.ForeignKey(
+        "auth.User",
+        verbose_name=_("interviewer"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="interviews",
+    )
     # Quality control: what the rules said, and the verdict in force (an override wins).
     verdict = models.CharField(max_length=10, choices=Verdict.choices, default=Verdict.PENDING)
     qc_verdict = models.CharField(max_length=10, choices=Verdict.choices, blank=True)
@@ -125,6 +144,8 @@ class Submission(models.Model):
             models.Index(fields=["survey", "ip_hash"]),
             # The running median reads the latest completes of a survey.
             models.Index(fields=["survey", "status", "ended"]),
+            # The interviewer rules and the dashboard read one interviewer's interviews.
+            models.Index(fields=["survey", "interviewer", "status"]),
         ]
 
     def __str__(self) -> str:

@@ -9,8 +9,10 @@ with its result, so a change of rule can be told apart in the data and re-run wi
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import re
+import statistics
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +23,30 @@ from surveys.expressions import Evaluator
 # Below this many earlier interviews the median is too noisy to call anyone a speeder.
 SPEEDER_MIN_SAMPLE = 20
 STRAIGHTLINE_MIN_ROWS = 5
+# Interviewer rules. Pace: this many interviews of one interviewer in a row, each starting
+# at most PACE_GAP_MINUTES after the one before ended, is a pace nobody finding respondents
+# door to door keeps up.
+PACE_RUN = 6
+PACE_GAP_MINUTES = 3
+# Pattern: two interviews of one interviewer agreeing on this share of at least
+# PATTERN_MIN_SHARED answers given in both were copied, not asked.
+PATTERN_SHARE = 0.95
+PATTERN_MIN_SHARED = 10
+# Short: an interviewer whose median interview is under this fraction of the other
+# interviewers' median (from SHORT_MIN_OWN of theirs and SHORT_MIN_PEERS of the others').
+SHORT_FRACTION = 0.5
+SHORT_MIN_OWN = 5
+SHORT_MIN_PEERS = 20
+
+
+@dataclass(frozen=True)
+class Interview:
+    """Another interview by the same interviewer: when it started, how long, its answers."""
+
+    submission_id: int
+    started: float  # Unix seconds
+    seconds: float
+    answers: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -43,6 +69,13 @@ class Case:
     screening: Mapping[str, str] = field(default_factory=dict)  # variable -> condition
     open_answers: Sequence[str] = ()  # variables of text questions
     duplicate_of: int | None = None  # an earlier submission from the same person
+    # Face-to-face interviews (CAPI): who interviewed, when this interview started (Unix
+    # seconds), the interviewer's other completed interviews of the survey (recent ones),
+    # and the lengths of the other interviewers' recent interviews.
+    interviewer: int | None = None
+    started: float = 0.0
+    interviewer_others: Sequence[Interview] = ()
+    peer_seconds: Sequence[float] = ()
 
 
 @dataclass(frozen=True)
@@ -176,6 +209,93 @@ def gibberish(case: Case) -> Result:
     return Result(True)
 
 
+def _clock(moment: float) -> str:
+    return datetime.datetime.fromtimestamp(moment, datetime.UTC).strftime("%H:%M UTC")
+
+
+def interviewer_pace(case: Case) -> Result:
+    """Fail an interview in a run of interviews finished minutes apart, or overlapping one.
+
+    One interviewer asks one person at a time, and then has to find the next: interviews
+    that overlap, or PACE_RUN in a row with at most PACE_GAP_MINUTES between one's end and
+    the next one's start, were not all asked face to face.
+    """
+    if case.interviewer is None:
+        return Result(True, "no interviewer")
+    end = case.started + case.seconds
+    for other in case.interviewer_others:
+        other_end = other.started + other.seconds
+        overlap = min(end, other_end) - max(case.started, other.started)
+        if overlap > 60:
+            return Result(
+                False,
+                f"overlaps submission {other.submission_id} by the same interviewer "
+                f"by {overlap / 60:.0f} min",
+            )
+    # The interviews by start; a run is each starting at most PACE_GAP_MINUTES after the
+    # one before ended: no time to find, greet and seat the next respondent.
+    interviews = sorted(
+        {
+            (case.started, end),
+            *((o.started, o.started + o.seconds) for o in case.interviewer_others),
+        }
+    )
+    runs = [[interviews[0]]]
+    for interview in interviews[1:]:
+        if interview[0] - runs[-1][-1][1] <= PACE_GAP_MINUTES * 60:
+            runs[-1].append(interview)
+        else:
+            runs.append([interview])
+    run = next(run for run in runs if (case.started, end) in run)
+    if len(run) >= PACE_RUN:
+        return Result(
+            False,
+            f"one of {len(run)} interviews by the same interviewer each starting at most "
+            f"{PACE_GAP_MINUTES} min after the last ended, {_clock(run[0][0])} to "
+            f"{_clock(run[-1][1])}",
+        )
+    return Result(True)
+
+
+def interviewer_pattern(case: Case) -> Result:
+    """Fail an interview whose answers nearly repeat another by the same interviewer."""
+    if case.interviewer is None:
+        return Result(True, "no interviewer")
+    for other in case.interviewer_others:
+        shared = [
+            name
+            for name, value in case.answers.items()
+            if value not in (None, "", []) and other.answers.get(name) not in (None, "", [])
+        ]
+        if len(shared) < PATTERN_MIN_SHARED:
+            continue
+        same = sum(case.answers[name] == other.answers[name] for name in shared)
+        if same / len(shared) >= PATTERN_SHARE:
+            return Result(
+                False,
+                f"{same} of {len(shared)} answers as in submission {other.submission_id} "
+                "by the same interviewer",
+            )
+    return Result(True)
+
+
+def interviewer_short(case: Case) -> Result:
+    """Fail the interviews of an interviewer whose median is far under their peers'."""
+    if case.interviewer is None:
+        return Result(True, "no interviewer")
+    own = [case.seconds, *(o.seconds for o in case.interviewer_others)]
+    if len(own) < SHORT_MIN_OWN or len(case.peer_seconds) < SHORT_MIN_PEERS:
+        return Result(True, "too few interviews to compare")
+    mine, theirs = statistics.median(own), statistics.median(case.peer_seconds)
+    if mine < theirs * SHORT_FRACTION:
+        return Result(
+            False,
+            f"the interviewer's median interview {mine / 60:.0f} min, under "
+            f"{SHORT_FRACTION:.0%} of the other interviewers' {theirs / 60:.0f} min",
+        )
+    return Result(True)
+
+
 RULES: tuple[Rule, ...] = (
     Rule("speeder", 1, speeder),
     Rule("straightliner", 1, straightliner),
@@ -183,7 +303,11 @@ RULES: tuple[Rule, ...] = (
     Rule("duplicate", 1, duplicate),
     Rule("screening", 1, screening),
     Rule("gibberish", 1, gibberish),
+    Rule("interviewer_pace", 1, interviewer_pace),
+    Rule("interviewer_pattern", 1, interviewer_pattern),
+    Rule("interviewer_short", 1, interviewer_short),
 )
+INTERVIEWER_RULES = ("interviewer_pace", "interviewer_pattern", "interviewer_short")
 
 
 def run_rules(case: Case, rules: Sequence[Rule] | None = None) -> tuple[bool, dict[str, dict]]:

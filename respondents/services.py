@@ -148,8 +148,13 @@ def submission_start(
     ip: str = "",
     device: str = "",
     username: str | None = None,
+    mode: str = Submission.Mode.WEB,
+    interviewer=None,
 ) -> Submission:
     """Start (or return the already started) submission of `respondent`.
+
+    `mode` says how it is answered (web, CAPI, API) and `interviewer` who asked the
+    questions face to face, when someone did.
 
     A respondent whom the panel already places in a full quota cell ends at once as
     over quota, and one whose known answers fail screening as screened out: there is
@@ -169,6 +174,8 @@ def submission_start(
         "user_agent": CONTROL_CHARACTERS.sub("", user_agent)[:500],
         "ip_hash": ip_hash(ip),
         "is_test": respondent.source == Respondent.Source.TEST,
+        "mode": mode,
+        "interviewer": interviewer,
     }
     relation = Respondent.submission.related
     try:

@@ -158,7 +158,44 @@ def _case(judged: _ToJudge, survey: Survey) -> quality.Case:
         screening=checks["screening"],
         open_answers=checks["open"],
         duplicate_of=_duplicate_of(judged, answers, checks["demographic"]),
+        **_interviewer_case(submission),
     )
+
+
+# The interviewer rules compare an interview with that interviewer's recent others, and
+# with the other interviewers' recent lengths: read only for a face-to-face interview.
+_INTERVIEWER_RECENT = 200
+_PEERS_RECENT = 500
+
+
+def _interviewer_case(submission: Submission) -> dict[str, Any]:
+    """What the interviewer rules need (`quality.Case`'s interviewer fields), or nothing."""
+    interviewer = submission.interviewer_id
+    if interviewer is None:
+        return {}
+    completes = Submission.objects.filter(
+        survey_id=submission.survey_id, status=Submission.Status.COMPLETED
+    )
+    own = completes.filter(interviewer_id=interviewer).order_by("-ended")[:_INTERVIEWER_RECENT]
+    started = 0.0
+    others = []
+    for pk, begun, seconds, their_answers in own.values_list("pk", "started", "seconds", "answers"):
+        if pk == submission.pk:
+            started = begun.timestamp()
+        else:
+            others.append(quality.Interview(pk, begun.timestamp(), seconds or 0.0, their_answers))
+    peers = (
+        completes.filter(interviewer__isnull=False)
+        .exclude(interviewer_id=interviewer)
+        .order_by("-ended")
+        .values_list("seconds", flat=True)[:_PEERS_RECENT]
+    )
+    return {
+        "interviewer": interviewer,
+        "started": started or submission.started.timestamp(),
+        "interviewer_others": others,
+        "peer_seconds": [seconds for seconds in peers if seconds is not None],
+    }
 
 
 _EARLIER = """

@@ -22,6 +22,7 @@ RETURNS TABLE (
     respondent_id bigint,
     overridden boolean,
     qc_results jsonb,
+    interviewer_id integer,
     respondent_known jsonb,
     survey_status varchar,
     survey_version integer,
@@ -42,7 +43,8 @@ BEGIN
     PERFORM set_config('synchronous_commit', 'off', true);
     RETURN QUERY
     SELECT s.id, s.status, s.verdict, s.answers, s.seconds, s.ended, s.ip_hash,
-        s.user_agent, s.survey_id, s.respondent_id, s.overridden, s.qc_results, r.known,
+        s.user_agent, s.survey_id, s.respondent_id, s.overridden, s.qc_results,
+        s.interviewer_id, r.known,
         sv.status, sv.questionnaire_version, sv.subscribers_version, s.is_test,
         (
             SELECT json_agg(json_build_array(e.id, er.known, e.answers) ORDER BY e.ended)

@@ -52,3 +52,38 @@ def test_screening_duplicate_and_gibberish_read_as_sentences(kazakhstan):
 
 def test_a_reason_of_an_unknown_shape_is_shown_as_stored(kazakhstan):
     assert sentence(kazakhstan, "speeder", "something new") == "something new"
+
+
+def test_the_interviewer_rules_read_as_sentences(kazakhstan):
+    from respondents.quality import (
+        Case,
+        Interview,
+        interviewer_pace,
+        interviewer_pattern,
+        interviewer_short,
+    )
+
+    answers = {f"q{i}": "1" for i in range(12)}
+    base = {"answers": answers, "seconds": 300.0, "interviewer": 1, "started": 1_718_000_000.0}
+    overlap = interviewer_pace(
+        Case(**base, interviewer_others=[Interview(9, 1_718_000_100.0, 600)])
+    )
+    copied = interviewer_pattern(
+        Case(**base, interviewer_others=[Interview(9, 1_717_990_000.0, 600, answers)])
+    )
+    short = interviewer_short(
+        Case(
+            **base,
+            interviewer_others=[Interview(k, 1_717_000_000.0 + k * 9000, 300) for k in range(4)],
+            peer_seconds=[900.0] * 20,
+        )
+    )
+    assert sentence(kazakhstan, "interviewer_pace", overlap.reason, interface="ru") == (
+        "Пересекается по времени с анкетой №9 того же интервьюера на 3 мин."
+    )
+    assert sentence(kazakhstan, "interviewer_pattern", copied.reason) == (
+        "12 of 12 answers are the same as in submission #9 by the same interviewer."
+    )
+    assert sentence(kazakhstan, "interviewer_short", short.reason) == (
+        "The interviewer's median interview is 5 min, under 50% of the other interviewers' 15 min."
+    )

@@ -29,6 +29,9 @@ def test_every_rule_has_a_name_and_a_version():
         "duplicate",
         "screening",
         "gibberish",
+        "interviewer_pace",
+        "interviewer_pattern",
+        "interviewer_short",
     ]
     assert all(rule.version >= 1 for rule in RULES)
 

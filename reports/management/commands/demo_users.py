@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
-from reports.access import FIELD_MANAGERS, VIEWERS
+from reports.access import FIELD_MANAGERS, INTERVIEWERS, VIEWERS
 from reports.models import Assignment
 from surveys.models import Survey
 
@@ -13,11 +13,12 @@ from surveys.models import Survey
 DEMO_USERS = (
     ("manager", FIELD_MANAGERS, ["gt2024-kazakhstan"]),
     ("viewer", VIEWERS, ["gt2024-kazakhstan", "gt2024-china"]),
+    ("interviewer", INTERVIEWERS, ["gt2024-kazakhstan"]),
 )
 
 
 class Command(BaseCommand):
-    help = "Create one demo login per role (field manager, viewer) and print them."
+    help = "Create one demo login per role (field manager, viewer, interviewer); print them."
 
     def handle(self, **options):
         if not settings.DEBUG:
@@ -42,3 +43,4 @@ class Command(BaseCommand):
                 self.style.SUCCESS(f"{role}: {username} / {password}  ({', '.join(slugs)})")
             )
         self.stdout.write("Field managers and viewers log in at /manage/.")
+        self.stdout.write("Interviewers point ODK Collect at /openrosa/ (README, Field teams).")

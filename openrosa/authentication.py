@@ -1,0 +1,69 @@
+"""HTTP Basic authentication for OpenRosa clients, over HTTPS (ADR 00XX-h19).
+
+ODK Collect, KoboCollect and Web Forms send `Authorization: Basic` after a 401 that asks
+for it. The password is checked by Django's own backends, so django-axes counts and
+locks out wrong guesses exactly as on the login page, and nothing but Django's password
+hash is stored. Over plain HTTP credentials would travel readable: they are refused
+unless `OPENROSA_ALLOW_HTTP` is on (it is with DEBUG, for a tablet on the local network).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.http import HttpRequest
+
+REALM = "Fieldwork OpenRosa"
+
+
+class CredentialsRefused(Exception):
+    """The request's credentials are refused: `status` and a message for the client."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def credentials(request: HttpRequest) -> tuple[str, str] | None:
+    """Return the user name and password of a Basic `Authorization` header, or None."""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic" or not encoded.strip():
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    username, colon, password = decoded.partition(":")
+    return (username, password) if colon else None
+
+
+def basic_authenticate(request: HttpRequest):
+    """Return the user the request's Basic credentials belong to, or None if it sent none.
+
+    Raises CredentialsRefused for credentials over plain HTTP, wrong ones and a locked-out pair.
+    """
+    from django.utils.translation import gettext as _
+
+    given = credentials(request)
+    if given is None:
+        return None
+    if not request.is_secure() and not settings.OPENROSA_ALLOW_HTTP:
+        raise CredentialsRefused(
+            403,
+            _("Credentials are only accepted over HTTPS: use the server's https:// address."),
+        )
+    username, password = given
+    user = authenticate(request, username=username, password=password)
+    if getattr(request, "axes_locked_out", False):
+        raise CredentialsRefused(
+            429,
+            _("Too many wrong passwords for this user name: try again later."),
+        )
+    if user is None or not user.is_active:
+        raise CredentialsRefused(401, _("Wrong user name or password."))
+    return user
