@@ -48,7 +48,7 @@ def payload_of(submission: Submission, event: str, delivery_uid: str) -> dict:
         "id": delivery_uid,
         "event": event,
         "survey": submission.survey.slug,
-        # A test link's submission: a receiver must not count it (ADR 00XX-h17b).
+        # A test link's submission: a receiver must not count it (ADR 0026).
         "test": submission.is_test,
         "submission": {
             "id": submission.pk,

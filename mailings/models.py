@@ -3,7 +3,7 @@
 A `Send` is one message to one member in one round (0: the invitation, 1..K: the
 reminders), unique per member and round, so that no selection, retry or restarted worker
 can mail a member twice for the same round. Its state moves only forward through the
-claim described in docs/decisions/00XX-h18-sending-exactly-once.md:
+claim described in docs/decisions/0027-sending-exactly-once.md:
 
     pending -> claimed -> sent | bounced | failed | skipped
        ^---------'  (a retry waits in pending; a claim left by a dead worker is taken again)

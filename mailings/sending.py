@@ -7,7 +7,7 @@ due message with a guarded UPDATE (`pending`, or `claimed` by a sender that died
 than MAIL_CLAIM_TIMEOUT_SECONDS ago), hands it to Django's mail backend, and records the
 outcome. A temporary failure waits (base * 2^(n-1) seconds) and is tried again, up to
 MAIL_MAX_ATTEMPTS; a recipient the server refuses for good is bounced. See
-docs/decisions/00XX-h18-sending-exactly-once.md for what "once" can mean over SMTP.
+docs/decisions/0027-sending-exactly-once.md for what "once" can mean over SMTP.
 """
 
 from __future__ import annotations

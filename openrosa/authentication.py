@@ -1,4 +1,4 @@
-"""HTTP Basic authentication for OpenRosa clients, over HTTPS (ADR 00XX-h19).
+"""HTTP Basic authentication for OpenRosa clients, over HTTPS (ADR 0028).
 
 ODK Collect, KoboCollect and Web Forms send `Authorization: Basic` after a 401 that asks
 for it. The password is checked by Django's own backends, so django-axes counts and

@@ -58,7 +58,7 @@ OPTIONS: dict[str, Any] = {
     "since": None,
     "until": None,
     "cell": "",
-    # Test links' submissions, with a column `test`; never unless asked (ADR 00XX-h17b).
+    # Test links' submissions, with a column `test`; never unless asked (ADR 0026).
     "include_test": False,
 }
 

@@ -88,7 +88,7 @@ class Submission(models.Model):
     # or verdict changes (once per page's end and per verdict).
     status = models.CharField(max_length=15, choices=Status.choices, default=Status.IN_PROGRESS)
     # A test link's submission (its respondent's source, fixed when it starts): it goes
-    # through quotas, quality control and webhooks but moves no count (ADR 00XX-h17b).
+    # through quotas, quality control and webhooks but moves no count (ADR 0026).
     is_test = models.BooleanField(_("test"), default=False, editable=False)
     language = models.CharField(max_length=15)
     answers = models.JSONField(default=dict, blank=True)

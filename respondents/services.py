@@ -458,7 +458,7 @@ def submission_complete(submission: Submission) -> Submission:
         status = Submission.Status.COMPLETED
         if locked.is_test:
             # A test meets the quotas as a respondent would, but takes no place: a full
-            # hard cell ends it over quota, an open one is left as it was (ADR 00XX-h17b).
+            # hard cell ends it over quota, an open one is left as it was (ADR 0026).
             full = full_cell(locked.survey, answers)
             if full is not None:
                 logger.info("test submission %s is over quota in %s", locked.pk, full)

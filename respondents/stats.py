@@ -112,7 +112,7 @@ def count_rules(survey_id: int, old: Mapping[str, dict], new: Mapping[str, dict]
 def recount(survey: Survey) -> SurveyStats:
     """Rebuild a survey's counts from its respondents and submissions (a repair tool).
 
-    Test links and their submissions count nowhere (ADR 00XX-h17b).
+    Test links and their submissions count nowhere (ADR 0026).
     """
     by_status = dict(
         Submission.objects.filter(survey=survey, is_test=False)

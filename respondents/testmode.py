@@ -6,7 +6,7 @@ same screening and quota checks, is validated by the same rules and announced to
 webhooks (marked `"test": true`), but takes no quota place and moves no count: the
 dashboard, the cells, the sample target, exports (unless asked for) and raking never
 see it. `data_discard` deletes all of a survey's test data in one transaction.
-See docs/decisions/00XX-h17b-test-submissions-and-quota-places.md.
+See docs/decisions/0026-test-submissions-and-quota-places.md.
 """
 
 from __future__ import annotations

@@ -394,7 +394,7 @@ def _record(
     verdict = qc_verdict
     if submission.overridden:
         verdict = submission.overrides.order_by("-created").first().verdict
-    # A test submission holds no slot and moves no count (ADR 00XX-h17b).
+    # A test submission holds no slot and moves no count (ADR 0026).
     if not submission.is_test:
         try:
             _apply_verdict(submission.pk, verdict)

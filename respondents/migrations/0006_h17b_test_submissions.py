@@ -2,7 +2,7 @@
 
 The validation functions are installed again from respondents/sql/validation.sql: the
 read now brings `is_test`, and the recording leaves a test submission to the general path,
-which moves no count (ADR 00XX-h17b). Reversing drops the column and installs the
+which moves no count (ADR 0026). Reversing drops the column and installs the
 functions of 0003 again, as reversing 0005 does.
 """
 

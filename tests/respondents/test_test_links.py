@@ -1,4 +1,4 @@
-"""Test links: the whole pipeline, counted nowhere (issue 17, item 3; ADR 00XX-h17b)."""
+"""Test links: the whole pipeline, counted nowhere (issue 17, item 3; ADR 0026)."""
 
 import csv
 import io

@@ -1,4 +1,4 @@
-"""Test links racing real respondents for quota places, on PostgreSQL (ADR 00XX-h17b).
+"""Test links racing real respondents for quota places, on PostgreSQL (ADR 0026).
 
 A test submission reads the cells and takes no place, so the guarded UPDATE of ADR 0005
 still decides among real submissions only: a cell of 5 places ends with 5 real ones.
