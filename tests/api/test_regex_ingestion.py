@@ -4,9 +4,9 @@ import pytest
 
 from reports.access import FIELD_MANAGERS
 from respondents.models import Submission
-from surveys.models import Survey
-from surveys.services import survey_import_xlsform, survey_set_status
+from surveys.services import survey_import_xlsform
 from tests.api.conftest import client_for, user_with
+from tests.conftest import go_live
 from tests.respondents.test_regex import ROWS, SETTINGS
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +16,7 @@ URL = "/api/v1/surveys/phones/submissions/"
 @pytest.fixture
 def manager(make_form):
     survey = survey_import_xlsform(make_form(ROWS, (), SETTINGS), "phones").survey
-    survey_set_status(survey, Survey.Status.LIVE)
+    go_live(survey)
     return client_for(user_with(FIELD_MANAGERS, survey, name="manager"))
 
 

@@ -3,8 +3,8 @@
 import pytest
 
 from respondents.models import Submission
-from surveys.models import Survey
-from surveys.services import survey_import_xlsform, survey_set_status
+from surveys.services import survey_import_xlsform
+from tests.conftest import go_live
 from tests.e2e.test_respondent_browser import link, start, submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -31,7 +31,7 @@ ROWS = [
 
 def test_a_regex_relevant_shows_and_hides_without_a_reload(live_server, browser_page, make_form):
     survey = survey_import_xlsform(make_form(ROWS, (), {"form_title": "Phones"}), "phones").survey
-    survey = survey_set_status(survey, Survey.Status.LIVE)
+    survey = go_live(survey)
     page = browser_page
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))

@@ -3,8 +3,8 @@
 import pytest
 
 from respondents.models import Submission
-from surveys.models import Survey
-from surveys.services import survey_import_xlsform, survey_set_status
+from surveys.services import survey_import_xlsform
+from tests.conftest import go_live
 from tests.respondents.conftest import Respondent_, invite
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +38,7 @@ SETTINGS = {"form_title": "Phones"}
 @pytest.fixture
 def survey(make_form):
     survey = survey_import_xlsform(make_form(ROWS, (), SETTINGS), "phones").survey
-    return survey_set_status(survey, Survey.Status.LIVE)
+    return go_live(survey)
 
 
 def test_an_answer_the_pattern_refuses_stays_on_its_page_with_the_message(survey):
@@ -77,7 +77,7 @@ def test_a_catastrophic_pattern_on_a_long_answer_is_decided(make_form):
         },
     ]
     survey = survey_import_xlsform(make_form(rows, (), SETTINGS), "long").survey
-    survey = survey_set_status(survey, Survey.Status.LIVE)
+    survey = go_live(survey)
     person = Respondent_(invite(survey))
     response = person.start("en")
     page = person.current_page(response)
