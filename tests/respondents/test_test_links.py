@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEntry
+from fieldwork.errors import Refused
 from reports import export_jobs
 from respondents import stats
 from respondents.models import QuotaSlot, Respondent, Submission, SurveyStats, Verdict
@@ -128,7 +129,7 @@ def test_exports_hold_tests_only_when_asked(kazakhstan):
 
 
 def test_an_export_option_that_is_not_a_boolean_is_refused(kazakhstan):
-    with pytest.raises(SurveyError) as refused:
+    with pytest.raises(Refused) as refused:
         export_jobs.export_options_clean(kazakhstan, "csv", {"include_test": "yes"})
     assert "include_test must be true or false." in refused.value.errors
 
