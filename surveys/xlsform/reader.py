@@ -754,14 +754,6 @@ class _Reader:
             children=tuple(children),
             row=self.rows.get(name, 0),
         )
-        # An exported form carries its ranges, choice counts and screening in the
-        # constraint too, for ODK (see surveys.xlsform.writer): taken out again here.
-        parts = generated_parts(question)
-        return replace(
-            question,
-            constraint=split_constraint(question.constraint, parts),
-            constraint_message=split_message(question.constraint_message, question),
-        )
 
     def _grid(self, group: dict, group_relevant: str) -> QuestionDef | None:
         name = group["name"]
