@@ -187,6 +187,29 @@ def empty_cache():
     memo.clear_all()
 
 
+# The two demo questionnaires as `make run` loads them, and nothing collected: the one
+# `demo` and `kazakhstan` of the suite. A test that needs more (fieldwork, a schedule)
+# says so in a fixture of its own name.
+@pytest.fixture
+def demo(db):
+    from django.core.management import call_command
+
+    from surveys.models import Survey
+
+    call_command("load_demo", verbosity=0)
+    return {survey.slug: survey for survey in Survey.objects.all()}
+
+
+@pytest.fixture
+def kazakhstan(demo):
+    return demo["gt2024-kazakhstan"]
+
+
+@pytest.fixture
+def china(demo):
+    return demo["gt2024-china"]
+
+
 @pytest.fixture
 def eager_tasks():
     """Run Celery tasks in process, as the embedded default does, on any broker setting."""

@@ -21,12 +21,6 @@ pytestmark = pytest.mark.django_db
 A = AuditEntry.Action
 
 
-@pytest.fixture
-def demo():
-    call_command("load_demo")
-    return {s.slug: s for s in Survey.objects.all()}
-
-
 def manager(survey) -> tuple[User, Client]:
     user = User.objects.create_user("fm", password="pw-123456")
     user.groups.add(Group.objects.get(name=FIELD_MANAGERS))

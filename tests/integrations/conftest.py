@@ -13,7 +13,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 
 from integrations.models import Provider, Webhook
@@ -23,12 +22,6 @@ from surveys.questionnaire import questionnaire_of
 from tests.respondents.conftest import default_answer
 
 SECRET = "shared-with-the-provider-0123456789"
-
-
-@pytest.fixture
-def kazakhstan(db):
-    call_command("load_demo")
-    return Survey.objects.get(slug="gt2024-kazakhstan")
 
 
 class FakeProvider:

@@ -6,9 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 from django.contrib.auth.models import Group, User
-from django.core.management import call_command
 from django.test import Client
 
 from reports.access import INTERVIEWERS
@@ -20,17 +18,6 @@ ROOT = Path(__file__).resolve().parents[2]
 ENGINE = ROOT / "node_modules" / "@getodk" / "xforms-engine"
 FILL = Path(__file__).resolve().parent / "odk_fill.mjs"
 PASSWORD = "tablet-password-7"
-
-
-@pytest.fixture
-def demo(db):
-    call_command("load_demo")
-    return {s.slug: s for s in Survey.objects.all()}
-
-
-@pytest.fixture
-def kazakhstan(demo):
-    return demo["gt2024-kazakhstan"]
 
 
 def interviewer(name: str, *surveys: Survey, role: str = INTERVIEWERS) -> User:

@@ -7,16 +7,9 @@ from reports.access import FIELD_MANAGERS, VIEWERS
 from reports.models import Assignment
 from respondents.models import Submission, Verdict
 from respondents.validation import submission_validate
-from surveys.models import Survey
 from surveys.services import QuotaCellSpec, quota_cells_define
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def demo():
-    call_command("load_demo")
-    return {s.slug: s for s in Survey.objects.all()}
 
 
 def login(role: str | None, *surveys, superuser=False) -> Client:

@@ -1,20 +1,13 @@
 """Quality-control reasons in the review queue read as sentences, in the chosen language."""
 
 import pytest
-from django.core.management import call_command
 from django.utils import translation
 
 from reports.review import reason_sentence
-from surveys.models import Question, Survey
+from surveys.models import Question
 from surveys.questionnaire import questionnaire_of
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def kazakhstan():
-    call_command("load_demo")
-    return Survey.objects.get(slug="gt2024-kazakhstan")
 
 
 def sentence(survey, rule, reason, language="ru", interface="en"):

@@ -2,7 +2,6 @@
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.core.management import call_command
 from django.test import Client
 
 from audit.models import AuditEntry
@@ -14,12 +13,6 @@ from surveys.services import survey_set_status
 from surveys.targets import quota_targets_set
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def kazakhstan(db):
-    call_command("load_demo")
-    return Survey.objects.get(slug="gt2024-kazakhstan")
 
 
 def person(name, role, survey=None) -> Client:

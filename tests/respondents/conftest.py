@@ -1,30 +1,12 @@
 import re
 
-import pytest
-from django.core.management import call_command
 from django.test import Client
 
 from respondents.models import Respondent, Submission
 from respondents.panel import PanelMember
 from respondents.services import panel_invite
-from surveys.models import Question, Survey
+from surveys.models import Question
 from surveys.questionnaire import questionnaire_of
-
-
-@pytest.fixture
-def demo(db):
-    call_command("load_demo")
-    return {s.slug: s for s in Survey.objects.all()}
-
-
-@pytest.fixture
-def kazakhstan(demo):
-    return demo["gt2024-kazakhstan"]
-
-
-@pytest.fixture
-def china(demo):
-    return demo["gt2024-china"]
 
 
 def invite(survey, panel_id="p1", language="", **known) -> Respondent:

@@ -4,21 +4,14 @@ changed inline or one by one, each change one audit entry, a save of nothing non
 from html.parser import HTMLParser
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from audit.models import AuditEntry
-from surveys.models import QuotaCell, Survey
+from surveys.models import QuotaCell
 
 pytestmark = pytest.mark.django_db
 
 A = AuditEntry.Action
-
-
-@pytest.fixture
-def demo():
-    call_command("load_demo")
-    return {s.slug: s for s in Survey.objects.all()}
 
 
 @pytest.fixture

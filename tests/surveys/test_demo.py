@@ -49,12 +49,6 @@ CHINA_FIGURES = {
 }
 
 
-@pytest.fixture
-def demo():
-    call_command("load_demo")
-    return {s.slug: s for s in Survey.objects.all()}
-
-
 def test_both_editions_are_loaded_with_their_targets_and_cells(demo):
     china, kazakhstan = demo["gt2024-china"], demo["gt2024-kazakhstan"]
     assert (china.sample_target, china.quota_cells.count()) == (1213, 16)
