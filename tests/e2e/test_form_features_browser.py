@@ -23,7 +23,8 @@ def test_the_browser_filters_choices_and_adds_and_removes_entries(
     page = browser_page
     page.goto(f"{live_server.url}/s/{respondent.token}/")
     page.get_by_label("English").check()
-    page.locator("button[type=submit]").click()
+    with page.expect_navigation():  # the load event: the deferred form script has run
+        page.locator("button[type=submit]").click()
     page.wait_for_selector("#page-form")
     districts = page.locator("[data-question=district] .form-check:visible")
     assert districts.count() == 0  # no region yet: no district offered

@@ -16,7 +16,8 @@ def test_typing_narrows_a_long_list_and_the_choice_is_stored(live_server, browse
     page = browser_page
     page.goto(f"{live_server.url}/s/{respondent.token}/")
     page.get_by_label("English").check()
-    page.locator("button[type=submit]").click()
+    with page.expect_navigation():  # the load event: the deferred form script has run
+        page.locator("button[type=submit]").click()
     page.wait_for_selector("#page-form")
     search = page.locator("[data-question=home] input[type=search]")
     search.fill("Town 42")

@@ -25,7 +25,8 @@ def link(live_server, survey, panel_id="p1", language="", **known):
 def start(page, url, language_name):
     page.goto(url)
     page.get_by_label(language_name).check()
-    page.locator("button[type=submit]").click()
+    with page.expect_navigation():  # the load event: the deferred form script has run
+        page.locator("button[type=submit]").click()
     page.wait_for_selector("#page-form")
 
 
