@@ -10,7 +10,7 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
@@ -25,29 +25,41 @@ from respondents.models import (
 from surveys.models import Survey
 
 
-def _add(model, keys: Mapping[str, Any], changes: Mapping[str, float]) -> None:
-    """Add `changes` to the row of `model` that `keys` select, creating it the first time.
+def add_statement(model, keys: Mapping[str, Any], changes: Mapping[str, float]) -> tuple[str, list]:
+    """The statement that adds `changes` to the row of `model` that `keys` select.
 
-    The UPDATE is plain SQL: it runs several times per questionnaire, and building it with
-    the ORM cost more than running it (ADR 0011).
+    The row is created the first time, each other column at its default: an INSERT ... ON
+    CONFLICT DO UPDATE, which PostgreSQL and SQLite both accept, on the unique constraint
+    that `keys` name. The row inserted never holds a negative count (a count cannot fall
+    before it rises, and the columns' checks would refuse it even when the row exists).
+    Plain SQL: it runs several times per questionnaire, and building it with the ORM cost
+    more than running it (ADR 0011).
     """
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    values = []
+    for field in fields:
+        if field.attname in keys:
+            values.append(_param(keys[field.attname]))
+        else:
+            values.append(field.get_default() + max(changes.get(field.attname, 0), 0))
+    columns = [model._meta.get_field(name).column for name in changes]
+    sql = (
+        f"INSERT INTO {table} ({', '.join(quote(field.column) for field in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({', '.join(quote(model._meta.get_field(k).column) for k in keys)}) "
+        f"DO UPDATE SET {', '.join(f'{quote(c)} = {table}.{quote(c)} + %s' for c in columns)}"
+    )
+    return sql, [*values, *changes.values()]
+
+
+def _add(model, keys: Mapping[str, Any], changes: Mapping[str, float]) -> None:
+    """Add `changes` to the row of `model` that `keys` select, creating it the first time."""
     if not changes:
         return
-    columns = {name: model._meta.get_field(name).column for name in (*keys, *changes)}
-    sets = ", ".join(f"{columns[name]} = {columns[name]} + %s" for name in changes)
-    where = " AND ".join(f"{columns[name]} = %s" for name in keys)
-    sql = f"UPDATE {model._meta.db_table} SET {sets} WHERE {where}"
-    params = [*changes.values(), *(_param(value) for value in keys.values())]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        if cursor.rowcount:
-            return
-        try:
-            with transaction.atomic():
-                model.objects.create(**keys)
-        except IntegrityError:  # created meanwhile by another transaction
-            pass
-        cursor.execute(sql, params)
+        cursor.execute(*add_statement(model, keys, changes))
 
 
 def _param(value: Any) -> Any:
@@ -63,6 +75,13 @@ def count(survey_id: int, **changes: float) -> None:
 
 def count_day(survey_id: int, day: datetime.date, **changes: int) -> None:
     _add(DailyStats, {"survey_id": survey_id, "day": day}, changes)
+
+
+def day_statement(survey_id: int, ended: datetime.datetime, **changes: int) -> tuple[str, list]:
+    """The statement that adds `changes` to the counts of the day a submission `ended`."""
+    return add_statement(
+        DailyStats, {"survey_id": survey_id, "day": timezone.localdate(ended)}, changes
+    )
 
 
 def verdict_changes(old: str, new: str) -> dict[str, int]:
@@ -93,20 +112,6 @@ def rule_changes(old: Mapping[str, dict], new: Mapping[str, dict]) -> dict[str, 
         if was != now:
             changes[rule] = 1 if now else -1
     return changes
-
-
-def count_verdict(submission: Submission, old: str, new: str) -> None:
-    """Move the valid and invalid counts when a submission's verdict changes."""
-    count(submission.survey_id, **verdict_changes(old, new))
-    day_valid = day_valid_change(submission, old, new)
-    if day_valid:
-        count_day(submission.survey_id, timezone.localdate(submission.ended), valid=day_valid)
-
-
-def count_rules(survey_id: int, old: Mapping[str, dict], new: Mapping[str, dict]) -> None:
-    """Move the per-rule failure counts from a submission's old results to its new ones."""
-    for rule, change in rule_changes(old, new).items():
-        _add(RuleStats, {"survey_id": survey_id, "rule": rule}, {"failed": change})
 
 
 def recount(survey: Survey) -> SurveyStats:

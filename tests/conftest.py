@@ -234,9 +234,9 @@ def pytest_terminal_summary(terminalreporter) -> None:
     broker = not settings.CELERY_TASK_ALWAYS_EAGER
     paths = [
         (
-            "validation recorded by two PostgreSQL functions (ADR 0013)",
+            "a verdict's writes in one round trip (ADR 0017)",
             on_postgresql,
-            "SQLite records statement by statement",
+            "SQLite runs them one by one",
         ),
         (
             "page-shown time committed asynchronously, row locks (ADR 0014)",

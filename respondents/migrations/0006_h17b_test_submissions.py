@@ -1,28 +1,10 @@
 """Test links: a respondent source of their own and a flag on their submissions.
 
-The validation functions are installed again from respondents/sql/validation.sql: the
-read now brings `is_test`, and the recording leaves a test submission to the general path,
-which moves no count (ADR 0026). Reversing drops the column and installs the
-functions of 0003 again, as reversing 0005 does.
+This step also installed the validation functions again (reading `is_test`); they are
+dropped by 0009 (ADR 0017: one verdict path, plain SQL), and that step now does nothing.
 """
 
-import importlib
-
 from django.db import migrations, models
-
-
-def install(apps, schema_editor):
-    from respondents import functions
-
-    functions.install(schema_editor)
-
-
-def back(apps, schema_editor):
-    from respondents import functions
-
-    functions.drop(schema_editor)
-    earlier = importlib.import_module("respondents.migrations.0003_validation_functions")
-    earlier.create(apps, schema_editor)
 
 
 class Migration(migrations.Migration):
@@ -43,5 +25,5 @@ class Migration(migrations.Migration):
                 max_length=10,
             ),
         ),
-        migrations.RunPython(install, back),
+        migrations.RunPython(migrations.RunPython.noop, migrations.RunPython.noop),
     ]

@@ -1,31 +1,13 @@
 """Submissions say how they were answered (web, CAPI, API) and who interviewed.
 
-The validation's read (`respondents_submission_to_judge`) now brings the interviewer too,
-which the interviewer rules need: the functions are installed again from the file.
-Reversing installs them without that column.
+This step also installed the validation functions again (reading the interviewer); they
+are dropped by 0009 (ADR 0017: one verdict path, plain SQL), and that step now does
+nothing.
 """
 
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
-
-
-def install(apps, schema_editor):
-    from respondents import functions
-
-    functions.install(schema_editor)
-
-
-def install_without_interviewer(apps, schema_editor):
-    from respondents import functions
-
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    source = functions.SOURCE.read_text("utf-8")
-    source = source.replace("    interviewer_id integer,\n", "")
-    source = source.replace("\n        s.interviewer_id, r.known,", " r.known,")
-    functions.drop(schema_editor)
-    schema_editor.execute(source)
 
 
 class Migration(migrations.Migration):
@@ -68,5 +50,5 @@ class Migration(migrations.Migration):
                 fields=["survey", "interviewer", "status"], name="respondents_survey__cc027f_idx"
             ),
         ),
-        migrations.RunPython(install, install_without_interviewer),
+        migrations.RunPython(migrations.RunPython.noop, migrations.RunPython.noop),
     ]

@@ -8,11 +8,11 @@ from fieldwork.errors import Refused
 from respondents import quality, tasks
 from respondents.models import QuotaSlot, Submission, Verdict, VerdictOverride
 from respondents.validation import (
-    CellFull,
     pending_submission_ids,
     submission_override,
     submission_validate,
 )
+from respondents.verdicts import CellFull
 from surveys.models import QuotaCell, Survey
 from surveys.services import survey_set_sample_target
 from tests.respondents.conftest import Respondent_, invite
@@ -294,78 +294,63 @@ def test_the_kept_counts_agree_with_a_recount(kazakhstan, admin_user):
     )
 
 
-def _recorded(survey) -> dict:
-    """Everything a verdict moves, in a form two runs can be compared by."""
-    from respondents.models import DailyStats, RuleStats, SurveyStats
+def test_every_verdict_keeps_the_cells_in_step_with_the_slots_and_closes_at_the_target(
+    kazakhstan, admin_user
+):
+    """First verdicts, re-validations and overrides, all through `respondents.verdicts`."""
+    from respondents.models import SurveyStats
 
-    return {
-        "submissions": list(
-            Submission.objects.filter(survey=survey)
-            .order_by("pk")
-            .values_list("pk", "verdict", "qc_verdict", "qc_results")
-        ),
-        "slots": list(
-            QuotaSlot.objects.filter(submission__survey=survey)
-            .order_by("pk")
-            .values_list("pk", "state")
-        ),
-        "cells": list(
-            QuotaCell.objects.filter(survey=survey)
-            .order_by("pk")
-            .values_list("name", "reserved", "confirmed", "released")
-        ),
-        "survey": SurveyStats.objects.filter(survey=survey).values("valid", "invalid").get(),
-        "days": list(DailyStats.objects.filter(survey=survey).values_list("day", "valid")),
-        "rules": dict(RuleStats.objects.filter(survey=survey).values_list("rule", "failed")),
-        "status": Survey.objects.get(pk=survey.pk).status,
-    }
-
-
-def test_one_call_records_what_statement_by_statement_records(kazakhstan, monkeypatch):
-    from django.db import connection, transaction
-
-    from respondents import validation
-
-    if connection.vendor != "postgresql":
-        pytest.skip("the one-call path exists on PostgreSQL only (CI's second pass runs this)")
     QuotaCell.objects.filter(survey=kazakhstan).update(target=3)
     call_command("simulate_fieldwork", "gt2024-kazakhstan", "--respondents", "60", "--seed", "5")
     kazakhstan.refresh_from_db()
     kazakhstan.sample_target = 12  # reached on the way: the survey closes itself
     kazakhstan.save(update_fields=["sample_target"])
-    completed = list(
-        Submission.objects.filter(survey=kazakhstan, status=Submission.Status.COMPLETED)
-        .order_by("ended")
-        .values_list("pk", flat=True)
-    )
-    one_call = validation._record_in_one_call
-    calls = []
-
-    def counted(*args, **kwargs):
-        calls.append(one_call(*args, **kwargs))
-        return calls[-1]
-
-    before = transaction.savepoint()
-    monkeypatch.setattr(validation, "_record_in_one_call", counted)
-    for pk in completed:
+    completed = Submission.objects.filter(survey=kazakhstan, status=Submission.Status.COMPLETED)
+    for pk in completed.order_by("ended").values_list("pk", flat=True):
         submission_validate(pk)
-    in_one_call = _recorded(kazakhstan)
-    transaction.savepoint_rollback(before)
+    assert Survey.objects.get(pk=kazakhstan.pk).status == Survey.Status.CLOSED
+    invalid = completed.filter(verdict=Verdict.INVALID).first()
+    valid = completed.filter(verdict=Verdict.VALID).first()
+    submission_override(invalid, Verdict.VALID, "called back: a real interview", admin_user)
+    submission_override(valid, Verdict.INVALID, "same household", admin_user)
+    for pk in completed.values_list("pk", flat=True)[:20]:
+        submission_validate(pk, force=True)
 
-    monkeypatch.setattr(
-        validation, "_record_in_one_call", lambda *args: validation.Recorded.GENERAL
-    )
-    for pk in completed:
-        submission_validate(pk)
-    by_statement = _recorded(kazakhstan)
+    assert {verdict for verdict in completed.values_list("verdict", flat=True)} == {
+        Verdict.VALID,
+        Verdict.INVALID,
+    }
+    for quota in QuotaCell.objects.filter(survey=kazakhstan):
+        states = list(quota.slots.values_list("state", flat=True))
+        assert (quota.reserved, quota.confirmed, quota.released) == (
+            states.count(QuotaSlot.State.RESERVED),
+            states.count(QuotaSlot.State.CONFIRMED),
+            states.count(QuotaSlot.State.RELEASED),
+        ), quota.name
+    for submission in completed:
+        wanted = {Verdict.VALID: "confirmed", Verdict.INVALID: "released"}[submission.verdict]
+        assert set(submission.slots.values_list("state", flat=True)) <= {wanted}
+    kept = SurveyStats.objects.get(survey=kazakhstan)
+    assert kept.valid == completed.filter(verdict=Verdict.VALID).count()
+    assert kept.invalid == completed.filter(verdict=Verdict.INVALID).count()
+    assert Submission.objects.get(pk=invalid.pk).verdict == Verdict.VALID  # override holds
 
-    # The function did the work (not the fallback), and did it the same way.
-    done = [call for call in calls if call is not validation.Recorded.GENERAL]
-    assert len(done) > len(completed) // 2
-    assert validation.Recorded.CLOSED in calls  # the call that reached the sample target
-    assert in_one_call == by_statement
-    assert in_one_call["status"] == Survey.Status.CLOSED
-    assert {verdict for _, verdict, _, _ in in_one_call["submissions"]} >= {"valid", "invalid"}
+
+def test_a_validation_writes_in_one_round_trip_on_postgresql(kazakhstan):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs the statements one by one (CI's second pass runs this)")
+    first, second = complete(kazakhstan, "a"), complete(kazakhstan, "b")
+    submission_validate(first.pk)  # the survey's version is now kept by this process
+    with CaptureQueriesContext(connection) as queries:
+        submission_validate(second.pk)
+    statements = [q["sql"].strip() for q in queries if "SAVEPOINT" not in q["sql"]]
+    writes = [sql for sql in statements if not sql.startswith("SELECT")]
+    assert len(writes) == 1, [sql[:60] for sql in statements]
+    assert "respondents_quotaslot" in writes[0] and "respondents_surveystats" in writes[0]
+    assert len(statements) <= 4, [sql[:60] for sql in statements]
 
 
 def test_a_reservation_released_before_validation_is_taken_again_when_there_is_room(kazakhstan):
