@@ -6,7 +6,6 @@ runs axe). Each test walks its pages and reports every violation at once, by pag
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
 
 from respondents.models import Submission
 from respondents.simulation import simulate_fieldwork
@@ -15,12 +14,6 @@ from surveys.models import Survey
 from tests.e2e.test_respondent_browser import answer_visible, link, start, submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def demo(transactional_db):
-    call_command("load_demo")
-    return {s.slug: s for s in Survey.objects.all()}
 
 
 def ended(live_server, survey, panel_id, status):

@@ -2,7 +2,6 @@
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
 
 from surveys.models import Survey
 from tests.e2e.test_respondent_browser import answer_until, link, start
@@ -33,12 +32,6 @@ class Watch:
 
     def violations(self) -> list[str]:
         return [*self.page.evaluate("window.cspViolations || []"), *self.console]
-
-
-@pytest.fixture
-def demo(transactional_db):
-    call_command("load_demo")
-    return {s.slug: s for s in Survey.objects.all()}
 
 
 def test_the_respondent_form_runs_its_skip_logic_under_the_policy(live_server, browser_page, demo):

@@ -1,20 +1,12 @@
 """A respondent in a real browser: what they see and click, from link to the end."""
 
 import pytest
-from django.core.management import call_command
 
 from respondents.models import Submission
 from respondents.panel import PanelMember
 from respondents.services import panel_invite
-from surveys.models import Survey
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def demo(transactional_db):
-    call_command("load_demo")
-    return {s.slug: s for s in Survey.objects.all()}
 
 
 def link(live_server, survey, panel_id="p1", language="", **known):

@@ -1,21 +1,13 @@
 """What a respondent notices on each page (issue 15, items 4 and 5), in a real browser."""
 
 import pytest
-from django.core.management import call_command
 
-from surveys.models import Survey
 from tests.e2e.test_respondent_browser import answer_until, answer_visible, link, start, submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 KZ_RU = "Взаимное восприятие Казахстана и Китая: опрос 2024 года"
 KZ_KK = "Қазақстан мен Қытайдың өзара қабылдауы: 2024 жылғы сауалнама"
-
-
-@pytest.fixture
-def demo(transactional_db):
-    call_command("load_demo")
-    return {s.slug: s for s in Survey.objects.all()}
 
 
 def test_the_title_is_in_the_chosen_language_on_every_page_and_the_last_says_submit(

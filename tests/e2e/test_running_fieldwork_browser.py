@@ -7,7 +7,6 @@ import io
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.core.management import call_command
 from django.utils import timezone
 
 from reports.access import ADMINISTRATORS, FIELD_MANAGERS
@@ -24,12 +23,10 @@ TODAY = timezone.localdate()
 DAY = datetime.timedelta(days=1)
 
 
-@pytest.fixture
-def kazakhstan(transactional_db, monkeypatch):
-    # Validation runs when the test says, not when a completion commits.
+@pytest.fixture(autouse=True)
+def validation_when_the_test_says(monkeypatch):
+    """Validation runs when the test says, not when a completion commits."""
     monkeypatch.setattr(services, "enqueue_validation", lambda submission_id: None)
-    call_command("load_demo")
-    return Survey.objects.get(slug="gt2024-kazakhstan")
 
 
 def log_in(page, live_server, name, role, survey=None):

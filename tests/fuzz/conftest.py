@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import quote_from_bytes
 
 import pytest
-from django.core.management import call_command
 from django.db import transaction
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -191,12 +190,6 @@ class rolled_back:
 def no_rate_limits(settings):
     """Hundreds of posts a minute from one address are the point here, not an attack."""
     settings.RATELIMIT_ENABLE = False
-
-
-@pytest.fixture
-def demo(db):
-    call_command("load_demo")
-    return Survey.objects.get(slug="gt2024-kazakhstan")
 
 
 @pytest.fixture

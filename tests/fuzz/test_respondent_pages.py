@@ -127,10 +127,10 @@ def walk(person: Respondent_, language: str, answers: dict | None = None) -> lis
     return seen
 
 
-def test_no_hostile_post_breaks_a_page_of_the_kazakhstan_edition(demo):
-    person = Respondent_(invite(demo))
+def test_no_hostile_post_breaks_a_page_of_the_kazakhstan_edition(kazakhstan):
+    person = Respondent_(invite(kazakhstan))
     pages = walk(person, "kk", {"age": 34, "china_model": "1", "closer": "1"})
-    assert pages == [page.name for page in demo.pages.order_by("position")]
+    assert pages == [page.name for page in kazakhstan.pages.order_by("position")]
     assert person.submission.status == Submission.Status.COMPLETED
 
 

@@ -36,8 +36,8 @@ def submission(respondent, status, verdict=Verdict.PENDING) -> Submission:
     )
 
 
-def test_reminders_skip_every_member_who_must_not_get_one(kazakhstan, smtp):
-    schedule = services.schedule_of(kazakhstan)
+def test_reminders_skip_every_member_who_must_not_get_one(kazakhstan_mailing, smtp):
+    schedule = services.schedule_of(kazakhstan_mailing)
     schedule.reminder_after_days, schedule.reminder_max = 3, 2
     schedule.save()
     rows = {
@@ -54,23 +54,26 @@ def test_reminders_skip_every_member_who_must_not_get_one(kazakhstan, smtp):
             ("fullcell", {"region": "astana"}),
         ]
     }
-    people = dict(zip(rows, members(kazakhstan, *rows.values()), strict=True))
+    people = dict(zip(rows, members(kazakhstan_mailing, *rows.values()), strict=True))
     smtp.refuse["bounced@example.kz"] = "550 5.1.1 no such user"
-    invited_days_ago(kazakhstan, 4)
+    invited_days_ago(kazakhstan_mailing, 4)
     submission(people["halfway"], Submission.Status.IN_PROGRESS)
     submission(people["completed"], Submission.Status.COMPLETED)
     submission(people["valid"], Submission.Status.COMPLETED, Verdict.VALID)
     submission(people["screened"], Submission.Status.SCREENED_OUT)
     submission(people["overquota"], Submission.Status.OVER_QUOTA)
     OptOut.objects.create(respondent=people["optedout"])
-    QuotaCell.objects.filter(survey=kazakhstan, name="astana").update(target=0)
+    QuotaCell.objects.filter(survey=kazakhstan_mailing, name="astana").update(target=0)
 
-    due = {kazakhstan.respondents.get(pk=pk).panel_id: r for pk, r in reminders_due(kazakhstan)}
+    due = {
+        kazakhstan_mailing.respondents.get(pk=pk).panel_id: r
+        for pk, r in reminders_due(kazakhstan_mailing)
+    }
     assert due == {"waiting": 1, "halfway": 1}
 
-    wave = services.reminders_send(kazakhstan)
+    wave = services.reminders_send(kazakhstan_mailing)
     assert wave.kind == Kind.REMINDER
-    while sending.survey_send_due(kazakhstan.pk) is not None:
+    while sending.survey_send_due(kazakhstan_mailing.pk) is not None:
         pass
     reminded = sorted(
         r.recipients[0] for r in smtp.received if "Напоминание" in str(r.message["Subject"])
@@ -78,50 +81,54 @@ def test_reminders_skip_every_member_who_must_not_get_one(kazakhstan, smtp):
     assert reminded == ["halfway@example.kz", "waiting@example.kz"]
 
 
-def test_a_reminder_is_due_only_n_days_after_the_last_message_and_at_most_k(kazakhstan, smtp):
-    schedule = services.schedule_of(kazakhstan)
+def test_a_reminder_is_due_only_n_days_after_the_last_message_and_at_most_k(
+    kazakhstan_mailing, smtp
+):
+    schedule = services.schedule_of(kazakhstan_mailing)
     schedule.reminder_after_days, schedule.reminder_max = 3, 2
     schedule.save()
-    (member,) = members(kazakhstan, ("m", "kk", "m@example.kz", "", {}))
-    invited_days_ago(kazakhstan, 2)
-    assert reminders_due(kazakhstan) == []
+    (member,) = members(kazakhstan_mailing, ("m", "kk", "m@example.kz", "", {}))
+    invited_days_ago(kazakhstan_mailing, 2)
+    assert reminders_due(kazakhstan_mailing) == []
     Send.objects.update(sent=timezone.now() - datetime.timedelta(days=3, minutes=1))
-    assert reminders_due(kazakhstan) == [(member.pk, 1)]
+    assert reminders_due(kazakhstan_mailing) == [(member.pk, 1)]
 
     for expected_round in (1, 2):
-        services.reminders_send(kazakhstan)
-        while sending.survey_send_due(kazakhstan.pk) is not None:
+        services.reminders_send(kazakhstan_mailing)
+        while sending.survey_send_due(kazakhstan_mailing.pk) is not None:
             pass
         assert Send.objects.get(respondent=member, round=expected_round).state == Send.State.SENT
-        assert reminders_due(kazakhstan) == []  # the reminder was just sent
+        assert reminders_due(kazakhstan_mailing) == []  # the reminder was just sent
         Send.objects.update(sent=timezone.now() - datetime.timedelta(days=4))
-    assert reminders_due(kazakhstan) == []  # two reminders at most
+    assert reminders_due(kazakhstan_mailing) == []  # two reminders at most
     kazakh = [r for r in smtp.received if "Еске салу" in str(r.message["Subject"])]
     assert len(kazakh) == 2
 
 
-def test_no_reminders_after_the_fieldwork_end_or_while_the_survey_is_not_live(kazakhstan, smtp):
-    members(kazakhstan, ("m", "ru", "m@example.kz", "", {}))
-    invited_days_ago(kazakhstan, 10)
-    assert len(reminders_due(kazakhstan)) == 1
-    Survey.objects.filter(pk=kazakhstan.pk).update(
+def test_no_reminders_after_the_fieldwork_end_or_while_the_survey_is_not_live(
+    kazakhstan_mailing, smtp
+):
+    members(kazakhstan_mailing, ("m", "ru", "m@example.kz", "", {}))
+    invited_days_ago(kazakhstan_mailing, 10)
+    assert len(reminders_due(kazakhstan_mailing)) == 1
+    Survey.objects.filter(pk=kazakhstan_mailing.pk).update(
         fieldwork_end=timezone.localdate() - datetime.timedelta(days=1)
     )
-    kazakhstan.refresh_from_db()
-    assert reminders_due(kazakhstan) == []
-    Survey.objects.filter(pk=kazakhstan.pk).update(
+    kazakhstan_mailing.refresh_from_db()
+    assert reminders_due(kazakhstan_mailing) == []
+    Survey.objects.filter(pk=kazakhstan_mailing.pk).update(
         fieldwork_end=timezone.localdate(), status=Survey.Status.CLOSED
     )
-    kazakhstan.refresh_from_db()
-    assert reminders_due(kazakhstan) == []
+    kazakhstan_mailing.refresh_from_db()
+    assert reminders_due(kazakhstan_mailing) == []
 
 
-def test_a_member_who_finishes_after_the_wave_is_made_is_not_reminded(kazakhstan, smtp):
-    (member,) = members(kazakhstan, ("m", "ru", "m@example.kz", "", {}))
-    invited_days_ago(kazakhstan, 10)
-    services.reminders_send(kazakhstan)
+def test_a_member_who_finishes_after_the_wave_is_made_is_not_reminded(kazakhstan_mailing, smtp):
+    (member,) = members(kazakhstan_mailing, ("m", "ru", "m@example.kz", "", {}))
+    invited_days_ago(kazakhstan_mailing, 10)
+    services.reminders_send(kazakhstan_mailing)
     submission(member, Submission.Status.COMPLETED)
-    while sending.survey_send_due(kazakhstan.pk) is not None:
+    while sending.survey_send_due(kazakhstan_mailing.pk) is not None:
         pass
     reminder = Send.objects.get(respondent=member, round=1)
     assert reminder.state == Send.State.SKIPPED
@@ -129,12 +136,12 @@ def test_a_member_who_finishes_after_the_wave_is_made_is_not_reminded(kazakhstan
     assert len(smtp.received) == 1  # the invitation only
 
 
-def test_the_remind_command_sends_what_is_due(kazakhstan, smtp, capsys):
-    members(kazakhstan, ("m", "ru", "m@example.kz", "", {}))
-    invited_days_ago(kazakhstan, 10)
-    call_command("remind", kazakhstan.slug)
+def test_the_remind_command_sends_what_is_due(kazakhstan_mailing, smtp, capsys):
+    members(kazakhstan_mailing, ("m", "ru", "m@example.kz", "", {}))
+    invited_days_ago(kazakhstan_mailing, 10)
+    call_command("remind", kazakhstan_mailing.slug)
     assert "1 reminders queued" in capsys.readouterr().out
-    call_command("remind", kazakhstan.slug)
+    call_command("remind", kazakhstan_mailing.slug)
     assert "no reminders are due now" in capsys.readouterr().out
 
 
@@ -143,14 +150,16 @@ def test_celery_beat_sends_reminders_and_sweeps_lost_messages():
     assert {"mailings.tasks.remind_all", "mailings.tasks.sweep"} <= tasks
 
 
-def test_the_response_rate_by_days_since_the_invitation(kazakhstan, smtp):
+def test_the_response_rate_by_days_since_the_invitation(kazakhstan_mailing, smtp):
     from mailings.selectors import response_by_day
 
-    people = members(kazakhstan, *[(f"m{n}", "ru", f"m{n}@example.kz", "", {}) for n in range(4)])
-    invited_days_ago(kazakhstan, 3.5)
+    people = members(
+        kazakhstan_mailing, *[(f"m{n}", "ru", f"m{n}@example.kz", "", {}) for n in range(4)]
+    )
+    invited_days_ago(kazakhstan_mailing, 3.5)
     invited = Send.objects.get(respondent=people[0]).sent
     for person, days in ((people[0], 1.5), (people[1], 2.2)):
         done = submission(person, Submission.Status.COMPLETED)
         Submission.objects.filter(pk=done.pk).update(ended=invited + datetime.timedelta(days=days))
     submission(people[2], Submission.Status.IN_PROGRESS)
-    assert response_by_day(kazakhstan) == [(0, 0.0), (1, 0.25), (2, 0.5), (3, 0.5)]
+    assert response_by_day(kazakhstan_mailing) == [(0, 0.0), (1, 0.25), (2, 0.5), (3, 0.5)]

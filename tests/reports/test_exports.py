@@ -9,7 +9,6 @@ from django.core.management.base import CommandError
 from respondents.models import Submission, SurveyStats, Verdict
 from respondents.selectors import submissions_matching
 from respondents.validation import submission_validate
-from surveys.models import Survey
 from tests.respondents.conftest import Respondent_, invite
 from tests.respondents.test_validation import attentive
 
@@ -17,13 +16,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def kazakhstan():
-    call_command("load_demo")
-    survey = Survey.objects.get(slug="gt2024-kazakhstan")
-    call_command("simulate_fieldwork", survey.slug, "--respondents", "60", "--seed", "8")
+def kazakhstan_fieldwork(kazakhstan):
+    """The suite's Kazakhstan edition after 60 simulated respondents, validated."""
+    call_command("simulate_fieldwork", kazakhstan.slug, "--respondents", "60", "--seed", "8")
     for submission in Submission.objects.filter(status="completed", verdict="pending"):
         submission_validate(submission.pk)
-    return survey
+    return kazakhstan
 
 
 def export(tmp_path, fmt, *args, name=None):
@@ -36,10 +34,10 @@ def valid_count(survey):
     return SurveyStats.objects.get(survey=survey).valid
 
 
-def test_csv_has_one_row_per_valid_respondent_and_01_columns(kazakhstan, tmp_path):
+def test_csv_has_one_row_per_valid_respondent_and_01_columns(kazakhstan_fieldwork, tmp_path):
     with export(tmp_path, "csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == valid_count(kazakhstan) > 0
+    assert len(rows) == valid_count(kazakhstan_fieldwork) > 0
     assert {row["verdict"] for row in rows} == {"valid"}
     assert {row["impress_growth"] for row in rows} <= {"0", "1"}
     assert "impress" not in rows[0]
@@ -48,7 +46,7 @@ def test_csv_has_one_row_per_valid_respondent_and_01_columns(kazakhstan, tmp_pat
     assert unsuccessful and all(r["china_model_value_for_kazakhstan"] == "" for r in unsuccessful)
 
 
-def test_csv_labels_in_russian_and_kazakh_with_a_bom(kazakhstan, tmp_path):
+def test_csv_labels_in_russian_and_kazakh_with_a_bom(kazakhstan_fieldwork, tmp_path):
     ru = export(tmp_path, "csv", "--labels", "--lang", "ru", "--bom", name="ru.csv")
     assert ru.read_bytes().startswith(b"\xef\xbb\xbf")
     text = ru.read_text(encoding="utf-8-sig")
@@ -57,14 +55,14 @@ def test_csv_labels_in_russian_and_kazakh_with_a_bom(kazakhstan, tmp_path):
     assert "облысы" in kk
 
 
-def test_identifiers_only_when_asked(kazakhstan, tmp_path):
+def test_identifiers_only_when_asked(kazakhstan_fieldwork, tmp_path):
     with export(tmp_path, "csv", "--identifiers").open(encoding="utf-8") as handle:
         row = next(csv.DictReader(handle))
     assert row["panel_id"].startswith("sim-") and len(row["ip_hash"]) == 64
 
 
-def test_a_formula_typed_by_a_respondent_is_neutralised(kazakhstan, tmp_path):
-    person = Respondent_(invite(kazakhstan, "evil", region="astana", age=41))
+def test_a_formula_typed_by_a_respondent_is_neutralised(kazakhstan_fieldwork, tmp_path):
+    person = Respondent_(invite(kazakhstan_fieldwork, "evil", region="astana", age=41))
     person.finish(
         "ru", **attentive(work_willing="1", work_reason='=HYPERLINK("http://x","Зарплата")')
     )
@@ -78,18 +76,18 @@ def test_a_formula_typed_by_a_respondent_is_neutralised(kazakhstan, tmp_path):
     assert not any(c.startswith("=") for c in cells)
 
 
-def test_xlsx_reads_back_with_openpyxl(kazakhstan, tmp_path):
+def test_xlsx_reads_back_with_openpyxl(kazakhstan_fieldwork, tmp_path):
     workbook = openpyxl.load_workbook(export(tmp_path, "xlsx"), read_only=True)
     rows = list(workbook["data"].iter_rows(values_only=True))
-    assert len(rows) - 1 == valid_count(kazakhstan)
+    assert len(rows) - 1 == valid_count(kazakhstan_fieldwork)
     assert rows[0][:3] == ("age", "gender", "region")
 
 
-def test_sav_has_labels_measures_and_missing_codes(kazakhstan, tmp_path):
+def test_sav_has_labels_measures_and_missing_codes(kazakhstan_fieldwork, tmp_path):
     frame, meta = pyreadstat.read_sav(
         str(export(tmp_path, "sav", "--lang", "ru")), user_missing=True
     )
-    assert len(frame) == valid_count(kazakhstan)
+    assert len(frame) == valid_count(kazakhstan_fieldwork)
     assert meta.column_names_to_labels["work_willing"].startswith("Насколько вы готовы работать")
     assert meta.variable_value_labels["work_willing"][1] == "Полностью готов(а)"
     assert meta.variable_measure["age"] == "scale"
@@ -102,7 +100,7 @@ def test_sav_has_labels_measures_and_missing_codes(kazakhstan, tmp_path):
     assert kk_meta.variable_value_labels["work_willing"][1] != "Полностью готов(а)"
 
 
-def test_codebook_lists_texts_in_both_languages_with_counts(kazakhstan, tmp_path):
+def test_codebook_lists_texts_in_both_languages_with_counts(kazakhstan_fieldwork, tmp_path):
     page = export(tmp_path, "codebook").read_text(encoding="utf-8")
     assert "Сіз неше жастасыз" in page and "Сколько вам полных лет?" in page
     assert "${china_model} = &#x27;1&#x27;" in page or "china_model" in page
@@ -110,29 +108,35 @@ def test_codebook_lists_texts_in_both_languages_with_counts(kazakhstan, tmp_path
         rows = list(csv.DictReader(handle))
     region = [r for r in rows if r["variable"] == "region"]
     assert len(region) == 17
-    assert sum(int(r["count"]) for r in region) == valid_count(kazakhstan)
+    assert sum(int(r["count"]) for r in region) == valid_count(kazakhstan_fieldwork)
 
 
-def test_an_unknown_language_is_refused(kazakhstan, tmp_path):
+def test_an_unknown_language_is_refused(kazakhstan_fieldwork, tmp_path):
     with pytest.raises(CommandError, match="'fr' is not one of kk, ru"):
         export(tmp_path, "csv", "--lang", "fr")
 
 
-def test_all_includes_invalid_and_screened_out(kazakhstan, tmp_path):
+def test_all_includes_invalid_and_screened_out(kazakhstan_fieldwork, tmp_path):
     with export(tmp_path, "csv", "--all").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == Submission.objects.filter(survey=kazakhstan).count()
+    assert len(rows) == Submission.objects.filter(survey=kazakhstan_fieldwork).count()
     assert {"invalid", "valid"} <= {row["verdict"] for row in rows}
     assert Verdict.PENDING not in {row["verdict"] for row in rows if row["status"] == "completed"}
 
 
-def test_sav_holds_every_row_when_more_come_than_announced(kazakhstan, tmp_path):
+def test_sav_holds_every_row_when_more_come_than_announced(kazakhstan_fieldwork, tmp_path):
     from reports import datasets
     from reports.exports import write_sav
 
-    cols = datasets.columns(kazakhstan, "ru")
+    cols = datasets.columns(kazakhstan_fieldwork, "ru")
     rows = (
-        list(datasets.rows(kazakhstan, cols, submissions_matching(kazakhstan, valid_only=True)))
+        list(
+            datasets.rows(
+                kazakhstan_fieldwork,
+                cols,
+                submissions_matching(kazakhstan_fieldwork, valid_only=True),
+            )
+        )
         * 30
     )
     assert len(rows) > 1024  # past the first allocation, so the array has to grow

@@ -86,14 +86,16 @@ def celery_worker_process(broker_url):
     worker = Worker(broker_url, "test")
     client = Celery(broker=broker_url)
     try:
-        deadline = time.monotonic() + 60
+        # Generous: on a loaded two-core machine a worker once took over a minute to answer.
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if worker.process.poll() is not None:
                 pytest.fail(f"the Celery worker exited at start:\n{worker.stop()}")
             if client.control.ping(destination=[worker.hostname], timeout=1.0):
                 break
         else:
-            pytest.fail("the Celery worker did not answer within 60 seconds")
+            output = worker.stop()
+            pytest.fail(f"the Celery worker did not answer within 120 seconds:\n{output}")
         yield client, worker.hostname
     finally:
         worker.stop()

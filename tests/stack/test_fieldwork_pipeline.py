@@ -17,7 +17,6 @@ from concurrent.futures import ThreadPoolExecutor
 import kombu.pools
 import pytest
 import redis
-from django.core.management import call_command
 from django.db import connection, connections
 
 from fieldwork.celery import app as celery_app
@@ -42,12 +41,6 @@ def postgresql_only():
             "needs PostgreSQL: workers are other processes and cannot see SQLite's in-memory "
             "test database (.ci/run's second pass runs this)"
         )
-
-
-@pytest.fixture
-def demo():
-    call_command("load_demo")
-    return Survey.objects.get(slug="gt2024-kazakhstan")
 
 
 def database_url() -> str:
@@ -121,18 +114,21 @@ def counts_agree_with_slots(survey: Survey) -> None:
         ), cell.name
 
 
-def test_200_completions_racing_for_the_last_5_slots_take_exactly_5(demo, monkeypatch):
+def test_200_completions_racing_for_the_last_5_slots_take_exactly_5(kazakhstan, monkeypatch):
     monkeypatch.setattr(services, "enqueue_validation", lambda submission_id: None)
-    QuotaCell.objects.filter(survey=demo, name="astana").update(target=5)
+    QuotaCell.objects.filter(survey=kazakhstan, name="astana").update(target=5)
     submissions = []
     for number in range(200):
         respondent = Respondent.objects.create(
-            survey=demo, token=new_token(), panel_id=f"race-{number}", known={"region": "astana"}
+            survey=kazakhstan,
+            token=new_token(),
+            panel_id=f"race-{number}",
+            known={"region": "astana"},
         )
         submissions.append(
             Submission.objects.create(
                 respondent=respondent,
-                survey=demo,
+                survey=kazakhstan,
                 language="ru",
                 answers={"age": 30, "gender": "male", "region": "astana"},
             )
@@ -152,24 +148,26 @@ def test_200_completions_racing_for_the_last_5_slots_take_exactly_5(demo, monkey
         statuses = list(pool.map(finish, submissions))
     assert statuses.count("completed") == 5
     assert statuses.count("over_quota") == 195
-    astana = QuotaCell.objects.get(survey=demo, name="astana")
+    astana = QuotaCell.objects.get(survey=kazakhstan, name="astana")
     assert (astana.reserved, astana.confirmed) == (5, 0)
-    assert Submission.objects.filter(survey=demo).count() == 200  # none lost
+    assert Submission.objects.filter(survey=kazakhstan).count() == 200  # none lost
     assert QuotaSlot.objects.filter(cell=astana).count() == 5
 
 
-def test_a_worker_validates_completions_and_an_invalid_verdict_reopens_a_full_cell(demo, broker):
-    QuotaCell.objects.filter(survey=demo).update(target=1)
+def test_a_worker_validates_completions_and_an_invalid_verdict_reopens_a_full_cell(
+    kazakhstan, broker
+):
+    QuotaCell.objects.filter(survey=kazakhstan).update(target=1)
     # Fieldwork first, the worker after: each cell is full with one reserved complete,
     # and nothing can take a reopened slot before the test looks.
     outcome = simulate_fieldwork(
-        demo,
+        kazakhstan,
         25,
         seed=7,
         mix=Mix(inattentive=0.5, speeder=0, straightliner=0, duplicate=0, masher=0, ineligible=0),
     )
     assert outcome.statuses["completed"] > 0
-    full = {c.pk for c in QuotaCell.objects.filter(survey=demo) if c.is_full}
+    full = {c.pk for c in QuotaCell.objects.filter(survey=kazakhstan) if c.is_full}
     worker = project_worker(broker, "validator")
     try:
         wait_until(
@@ -181,7 +179,7 @@ def test_a_worker_validates_completions_and_an_invalid_verdict_reopens_a_full_ce
         )
     finally:
         worker.stop()
-    invalid = Submission.objects.filter(survey=demo, verdict=Verdict.INVALID)
+    invalid = Submission.objects.filter(survey=kazakhstan, verdict=Verdict.INVALID)
     assert invalid.exists()
     for submission in invalid:
         cell = submission.slots.get().cell
@@ -189,11 +187,11 @@ def test_a_worker_validates_completions_and_an_invalid_verdict_reopens_a_full_ce
         cell.refresh_from_db()
         assert not cell.is_full
         assert (cell.reserved, cell.confirmed, cell.released) == (0, 0, 1)
-    counts_agree_with_slots(demo)
+    counts_agree_with_slots(kazakhstan)
 
 
-def test_a_worker_killed_mid_validation_leaves_every_submission_validated_once(demo, broker):
-    outcome = simulate_fieldwork(demo, 60, seed=11, mix=GOOD)
+def test_a_worker_killed_mid_validation_leaves_every_submission_validated_once(kazakhstan, broker):
+    outcome = simulate_fieldwork(kazakhstan, 60, seed=11, mix=GOOD)
     completed = outcome.statuses["completed"]
     assert (
         Submission.objects.filter(verdict=Verdict.PENDING, status="completed").count() == completed
@@ -231,8 +229,8 @@ def test_a_worker_killed_mid_validation_leaves_every_submission_validated_once(d
         )
         time.sleep(6)  # let the dead worker's unacknowledged message come back and run
         assert Submission.objects.filter(status="completed").count() == completed
-        counts_agree_with_slots(demo)
-        slots = QuotaSlot.objects.filter(submission__survey=demo)
+        counts_agree_with_slots(kazakhstan)
+        slots = QuotaSlot.objects.filter(submission__survey=kazakhstan)
         assert slots.count() == completed
         assert slots.filter(state="reserved").count() == 0
     finally:
@@ -282,7 +280,9 @@ def _pings(port: int) -> bool:
         return False
 
 
-def test_redis_down_during_completion_loses_nothing_and_the_sweeper_catches_up(demo, redis_url):
+def test_redis_down_during_completion_loses_nothing_and_the_sweeper_catches_up(
+    kazakhstan, redis_url
+):
     port = free_port()
     url = f"redis://127.0.0.1:{port}/0"
     private = start_redis(port)
@@ -292,7 +292,7 @@ def test_redis_down_during_completion_loses_nothing_and_the_sweeper_catches_up(d
     try:
         private.terminate()
         private.wait(timeout=10)
-        outcome = simulate_fieldwork(demo, 12, seed=5, mix=GOOD)
+        outcome = simulate_fieldwork(kazakhstan, 12, seed=5, mix=GOOD)
         completed = outcome.statuses["completed"]
         assert completed > 0
         assert (
@@ -317,7 +317,7 @@ def test_redis_down_during_completion_loses_nothing_and_the_sweeper_catches_up(d
         except pytest.fail.Exception:
             print(worker.stop())
             raise
-        counts_agree_with_slots(demo)
+        counts_agree_with_slots(kazakhstan)
     finally:
         if worker:
             worker.stop()

@@ -14,24 +14,16 @@ import django_ratelimit.core
 import kombu
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
 from django.test import Client
 
 import fieldwork.cache
 from fieldwork.celery import app as celery_app
 from respondents.models import Submission, Verdict
 from respondents.tasks import sweep_pending
-from surveys.models import Survey
 from tests.respondents.conftest import Respondent_, invite
 from tests.stack.test_fieldwork_pipeline import restore_broker, use_broker
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def kazakhstan():
-    call_command("load_demo")
-    return Survey.objects.get(slug="gt2024-kazakhstan")
 
 
 @pytest.fixture

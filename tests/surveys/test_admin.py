@@ -1,5 +1,4 @@
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from surveys.models import Question, QuotaCell, Survey
@@ -7,11 +6,6 @@ from surveys.services import survey_import_xlsform, survey_set_status
 from tests.conftest import SHARED_FORMS
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def demo():
-    call_command("load_demo")
 
 
 def test_the_survey_list_shows_languages_targets_and_translation_completeness(admin_client, demo):
