@@ -184,9 +184,7 @@ def _locked(submission_id: int) -> _ToJudge | None:
     sql = _LOCK.format(submission=plainsql.columns(Submission, "s"))
     if connection.features.has_select_for_update_of:
         sql += " FOR UPDATE OF s"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [Submission.Status.COMPLETED, Verdict.INVALID, submission_id])
-        rows = cursor.fetchall()
+    _, rows = plainsql.run([(sql, [Submission.Status.COMPLETED, Verdict.INVALID, submission_id])])
     if not rows:
         return None
     width = plainsql.width(Submission)

@@ -7,11 +7,11 @@ survey whose sample target of valid questionnaires it reaches. Validation (a fir
 verdict, a re-validation) and a field manager's override record the same way.
 
 It is plain SQL that PostgreSQL and SQLite both accept, planned in Python from one locked
-read of the submission's slots and their cells: so nothing that can fail is left for the
-writes, and they go to PostgreSQL in one round trip (on SQLite, which has no network to
-save, one by one). A recording runs once per completed questionnaire on every worker;
-building these statements with the ORM cost several times what the database takes to run
-them (ADR 0011).
+read of the submission's slots and their cells, so nothing that can fail is left for the
+writes. They go to PostgreSQL in one round trip, each statement planned once per session
+(`fieldwork.plainsql.run`); SQLite, which has no network to save, runs them one by one.
+A recording runs once per completed questionnaire on every worker; building these
+statements with the ORM cost several times what the database takes to run them (ADR 0011).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from fieldwork import plainsql
 from fieldwork.errors import Refused
 from respondents import stats
 from respondents.models import QuotaSlot, RuleStats, Submission, SurveyStats, Verdict
@@ -31,7 +32,7 @@ from surveys.models import Survey
 
 S = QuotaSlot.State
 
-Statement = tuple[str, list[Any]]
+Statement = plainsql.Statement
 
 
 class CellFull(Refused):
@@ -98,9 +99,8 @@ def slots_of(submission_id: int) -> list[Slot]:
     sql = _SLOTS
     if connection.features.has_select_for_update_of:
         sql += " FOR UPDATE OF cell"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [submission_id])
-        return [Slot(*row[:5], room=bool(row[5])) for row in cursor.fetchall()]
+    _, rows = plainsql.run([(sql, [submission_id])])
+    return [Slot(*row[:5], room=bool(row[5])) for row in rows]
 
 
 def _moves(slots: list[Slot], verdict: str, now: Any) -> list[Statement] | None:
@@ -198,16 +198,6 @@ def close(survey_id: int) -> Statement:
 
 
 def run(statements: list[Statement]) -> int:
-    """Run `statements` in order; return the row count of the last.
-
-    PostgreSQL takes them in one round trip (psycopg2 sends a string of statements as one
-    query, all in the caller's transaction); SQLite one by one.
-    """
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            sql = ";\n".join(sql for sql, _ in statements)
-            cursor.execute(sql, [param for _, params in statements for param in params])
-        else:
-            for sql, params in statements:
-                cursor.execute(sql, params)
-        return cursor.rowcount
+    """Run `statements` in order, in one round trip on PostgreSQL; return the row count of
+    the last."""
+    return plainsql.run(statements)[0]
