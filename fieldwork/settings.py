@@ -204,6 +204,8 @@ DASHBOARD_REFRESH_SECONDS = int(os.environ.get("DASHBOARD_REFRESH_SECONDS", "10"
 # instance accepted, which the server announces to clients.
 OPENROSA_ALLOW_HTTP = envbool("OPENROSA_ALLOW_HTTP", "true" if DEBUG else "false")
 OPENROSA_MAX_BYTES = int(os.environ.get("OPENROSA_MAX_BYTES", str(10 * 1024 * 1024)))
+# How long a tablet's successful password check is remembered (0: check every request).
+OPENROSA_CREDENTIALS_SECONDS = int(os.environ.get("OPENROSA_CREDENTIALS_SECONDS", "300"))
 
 STATIC_URL = "static/"
 # Export files are written here by workers and read by web processes, through Django's

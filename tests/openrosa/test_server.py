@@ -156,3 +156,35 @@ def test_wrong_passwords_lock_the_tablet_out_as_on_the_login_page(kazakhstan, se
     locked = tablet(user).get("/openrosa/formList")
     assert locked.status_code == 429
     assert int(locked["Retry-After"]) >= 60
+
+
+def test_a_password_is_hashed_once_then_remembered_until_it_changes(kazakhstan, monkeypatch):
+    checks = []
+    check_password = User.check_password
+
+    def counted(self, raw_password):
+        checks.append(raw_password)
+        return check_password(self, raw_password)
+
+    monkeypatch.setattr(User, "check_password", counted)
+    user = interviewer("amina", kazakhstan)
+    for _ in range(3):
+        assert tablet(user).get("/openrosa/formList").status_code == 200
+    assert len(checks) == 1  # the slow hash ran once, not at every request
+    assert tablet(user, password="wrong").get("/openrosa/formList").status_code == 401
+
+    user.set_password("a-new-password-42")
+    user.save()
+    assert tablet(user).get("/openrosa/formList").status_code == 401  # the old one, at once
+    assert tablet(user, "a-new-password-42").get("/openrosa/formList").status_code == 200
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    assert tablet(user, "a-new-password-42").get("/openrosa/formList").status_code == 401
+
+
+def test_a_locked_out_user_name_is_refused_even_with_a_remembered_password(kazakhstan, settings):
+    settings.RATELIMIT_ENABLE = False
+    user = interviewer("amina", kazakhstan)
+    assert tablet(user).get("/openrosa/formList").status_code == 200
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        tablet(user, password="guess").get("/openrosa/formList")
+    assert tablet(user).get("/openrosa/formList").status_code == 429
