@@ -7,7 +7,6 @@ import pytest
 from django.core.management import call_command
 
 from reports.toplines import toplines
-from tests.reports.test_exports import kazakhstan  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +19,7 @@ def export(tmp_path, fmt, name, *args):
 
 
 @pytest.mark.parametrize("args", [(), ("--all",)])
-def test_codebook_counts_are_the_csv_exports_counts(kazakhstan, tmp_path, args):  # noqa: F811
+def test_codebook_counts_are_the_csv_exports_counts(kazakhstan_fieldwork, tmp_path, args):
     data = export(tmp_path, "csv", "data.csv", *args)
     book = export(tmp_path, "codebook", "codebook.csv", *args)
     entries = defaultdict(list)
@@ -52,7 +51,7 @@ def test_codebook_counts_are_the_csv_exports_counts(kazakhstan, tmp_path, args):
     assert checked > 80
 
 
-def test_a_follow_up_asked_of_some_has_them_as_its_base(kazakhstan, tmp_path):  # noqa: F811
+def test_a_follow_up_asked_of_some_has_them_as_its_base(kazakhstan_fieldwork, tmp_path):
     data = export(tmp_path, "csv", "data.csv")
     book = {
         (line["variable"], line["value"]): line
@@ -64,12 +63,12 @@ def test_a_follow_up_asked_of_some_has_them_as_its_base(kazakhstan, tmp_path):  
     assert int(line["not_asked"]) == len(data) - len(successful)
 
 
-def test_codebook_shares_are_the_toplines_shares(kazakhstan, tmp_path):  # noqa: F811
+def test_codebook_shares_are_the_toplines_shares(kazakhstan_fieldwork, tmp_path):
     book = {
         (line["variable"], line["value"]): line
         for line in export(tmp_path, "codebook", "codebook.csv")
     }
-    tables = {table.item.variable: table for table in toplines(kazakhstan).tables}
+    tables = {table.item.variable: table for table in toplines(kazakhstan_fieldwork).tables}
     for variable, value, column in (
         ("sco_impact", "independence", "sco_impact_independence"),
         ("china_model_value", "for_kazakhstan", "china_model_value_for_kazakhstan"),
@@ -84,7 +83,7 @@ def test_codebook_shares_are_the_toplines_shares(kazakhstan, tmp_path):  # noqa:
         assert line["percent_of_answered"] == f"{row.share:.1%}", variable
 
 
-def test_each_grid_row_and_option_has_its_own_full_text(kazakhstan, tmp_path):  # noqa: F811
+def test_each_grid_row_and_option_has_its_own_full_text(kazakhstan_fieldwork, tmp_path):
     book = {line["variable"]: line for line in export(tmp_path, "codebook", "codebook.csv")}
     nelb, refinery = book["proj_nelb"], book["proj_refinery"]
     assert nelb["text_ru"] != refinery["text_ru"]

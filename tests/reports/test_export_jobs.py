@@ -16,10 +16,9 @@ from reports.models import ExportJob
 from reports.tasks import build_export
 from surveys.models import Survey
 from tests.reports.test_dashboard import login
-from tests.reports.test_exports import kazakhstan, valid_count
+from tests.reports.test_exports import valid_count
 
 pytestmark = pytest.mark.django_db
-__all__ = ["kazakhstan"]
 
 
 @pytest.fixture(autouse=True)
@@ -53,23 +52,27 @@ def read_csv(data: bytes) -> list[dict]:
 
 
 def test_a_started_job_runs_through_the_task_and_its_csv_has_the_valid_count(
-    kazakhstan, django_capture_on_commit_callbacks
+    kazakhstan_fieldwork, django_capture_on_commit_callbacks
 ):
-    job = start(manager(kazakhstan), kazakhstan, capture=django_capture_on_commit_callbacks)
+    job = start(
+        manager(kazakhstan_fieldwork),
+        kazakhstan_fieldwork,
+        capture=django_capture_on_commit_callbacks,
+    )
     assert job.status == "done" and job.finished and job.attempts == 1
     with export_jobs.export_file(job).file as handle:
         rows = read_csv(handle.read())
-    assert len(rows) == valid_count(kazakhstan) > 0
+    assert len(rows) == valid_count(kazakhstan_fieldwork) > 0
     assert job.rows_written == job.rows_total == len(rows)
     assert {row["verdict"] for row in rows} == {"valid"}
 
 
 def test_an_xlsx_job_reads_back_with_openpyxl_and_labels_in_kazakh(
-    kazakhstan, django_capture_on_commit_callbacks
+    kazakhstan_fieldwork, django_capture_on_commit_callbacks
 ):
     job = start(
-        manager(kazakhstan),
-        kazakhstan,
+        manager(kazakhstan_fieldwork),
+        kazakhstan_fieldwork,
         "xlsx",
         {"labels": True, "language": "kk"},
         capture=django_capture_on_commit_callbacks,
@@ -77,17 +80,17 @@ def test_an_xlsx_job_reads_back_with_openpyxl_and_labels_in_kazakh(
     with export_jobs.export_file(job).file as handle:
         sheet = openpyxl.load_workbook(handle, read_only=True)["data"]
         rows = list(sheet.iter_rows(values_only=True))
-    assert len(rows) - 1 == valid_count(kazakhstan)
+    assert len(rows) - 1 == valid_count(kazakhstan_fieldwork)
     region = rows[0].index("region")
     assert any("облысы" in (row[region] or "") for row in rows[1:])
 
 
 def test_a_sav_job_reads_back_with_pyreadstat_in_russian(
-    kazakhstan, django_capture_on_commit_callbacks, tmp_path
+    kazakhstan_fieldwork, django_capture_on_commit_callbacks, tmp_path
 ):
     job = start(
-        manager(kazakhstan),
-        kazakhstan,
+        manager(kazakhstan_fieldwork),
+        kazakhstan_fieldwork,
         "sav",
         {"language": "ru"},
         capture=django_capture_on_commit_callbacks,
@@ -96,12 +99,14 @@ def test_a_sav_job_reads_back_with_pyreadstat_in_russian(
     with export_jobs.export_file(job).file as handle:
         copy.write_bytes(handle.read())
     frame, meta = pyreadstat.read_sav(str(copy))
-    assert len(frame) == valid_count(kazakhstan)
+    assert len(frame) == valid_count(kazakhstan_fieldwork)
     assert meta.variable_value_labels["work_willing"][1] == "Полностью готов(а)"
 
 
-def test_progress_is_reported_every_n_rows_and_reaches_the_total(kazakhstan, monkeypatch):
-    job = ExportJob.objects.create(user=manager(kazakhstan), survey=kazakhstan, format="csv")
+def test_progress_is_reported_every_n_rows_and_reaches_the_total(kazakhstan_fieldwork, monkeypatch):
+    job = ExportJob.objects.create(
+        user=manager(kazakhstan_fieldwork), survey=kazakhstan_fieldwork, format="csv"
+    )
     seen = []
     report = export_jobs._progress
 
@@ -111,7 +116,7 @@ def test_progress_is_reported_every_n_rows_and_reaches_the_total(kazakhstan, mon
 
     monkeypatch.setattr(export_jobs, "_progress", spy)
     export_jobs.export_run(job.pk, progress_every=10)
-    total = valid_count(kazakhstan)
+    total = valid_count(kazakhstan_fieldwork)
     assert seen[0] == (0, total)
     assert [done for done, _ in seen[1:-1]] == list(range(10, total + 1, 10))
     assert seen[-1] == (total, total)
@@ -119,8 +124,10 @@ def test_progress_is_reported_every_n_rows_and_reaches_the_total(kazakhstan, mon
     assert export_jobs.export_status(job)["percent"] == 100
 
 
-def test_running_a_done_job_again_changes_nothing(kazakhstan, media):
-    job = ExportJob.objects.create(user=manager(kazakhstan), survey=kazakhstan, format="csv")
+def test_running_a_done_job_again_changes_nothing(kazakhstan_fieldwork, media):
+    job = ExportJob.objects.create(
+        user=manager(kazakhstan_fieldwork), survey=kazakhstan_fieldwork, format="csv"
+    )
     build_export.delay(job.pk)
     job.refresh_from_db()
     first = (job.file.name, job.finished, job.attempts)
@@ -130,23 +137,29 @@ def test_running_a_done_job_again_changes_nothing(kazakhstan, media):
     assert len(stored_files(media)) == 1
 
 
-def test_a_job_left_running_by_a_dead_worker_is_built_again(kazakhstan, media):
-    job = ExportJob.objects.create(user=manager(kazakhstan), survey=kazakhstan, format="csv")
+def test_a_job_left_running_by_a_dead_worker_is_built_again(kazakhstan_fieldwork, media):
+    job = ExportJob.objects.create(
+        user=manager(kazakhstan_fieldwork), survey=kazakhstan_fieldwork, format="csv"
+    )
     ExportJob.objects.filter(pk=job.pk).update(status="running", attempts=1, rows_written=40)
     # what the dead worker stored before it could mark the job done
-    leftover = media / "exports" / kazakhstan.slug / f"{job.pk}-{job.token[:12]}.csv"
+    leftover = media / "exports" / kazakhstan_fieldwork.slug / f"{job.pk}-{job.token[:12]}.csv"
     leftover.parent.mkdir(parents=True)
     leftover.write_text("half a file")
     build_export.delay(job.pk)
     job.refresh_from_db()
     assert job.status == "done" and job.attempts == 2
     with export_jobs.export_file(job).file as handle:
-        assert len(read_csv(handle.read())) == valid_count(kazakhstan)
+        assert len(read_csv(handle.read())) == valid_count(kazakhstan_fieldwork)
     assert stored_files(media) == [leftover]
 
 
-def test_a_failure_is_recorded_with_its_message_and_leaves_no_file(kazakhstan, media, monkeypatch):
-    job = ExportJob.objects.create(user=manager(kazakhstan), survey=kazakhstan, format="xlsx")
+def test_a_failure_is_recorded_with_its_message_and_leaves_no_file(
+    kazakhstan_fieldwork, media, monkeypatch
+):
+    job = ExportJob.objects.create(
+        user=manager(kazakhstan_fieldwork), survey=kazakhstan_fieldwork, format="xlsx"
+    )
     written = []
 
     def broken(cols, rows, path):
@@ -165,36 +178,36 @@ def test_a_failure_is_recorded_with_its_message_and_leaves_no_file(kazakhstan, m
     assert build_export.delay(job.pk).get() == "failed"  # a failed job is not run again
 
 
-def test_tokens_are_long_random_and_distinct(kazakhstan):
-    user = manager(kazakhstan)
-    tokens = {ExportJob.objects.create(user=user, survey=kazakhstan, format="csv").token}
-    tokens |= {ExportJob.objects.create(user=user, survey=kazakhstan, format="csv").token}
+def test_tokens_are_long_random_and_distinct(kazakhstan_fieldwork):
+    user = manager(kazakhstan_fieldwork)
+    tokens = {ExportJob.objects.create(user=user, survey=kazakhstan_fieldwork, format="csv").token}
+    tokens |= {ExportJob.objects.create(user=user, survey=kazakhstan_fieldwork, format="csv").token}
     assert len(tokens) == 2
     assert all(re.fullmatch(r"[A-Za-z0-9_-]{43}", token) for token in tokens)
 
 
-def test_the_service_answers_with_data_not_http_responses(kazakhstan):
+def test_the_service_answers_with_data_not_http_responses(kazakhstan_fieldwork):
     """Views decide what a missing or unfinished export looks like; the service says which."""
-    user = manager(kazakhstan)
-    job = ExportJob.objects.create(user=user, survey=kazakhstan, format="csv")
-    assert export_jobs.export_job_for(user, job.token, kazakhstan) == job
+    user = manager(kazakhstan_fieldwork)
+    job = ExportJob.objects.create(user=user, survey=kazakhstan_fieldwork, format="csv")
+    assert export_jobs.export_job_for(user, job.token, kazakhstan_fieldwork) == job
     assert export_jobs.export_job_for(user, "not a token\x00") is None
     assert export_jobs.export_job_for(user, "A" * 43) is None
     assert export_jobs.export_file(job) is None  # still pending: nothing to send yet
 
 
-def test_a_viewer_cannot_start_an_export(kazakhstan):
-    viewer = User.objects.get(pk=login(VIEWERS, kazakhstan).session["_auth_user_id"])
+def test_a_viewer_cannot_start_an_export(kazakhstan_fieldwork):
+    viewer = User.objects.get(pk=login(VIEWERS, kazakhstan_fieldwork).session["_auth_user_id"])
     with pytest.raises(PermissionDenied):
-        export_jobs.export_start(viewer, kazakhstan, "csv", {})
+        export_jobs.export_start(viewer, kazakhstan_fieldwork, "csv", {})
     assert not ExportJob.objects.exists()
 
 
-def test_bad_options_are_refused_with_every_reason(kazakhstan):
+def test_bad_options_are_refused_with_every_reason(kazakhstan_fieldwork):
     with pytest.raises(Refused) as caught:
         export_jobs.export_start(
-            manager(kazakhstan),
-            kazakhstan,
+            manager(kazakhstan_fieldwork),
+            kazakhstan_fieldwork,
             "pdf",
             {"language": "fr", "since": "2024-07-01", "until": "2024-06-01", "cell": "mars"},
         )
@@ -216,11 +229,15 @@ def client_for(user) -> Client:
 
 
 def test_a_viewer_sees_no_export_page_and_cannot_download(
-    kazakhstan, django_capture_on_commit_callbacks
+    kazakhstan_fieldwork, django_capture_on_commit_callbacks
 ):
-    job = start(manager(kazakhstan), kazakhstan, capture=django_capture_on_commit_callbacks)
-    viewer = login(VIEWERS, kazakhstan)
-    base = f"/manage/{kazakhstan.slug}/export/"
+    job = start(
+        manager(kazakhstan_fieldwork),
+        kazakhstan_fieldwork,
+        capture=django_capture_on_commit_callbacks,
+    )
+    viewer = login(VIEWERS, kazakhstan_fieldwork)
+    base = f"/manage/{kazakhstan_fieldwork.slug}/export/"
     assert viewer.get(base).status_code == 404
     assert viewer.post(base, {"format": "csv", "scope": "valid"}).status_code == 404
     assert viewer.get(f"{base}{job.token}/").status_code == 404
@@ -230,44 +247,51 @@ def test_a_viewer_sees_no_export_page_and_cannot_download(
 
 
 def test_another_surveys_manager_gets_404_even_with_the_token(
-    kazakhstan, django_capture_on_commit_callbacks
+    kazakhstan_fieldwork, django_capture_on_commit_callbacks
 ):
-    job = start(manager(kazakhstan), kazakhstan, capture=django_capture_on_commit_callbacks)
+    job = start(
+        manager(kazakhstan_fieldwork),
+        kazakhstan_fieldwork,
+        capture=django_capture_on_commit_callbacks,
+    )
     china = Survey.objects.get(slug="gt2024-china")
     other = login(FIELD_MANAGERS, china)
-    assert other.get(f"/manage/{kazakhstan.slug}/export/").status_code == 404
-    assert other.get(f"/manage/{kazakhstan.slug}/export/{job.token}/download/").status_code == 404
+    assert other.get(f"/manage/{kazakhstan_fieldwork.slug}/export/").status_code == 404
+    assert (
+        other.get(f"/manage/{kazakhstan_fieldwork.slug}/export/{job.token}/download/").status_code
+        == 404
+    )
     # the token under a survey the manager may export is no key either
     assert other.get(f"/manage/{china.slug}/export/{job.token}/download/").status_code == 404
     assert other.get(f"/manage/{china.slug}/export/{job.token}/status/").status_code == 404
 
 
 def test_a_manager_whose_assignment_ends_can_no_longer_download(
-    kazakhstan, django_capture_on_commit_callbacks
+    kazakhstan_fieldwork, django_capture_on_commit_callbacks
 ):
-    user = manager(kazakhstan)
-    job = start(user, kazakhstan, capture=django_capture_on_commit_callbacks)
-    url = f"/manage/{kazakhstan.slug}/export/{job.token}/download/"
+    user = manager(kazakhstan_fieldwork)
+    job = start(user, kazakhstan_fieldwork, capture=django_capture_on_commit_callbacks)
+    url = f"/manage/{kazakhstan_fieldwork.slug}/export/{job.token}/download/"
     assert client_for(user).get(url).status_code == 200
     user.assignments.all().delete()
     assert client_for(user).get(url).status_code == 404
 
 
-def test_a_wrong_token_is_404(kazakhstan, django_capture_on_commit_callbacks):
-    user = manager(kazakhstan)
-    job = start(user, kazakhstan, capture=django_capture_on_commit_callbacks)
+def test_a_wrong_token_is_404(kazakhstan_fieldwork, django_capture_on_commit_callbacks):
+    user = manager(kazakhstan_fieldwork)
+    job = start(user, kazakhstan_fieldwork, capture=django_capture_on_commit_callbacks)
     client = client_for(user)
-    base = f"/manage/{kazakhstan.slug}/export/"
+    base = f"/manage/{kazakhstan_fieldwork.slug}/export/"
     wrong = job.token[:-1] + ("A" if job.token[-1] != "A" else "B")
     assert client.get(f"{base}{wrong}/download/").status_code == 404
     assert client.get(f"{base}{wrong}/status/").status_code == 404
     assert client.get(f"{base}{job.pk}/download/").status_code == 404
 
 
-def test_a_small_csv_streams_straight_to_the_browser(kazakhstan):
-    client = login(FIELD_MANAGERS, kazakhstan)
+def test_a_small_csv_streams_straight_to_the_browser(kazakhstan_fieldwork):
+    client = login(FIELD_MANAGERS, kazakhstan_fieldwork)
     response = client.post(
-        f"/manage/{kazakhstan.slug}/export/",
+        f"/manage/{kazakhstan_fieldwork.slug}/export/",
         {"format": "csv", "language": "ru", "labels": "on", "scope": "valid", "bom": "on"},
     )
     assert response.status_code == 200 and response.streaming
@@ -275,50 +299,54 @@ def test_a_small_csv_streams_straight_to_the_browser(kazakhstan):
     data = b"".join(response.streaming_content)
     assert data.startswith(b"\xef\xbb\xbf")
     rows = read_csv(data)
-    assert len(rows) == valid_count(kazakhstan)
+    assert len(rows) == valid_count(kazakhstan_fieldwork)
     assert any(row["region"].endswith("область") for row in rows)
     assert not ExportJob.objects.exists()
 
 
 def test_a_large_csv_becomes_a_job_with_progress_and_a_download_link(
-    kazakhstan, settings, django_capture_on_commit_callbacks
+    kazakhstan_fieldwork, settings, django_capture_on_commit_callbacks
 ):
     settings.EXPORT_STREAM_MAX_ROWS = 5
-    client = login(FIELD_MANAGERS, kazakhstan)
+    client = login(FIELD_MANAGERS, kazakhstan_fieldwork)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            f"/manage/{kazakhstan.slug}/export/",
+            f"/manage/{kazakhstan_fieldwork.slug}/export/",
             {"format": "csv", "language": "kk", "scope": "all"},
         )
     job = ExportJob.objects.get()
     assert response.status_code == 302 and job.token in response.url
     page = client.get(response.url).content.decode()
-    assert f'data-status-url="/manage/{kazakhstan.slug}/export/{job.token}/status/"' in page
+    assert (
+        f'data-status-url="/manage/{kazakhstan_fieldwork.slug}/export/{job.token}/status/"' in page
+    )
     assert "<script>" not in page and "style=" not in page and "onclick" not in page
-    status = client.get(f"/manage/{kazakhstan.slug}/export/{job.token}/status/").json()
+    status = client.get(f"/manage/{kazakhstan_fieldwork.slug}/export/{job.token}/status/").json()
     assert status["status"] == "done" and status["percent"] == 100
     assert status["rows_written"] == status["rows_total"]
     download = client.get(status["download_url"])
     rows = read_csv(b"".join(download.streaming_content))
-    assert len(rows) == status["rows_total"] > valid_count(kazakhstan)
+    assert len(rows) == status["rows_total"] > valid_count(kazakhstan_fieldwork)
     assert "csv" in download["Content-Disposition"]
 
 
-def test_xlsx_from_the_dashboard_is_always_a_job(kazakhstan, django_capture_on_commit_callbacks):
-    client = login(FIELD_MANAGERS, kazakhstan)
+def test_xlsx_from_the_dashboard_is_always_a_job(
+    kazakhstan_fieldwork, django_capture_on_commit_callbacks
+):
+    client = login(FIELD_MANAGERS, kazakhstan_fieldwork)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            f"/manage/{kazakhstan.slug}/export/",
+            f"/manage/{kazakhstan_fieldwork.slug}/export/",
             {"format": "xlsx", "language": "ru", "scope": "valid"},
         )
     assert response.status_code == 302
     assert ExportJob.objects.get().status == "done"
 
 
-def test_bad_form_input_is_answered_with_a_message(kazakhstan):
-    client = login(FIELD_MANAGERS, kazakhstan)
+def test_bad_form_input_is_answered_with_a_message(kazakhstan_fieldwork):
+    client = login(FIELD_MANAGERS, kazakhstan_fieldwork)
     response = client.post(
-        f"/manage/{kazakhstan.slug}/export/",
+        f"/manage/{kazakhstan_fieldwork.slug}/export/",
         {
             "format": "csv",
             "language": "ru",
@@ -333,26 +361,28 @@ def test_bad_form_input_is_answered_with_a_message(kazakhstan):
 
 
 def test_the_export_page_lists_only_my_recent_exports(
-    kazakhstan, django_capture_on_commit_callbacks
+    kazakhstan_fieldwork, django_capture_on_commit_callbacks
 ):
-    mine, theirs = manager(kazakhstan), manager(kazakhstan)
-    job = start(mine, kazakhstan, "xlsx", capture=django_capture_on_commit_callbacks)
-    other = start(theirs, kazakhstan, "sav", capture=django_capture_on_commit_callbacks)
-    page = client_for(mine).get(f"/manage/{kazakhstan.slug}/export/").content.decode()
+    mine, theirs = manager(kazakhstan_fieldwork), manager(kazakhstan_fieldwork)
+    job = start(mine, kazakhstan_fieldwork, "xlsx", capture=django_capture_on_commit_callbacks)
+    other = start(theirs, kazakhstan_fieldwork, "sav", capture=django_capture_on_commit_callbacks)
+    page = client_for(mine).get(f"/manage/{kazakhstan_fieldwork.slug}/export/").content.decode()
     assert f"/export/{job.token}/download/" in page
     assert other.token not in page
 
 
-def test_junk_in_a_download_token_is_a_plain_404(kazakhstan):
-    client = login(FIELD_MANAGERS, kazakhstan)
+def test_junk_in_a_download_token_is_a_plain_404(kazakhstan_fieldwork):
+    client = login(FIELD_MANAGERS, kazakhstan_fieldwork)
     for token in ("a%00b" + "c" * 38, "x" * 44, "<script>", "%ff" * 10):
         for suffix in ("", "status/", "download/"):
-            url = f"/manage/{kazakhstan.slug}/export/{token}/{suffix}"
+            url = f"/manage/{kazakhstan_fieldwork.slug}/export/{token}/{suffix}"
             assert client.get(url).status_code == 404, url
 
 
-def test_a_job_whose_worker_keeps_dying_is_failed_not_rebuilt_forever(kazakhstan, media):
-    job = ExportJob.objects.create(user=manager(kazakhstan), survey=kazakhstan, format="sav")
+def test_a_job_whose_worker_keeps_dying_is_failed_not_rebuilt_forever(kazakhstan_fieldwork, media):
+    job = ExportJob.objects.create(
+        user=manager(kazakhstan_fieldwork), survey=kazakhstan_fieldwork, format="sav"
+    )
     ExportJob.objects.filter(pk=job.pk).update(status="running", attempts=export_jobs.MAX_ATTEMPTS)
     assert build_export.delay(job.pk).get() == "failed"
     job.refresh_from_db()

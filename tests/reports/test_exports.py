@@ -15,15 +15,6 @@ from tests.respondents.test_validation import attentive
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def kazakhstan_fieldwork(kazakhstan):
-    """The suite's Kazakhstan edition after 60 simulated respondents, validated."""
-    call_command("simulate_fieldwork", kazakhstan.slug, "--respondents", "60", "--seed", "8")
-    for submission in Submission.objects.filter(status="completed", verdict="pending"):
-        submission_validate(submission.pk)
-    return kazakhstan
-
-
 def export(tmp_path, fmt, *args, name=None):
     path = tmp_path / (name or f"out.{fmt if fmt != 'codebook' else 'html'}")
     call_command("export", "gt2024-kazakhstan", "--format", fmt, "--output", str(path), *args)

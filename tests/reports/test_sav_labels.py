@@ -7,7 +7,6 @@ import pytest
 from django.core.management import call_command
 
 from reports import datasets, spss
-from tests.reports.test_exports import kazakhstan  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -44,10 +43,12 @@ def size(text):
 
 
 @pytest.mark.parametrize("language", ["kk", "ru"])
-def test_no_label_read_back_lost_text_without_being_listed(kazakhstan, tmp_path, language):  # noqa: F811
+def test_no_label_read_back_lost_text_without_being_listed(
+    kazakhstan_fieldwork, tmp_path, language
+):
     path, listed = export_sav(tmp_path, language)
     _, meta = pyreadstat.read_sav(str(path))
-    cols = datasets.columns(kazakhstan, language)
+    cols = datasets.columns(kazakhstan_fieldwork, language)
     shortened, texts = 0, []
     for col in cols:
         written = meta.column_names_to_labels[col.name]
@@ -74,7 +75,7 @@ def test_no_label_read_back_lost_text_without_being_listed(kazakhstan, tmp_path,
     assert all(" ".join(text.split()) in documents for text in texts)
 
 
-def test_a_grid_rows_text_survives_when_the_question_is_shortened(kazakhstan, tmp_path):  # noqa: F811
+def test_a_grid_rows_text_survives_when_the_question_is_shortened(kazakhstan_fieldwork, tmp_path):
     path, _ = export_sav(tmp_path, "ru")
     _, meta = pyreadstat.read_sav(str(path))
     nelb, refinery = (meta.column_names_to_labels[n] for n in ("proj_nelb", "proj_refinery"))
@@ -92,7 +93,9 @@ def test_fit_cuts_on_a_character_boundary_and_marks_the_cut():
     assert size(odd) <= 256 and odd.startswith("a" + "ж" * 100)
 
 
-def test_formats_are_whole_numbers_and_levels_follow_the_questionnaire(kazakhstan, tmp_path):  # noqa: F811
+def test_formats_are_whole_numbers_and_levels_follow_the_questionnaire(
+    kazakhstan_fieldwork, tmp_path
+):
     path, _ = export_sav(tmp_path, "ru")
     frame, meta = pyreadstat.read_sav(str(path), user_missing=True)
     formats, measures = meta.original_variable_types, meta.variable_measure
