@@ -1,7 +1,7 @@
 """The project's one error type: a service refused what it was asked to do.
 
 Services raise `Refused` (or a subclass naming the case, such as
-`respondents.validation.CellFull` or `surveys.errors.SurveyError`) with every reason, one
+`respondents.verdicts.CellFull` or `surveys.errors.SurveyError`) with every reason, one
 line each, written for the person who asked; views, commands and the API catch `Refused`
 and show the reasons. Anything else that escapes a service is a fault, not a refusal.
 """
