@@ -15,7 +15,7 @@ import pytest
 import redis
 from celery import Celery
 
-from tests.conftest import need_service, redis_url_for_tests
+from tests.conftest import RUN_NAME, need_service, redis_url_for_tests
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,10 +80,15 @@ class Worker:
         return self.process.stdout.read()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def celery_worker_process(broker_url):
-    """Run a real Celery worker of the project against the broker; yield a client app."""
-    worker = Worker(broker_url, "test")
+    """Run a real Celery worker of the project against the broker; yield a client app.
+
+    It only answers control messages: it takes tasks from a queue of its own, which no test
+    sends to, so a task another test left on the run's queue (a retry with a countdown) is
+    never run by it against a database it was not given.
+    """
+    worker = Worker(broker_url, "test", CELERY_TASK_DEFAULT_QUEUE=f"{RUN_NAME}-control")
     client = Celery(broker=broker_url)
     try:
         # Generous: on a loaded two-core machine a worker once took over a minute to answer.

@@ -75,6 +75,7 @@ def broker(redis_url):
     use_broker(url)
     yield url
     restore_broker(previous)
+    empty_own_queue(url)  # retries with a countdown outlive the test's workers
 
 
 def restore_broker(previous: str | None) -> None:

@@ -47,6 +47,9 @@ def broker(broker_url):
     use_broker(broker_url)
     yield broker_url
     restore_broker(previous)
+    # The sender's retries (tasks with a countdown) stay on the queue once the workers are
+    # gone: no later test's worker may take them.
+    empty_own_queue(broker_url)
 
 
 class StallingRecorder(Recorder):
