@@ -11,8 +11,14 @@ class IntegrationsConfig(AppConfig):
 
         from integrations.models import Webhook
         from integrations.providers import exit_url
+        from integrations.views import dashboard_section
         from integrations.webhooks import deliveries_create, survey_changed
+        from reports import sections
         from respondents import announcements, exits
+
+        # The survey's dashboard page shows the providers' outcomes; reports never imports
+        # this app.
+        sections.register(dashboard_section)
 
         # A provider's respondent goes back to the provider when their submission ends.
         exits.register(exit_url)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from integrations.models import Provider
-from integrations.providers import EntryRefused, provider_entry
+from integrations.providers import EntryRefused, provider_counts, provider_entry
 from respondents.views import schedule_page
 from surveys import schedule
 from surveys.models import Survey
@@ -42,3 +43,19 @@ def entry(request: HttpRequest, survey: str, provider: str) -> HttpResponse:
                 status=refused.status,
             )
     return redirect("respondents:entry", token=respondent.token)
+
+
+def dashboard_section(request: HttpRequest, survey: Survey) -> str:
+    """The survey page's table of panel providers and their respondents' outcomes.
+
+    Registered with `reports.sections`; "" for a survey without providers. Test links carry
+    a valid signature, so only those who may review submissions see them.
+    """
+    base_url = request.build_absolute_uri("/")
+    can_review = request.user.has_perm("reports.review_submissions")
+    providers = provider_counts(survey, base_url if can_review else "")
+    if not providers:
+        return ""
+    return render_to_string(
+        "integrations/_providers.html", {"providers": providers}, request=request
+    )

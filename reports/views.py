@@ -24,9 +24,8 @@ from django.views.decorators.http import require_POST
 
 from fieldwork.downloads import attachment
 from fieldwork.errors import Refused
-from integrations.providers import provider_counts
 from mailings.selectors import mailing_funnel
-from reports import access, datasets, export_jobs, review, selectors
+from reports import access, datasets, export_jobs, review, sections, selectors
 from reports.forms import ExportForm
 from reports.models import ExportJob
 from respondents.models import Verdict
@@ -46,10 +45,8 @@ def survey(request: HttpRequest, slug: str) -> HttpResponse:
     context["refresh_seconds"] = settings.DASHBOARD_REFRESH_SECONDS
     context["can_review"] = request.user.has_perm("reports.review_submissions")
     context["can_export"] = request.user.has_perm("reports.export_data")
-    # Test links carry a valid signature: only for those who may review.
-    context["providers"] = provider_counts(
-        survey, request.build_absolute_uri("/") if context["can_review"] else ""
-    )
+    # Sections of the apps above reports (a panel provider's outcomes, in integrations).
+    context["sections"] = sections.render(request, survey)
     context["mailing"] = mailing_funnel(survey)
     return render(request, "reports/survey.html", context)
 

@@ -17,8 +17,8 @@ FORBIDDEN = {
     "respondents": {"reports", "integrations", "api", "mailings", "openrosa"},
     # E-mail to panel members sits on respondents; the dashboard (reports) reads it.
     "mailings": {"reports", "integrations", "api", "openrosa"},
-    # reports -> integrations (the dashboard's provider counts) is still to be undone.
-    "reports": {"api", "openrosa"},
+    # The dashboard's provider table comes from integrations through reports.sections.
+    "reports": {"integrations", "api", "openrosa"},
     # The OpenRosa server sits on top, beside the REST API: neither knows the other.
     "openrosa": {"api"},
     "api": {"openrosa"},
