@@ -8,6 +8,7 @@ surveys assigned to them; an administrator every live survey. Anything else is a
 
 from __future__ import annotations
 
+import logging
 from xml.sax.saxutils import escape
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from pyxform.errors import PyXFormError
 
 from openrosa import instances
 from openrosa.authentication import REALM, CredentialsRefused, basic_authenticate
@@ -30,6 +32,7 @@ from openrosa.xform import xform_of
 from reports.access import survey_for, surveys_for
 from surveys.models import Survey
 
+logger = logging.getLogger(__name__)
 XML = "text/xml; charset=utf-8"
 SUBMIT_FIELD = "xml_submission_file"
 
@@ -87,7 +90,12 @@ def form_list(request: HttpRequest) -> HttpResponse:
         surveys = surveys.filter(slug=wanted)
     entries = []
     for survey in surveys:
-        xform = xform_of(survey)
+        try:
+            xform = xform_of(survey)
+        except PyXFormError:
+            # One questionnaire pyxform cannot convert must not hide the others.
+            logger.exception("the XForm of survey %s cannot be generated", survey.slug)
+            continue
         download = request.build_absolute_uri(reverse("openrosa:form", args=[survey.slug]))
         manifest = request.build_absolute_uri(reverse("openrosa:manifest", args=[survey.slug]))
         entries.append(
@@ -123,7 +131,14 @@ def form(request: HttpRequest, slug: str) -> HttpResponse:
     user, survey = _survey(request, slug)
     if survey is None:
         return user
-    return _response(xform_of(survey).xml)
+    try:
+        return _response(xform_of(survey).xml)
+    except PyXFormError:
+        logger.exception("the XForm of survey %s cannot be generated", survey.slug)
+        return _message(
+            _("This form cannot be generated for tablets. Tell the survey's administrator."),
+            500,
+        )
 
 
 @csrf_exempt
@@ -181,7 +196,7 @@ def submission(request: HttpRequest) -> HttpResponse:
         return _message(text, 201, "submit_success")
     # Kept, not counted: success for the client (it need not send it again), with why.
     text = _("Received, but not counted: %(reason)s. A field manager will review it.") % {
-        "reason": received.reason
+        "reason": received.reason.rstrip(".")
     }
     return _message(text, 202, "submit_success")
 

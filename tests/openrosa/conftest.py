@@ -83,6 +83,12 @@ def instance_xml(xform: str, answers: dict, instance_id: str, **meta: str) -> st
     ns = {"x": "http://www.w3.org/2002/xforms", "h": "http://www.w3.org/1999/xhtml"}
     document = ET.fromstring(xform)
     data = document.find("h:head/x:model/x:instance/x:data", ns)
+    # A repeat's template is the form's, never sent: a client sends the entries only.
+    template = "{http://openrosa.org/javarosa}template"
+    for parent in list(data.iter()):
+        for child in list(parent):
+            if template in child.attrib:
+                parent.remove(child)
     for element in data.iter():
         name = element.tag.rsplit("}", 1)[-1]
         if name in answers:

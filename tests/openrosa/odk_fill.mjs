@@ -7,7 +7,8 @@
 // answers go in). Writes a JSON list on stdout, one entry per interview: the payload's
 // status ("ready" when no constraint or required answer is violated), the violations
 // (node paths), the languages, the answers whose questions stayed hidden, and the
-// instance XML the engine would send as `xml_submission_file`.
+// instance XML the engine would send as `xml_submission_file`. A roster's answer is a list
+// of entries, each answers by name: the engine makes as many entries and fills each.
 import { readFileSync } from 'node:fs';
 import { JSDOM } from 'jsdom';
 
@@ -33,7 +34,7 @@ async function interview(answers) {
     root.setLanguage(language);
   }
   const hidden = [];
-  const fill = (node) => {
+  const fill = (node, answers) => {
     for (const child of node.currentState.children ?? []) {
       const name = nameOf(child);
       if (!child.currentState.relevant) {
@@ -41,7 +42,14 @@ async function interview(answers) {
         continue;
       }
       if (child.nodeType === 'group') {
-        fill(child);
+        fill(child, answers);
+      } else if (child.nodeType === 'repeat-range:uncontrolled') {
+        // A roster: as many entries as the interview lists, each filled in turn.
+        const entries = answers[name] ?? [];
+        while (child.currentState.children.length < entries.length) child.addInstances();
+        const extra = child.currentState.children.length - entries.length;
+        if (extra > 0) child.removeInstances(entries.length, extra);
+        child.currentState.children.forEach((entry, i) => fill(entry, entries[i]));
       } else if (name in answers) {
         const value = answers[name];
         if (child.nodeType === 'select') {
@@ -55,7 +63,7 @@ async function interview(answers) {
       }
     }
   };
-  fill(root);
+  fill(root, answers);
   const payload = await root.prepareInstancePayload();
   const file = payload.data[0].get('xml_submission_file');
   return {
