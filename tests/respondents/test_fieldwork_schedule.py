@@ -22,7 +22,12 @@ from tests.respondents.test_validation import attentive
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
+
+def today():
+    """Today, asked when the test runs: a run collected before midnight goes on after it."""
+    return timezone.localdate()
+
+
 DAY = datetime.timedelta(days=1)
 
 
@@ -48,7 +53,7 @@ def test_a_link_after_the_end_is_closed_before_beat_runs(kazakhstan):
     response = person.start("ru")  # begun while open
     page = person.current_page(response)
     answers_before = person.submission.answers
-    dated(kazakhstan, TODAY - 10 * DAY, TODAY - DAY)
+    dated(kazakhstan, today() - 10 * DAY, today() - DAY)
     assert kazakhstan.status == Survey.Status.LIVE
     refused = person.answer(page, **attentive())
     assert 'data-end="closed"' in refused.content.decode()
@@ -107,16 +112,21 @@ def test_extending_needs_a_reason_and_a_later_day(kazakhstan):
 
 def test_extending_a_survey_closed_by_its_date_reopens_it(kazakhstan, django_user_model):
     boss = django_user_model.objects.create_user("boss")
-    dated(kazakhstan, TODAY - 10 * DAY, TODAY - DAY)
+    dated(kazakhstan, today() - 10 * DAY, today() - DAY)
     assert close_surveys() == ["gt2024-kazakhstan"]
     kazakhstan.refresh_from_db()
     assert kazakhstan.status == Survey.Status.CLOSED
-    schedule.fieldwork_extend(kazakhstan, TODAY + 3 * DAY, "regions behind after floods", user=boss)
+    schedule.fieldwork_extend(
+        kazakhstan, today() + 3 * DAY, "regions behind after floods", user=boss
+    )
     kazakhstan.refresh_from_db()
-    assert (kazakhstan.status, kazakhstan.fieldwork_end) == (Survey.Status.LIVE, TODAY + 3 * DAY)
+    assert (kazakhstan.status, kazakhstan.fieldwork_end) == (Survey.Status.LIVE, today() + 3 * DAY)
     entry = AuditEntry.objects.get(action=AuditEntry.Action.FIELDWORK_DATES)
     assert entry.details == {
-        "fieldwork_end": {"from": (TODAY - DAY).isoformat(), "to": (TODAY + 3 * DAY).isoformat()},
+        "fieldwork_end": {
+            "from": (today() - DAY).isoformat(),
+            "to": (today() + 3 * DAY).isoformat(),
+        },
         "reason": "regions behind after floods",
     }
     assert entry.actor == "boss"
@@ -130,8 +140,8 @@ def test_a_survey_closed_before_its_end_is_not_reopened_by_extending(kazakhstan)
 
 
 def test_beat_closes_ended_surveys_once(kazakhstan, china):
-    dated(kazakhstan, TODAY - 10 * DAY, TODAY - DAY)
-    dated(china, TODAY - 10 * DAY, TODAY)  # today is its last day
+    dated(kazakhstan, today() - 10 * DAY, today() - DAY)
+    dated(china, today() - 10 * DAY, today())  # today is its last day
     assert close_surveys() == ["gt2024-kazakhstan"]
     assert close_surveys() == []
     kazakhstan.refresh_from_db()
@@ -153,14 +163,14 @@ def test_beat_closes_a_resumed_survey_at_its_target(kazakhstan):
 
 
 def test_the_api_refuses_an_interview_before_the_start(kazakhstan):
-    dated(kazakhstan, TODAY + 2 * DAY, TODAY + 20 * DAY)
+    dated(kazakhstan, today() + 2 * DAY, today() + 20 * DAY)
     with pytest.raises(IngestionError) as refused:
         submission_ingest(kazakhstan, Interview(panel_id="x", language="ru", answers={}))
     assert "The survey opens on" in str(refused.value.errors["survey"][0])
 
 
 def test_the_dashboard_flags_a_survey_ending_soon_with_lagging_cells(kazakhstan, china):
-    dated(kazakhstan, TODAY - 12 * DAY, TODAY + DAY)
+    dated(kazakhstan, today() - 12 * DAY, today() + DAY)
     board = survey_dashboard(kazakhstan)
     assert (board["phase"], board["days_left"], board["lagging_at_end"]) == ("open", 1, True)
     rows = {row["survey"].slug: row for row in survey_overview(Survey.objects.all())}
