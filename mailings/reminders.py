@@ -3,9 +3,10 @@
 A reminder goes `reminder_after_days` days after the member's last message, at most
 `reminder_max` of them, only while the survey is live and its fieldwork has not ended,
 and only to members who have not finished: never to one who completed, was screened out
-or over quota, opted out or bounced, whose known answers fail screening, or whose quota
-cell is full. The same rules are asked again of each reminder just before it is sent
-(`why_not`), since a member may finish between the two.
+or over quota, whose address opted out or bounced (here or in another wave of the study),
+whose known answers fail screening, or whose quota cell is full. The same rules are
+asked again of each reminder just before it is sent (`why_not`), since a member may
+finish between the two.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import datetime
 from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.utils import timezone
 
-from mailings.models import MailingSchedule, OptOut, Send
+from mailings import addresses
+from mailings.models import MailingSchedule, Send
 from respondents.known import screened_out_by
 from respondents.models import Respondent, Submission
 from respondents.services import full_cell
@@ -40,10 +42,9 @@ def why_not(survey: Survey, respondent: Respondent) -> str:
     submission = respondent.submission if _has_submission(respondent) else None
     if submission is not None and submission.status != Submission.Status.IN_PROGRESS:
         return f"the member's questionnaire ended ({submission.status})"
-    if OptOut.objects.filter(respondent=respondent).exists():
-        return "opted out"
-    if Send.objects.filter(respondent=respondent, state=Send.State.BOUNCED).exists():
-        return "an earlier message bounced"
+    blocked = addresses.blocked_reason(survey, respondent.email)
+    if blocked:
+        return blocked
     return _blocked_by_answers(survey, respondent, submission)
 
 
@@ -92,7 +93,8 @@ def reminders_due(survey: Survey, now: datetime.datetime | None = None) -> list[
             last_round__lt=schedule.reminder_max,
             last_sent__lte=cutoff,
         )
-        .exclude(Exists(OptOut.objects.filter(respondent=OuterRef("respondent"))))
+        .exclude(addresses.opted_out(survey, "respondent__email"))
+        .exclude(addresses.bounced(survey, "respondent__email"))
         .exclude(Exists(finished))
         .order_by("respondent")
     )

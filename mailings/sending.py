@@ -22,12 +22,13 @@ import time
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.mail import EmailMessage, get_connection
-from django.db.models import Exists, F, Min, OuterRef, Q
+from django.db.models import F, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from mailings import messages, reminders
+from mailings import addresses, messages, reminders
 from mailings.models import Kind, MailingSchedule, Send
+from surveys.models import Survey
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ def survey_send_due(survey_id: int, budget: float | None = None) -> float | None
     batch = _Batch(survey_id)
     try:
         schedule = MailingSchedule.objects.select_related("survey").get(survey_id=survey_id)
+        batch.survey = schedule.survey
         interval = 60.0 / schedule.rate_per_minute if is_paced() else 0.0
         batch.last = schedule.last_sent
         deadline = time.monotonic() + budget
@@ -123,6 +125,7 @@ class _Batch:
 
     def __init__(self, survey_id: int) -> None:
         self.survey_id = survey_id
+        self.survey: Survey | None = None  # read with the schedule, before any claim
         self.ahead: list[int] = []
         self.templates: dict[tuple[str, str], tuple[str, str]] = {}
         self.last: datetime.datetime | None = None
@@ -144,16 +147,12 @@ class _Batch:
                     state=Send.State.CLAIMED, claimed=now, attempts=F("attempts") + 1
                 )
                 if won:
+                    survey = self.survey or Survey.objects.get(pk=self.survey_id)
                     return (
-                        Send.objects.select_related(
-                            "wave__survey", "respondent__submission", "respondent__opt_out"
-                        )
+                        Send.objects.select_related("wave__survey", "respondent__submission")
                         .annotate(
-                            bounced_before=Exists(
-                                Send.objects.filter(
-                                    respondent=OuterRef("respondent"), state=Send.State.BOUNCED
-                                )
-                            )
+                            opted_out=addresses.opted_out(survey, "respondent__email"),
+                            bounced_before=addresses.bounced(survey, "respondent__email"),
                         )
                         .get(pk=pk)
                     )
@@ -306,13 +305,18 @@ def skip_reason(send: Send) -> str:
     respondent = send.respondent
     if not respondent.email:
         return "no e-mail address"
-    if _related(respondent, "opt_out") is not None:
-        return "opted out"
-    bounced = getattr(send, "bounced_before", None)
-    if bounced is None:
-        bounced = Send.objects.filter(respondent=respondent, state=Send.State.BOUNCED).exists()
-    if bounced:
-        return "an earlier message bounced"
+    if hasattr(send, "opted_out"):  # read with the claim
+        blocked = (
+            "opted out"
+            if send.opted_out
+            else "an earlier message bounced"
+            if send.bounced_before
+            else ""
+        )
+    else:
+        blocked = addresses.blocked_reason(send.wave.survey, respondent.email)
+    if blocked:
+        return blocked
     if send.wave.kind == Kind.REMINDER:
         return reminders.why_not(send.wave.survey, respondent)
     submission = _related(respondent, "submission")

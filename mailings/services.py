@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fieldwork.errors import Refused
+from mailings import addresses
 from mailings.models import Kind, MailingSchedule, MessageTemplate, OptOut, Send, Wave
 from respondents.known import KnownAnswers
 from respondents.models import Respondent, Submission
@@ -54,15 +55,16 @@ def template_save(
 def invitable(survey: Survey, respondent_ids: Iterable[int] | None = None) -> list[int]:
     """Return the ids of panel members an invitation may go to, of those given (or all).
 
-    That is: with an e-mail address, never e-mailed an invitation, not opted out, not
-    bounced, not started, and not ineligible by what the panel knows of them.
+    That is: with an e-mail address, never e-mailed an invitation, whose address has not
+    opted out or bounced (in this survey or another wave of its study:
+    `mailings.addresses`), not started, and not ineligible by what the panel knows of them.
     """
     members = (
         Respondent.objects.filter(survey=survey, source=Respondent.Source.PANEL)
         .exclude(email="")
         .exclude(Exists(Send.objects.filter(respondent=OuterRef("pk"), round=0)))
-        .exclude(Exists(Send.objects.filter(respondent=OuterRef("pk"), state=Send.State.BOUNCED)))
-        .exclude(Exists(OptOut.objects.filter(respondent=OuterRef("pk"))))
+        .exclude(addresses.bounced(survey))
+        .exclude(addresses.opted_out(survey))
         .exclude(Exists(Submission.objects.filter(respondent=OuterRef("pk"))))
         .order_by("pk")
     )
