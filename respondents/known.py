@@ -24,6 +24,7 @@ from respondents.forms import MAX_LONG_TEXT, MAX_TEXT, MAX_WHOLE
 from surveys.definition import CONTROL_CHARACTERS
 from surveys.expressions import Evaluator, ExpressionError, parse, references
 from surveys.models import Question, Survey
+from surveys.questionnaire import questionnaire_of, version_key
 
 WHOLE = re.compile(r"[+-]?[0-9]+")
 DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
@@ -85,15 +86,26 @@ class KnownAnswers:
 
 
 def screened_out_by(survey: Survey, known: dict[str, Any]) -> str | None:
-    """Return the first question whose screening `known` fails, if any: one statement."""
+    """Return the first question whose screening `known` fails, if any.
+
+    A live or closed survey's screenings come from its questionnaire value (kept per
+    process: no statement); a draft's, whose questions may change any time, are read.
+    """
     if not known:
         return None
-    screenings = (
-        survey.questions.filter(variable__in=list(known))
-        .exclude(screening="")
-        .order_by("position")
-        .values_list("variable", "screening")
-    )
+    if version_key(survey) is not None:
+        screenings = [
+            (question.variable, question.screening)
+            for question in questionnaire_of(survey).questions()
+            if question.screening and question.variable in known
+        ]
+    else:
+        screenings = (
+            survey.questions.filter(variable__in=list(known))
+            .exclude(screening="")
+            .order_by("position")
+            .values_list("variable", "screening")
+        )
     return _failed_screening(screenings, known)
 
 
