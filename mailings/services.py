@@ -186,3 +186,27 @@ def opt_out(respondent: Respondent) -> bool:
 def send_opened(send: Send) -> None:
     """Note the first time the member followed the link of this message."""
     Send.objects.filter(pk=send.pk, opened__isnull=True).update(opened=timezone.now())
+
+
+def mailing_copy(source: Survey, copy: Survey) -> None:
+    """Give a new wave (`surveys.waves.survey_copy`) the source's message templates and
+    sending schedule: the rate and the reminders, not what was sent."""
+    schedule = MailingSchedule.objects.filter(survey=source).first()
+    if schedule is not None:
+        MailingSchedule.objects.create(
+            survey=copy,
+            rate_per_minute=schedule.rate_per_minute,
+            reminder_after_days=schedule.reminder_after_days,
+            reminder_max=schedule.reminder_max,
+        )
+    MessageTemplate.objects.bulk_create(
+        MessageTemplate(
+            survey=copy,
+            kind=template.kind,
+            language=template.language,
+            subject=template.subject,
+            body=template.body,
+            updated_by=template.updated_by,
+        )
+        for template in MessageTemplate.objects.filter(survey=source).order_by("pk")
+    )

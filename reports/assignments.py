@@ -25,6 +25,19 @@ from surveys.models import Survey
 PERMISSION = "assign_users"
 
 
+def assignments_copy(source: Survey, copy: Survey) -> None:
+    """Assign to a new wave (`surveys.waves.survey_copy`) everyone assigned to its source,
+    each in the audit log as copied."""
+    for assignment in Assignment.objects.filter(survey=source).select_related("user"):
+        Assignment.objects.create(user=assignment.user, survey=copy)
+        audit.record(
+            audit.Action.ASSIGNMENT,
+            survey=copy,
+            target=assignment.user.get_username(),
+            details={"assigned": True, "copied_from": source.slug},
+        )
+
+
 def assignment_add(survey: Survey, person, *, user=None, request=None) -> bool:
     """Assign `person` to `survey`; return False if they already were (nothing written)."""
     try:

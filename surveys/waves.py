@@ -4,10 +4,16 @@ A copy holds the same questionnaire, languages, quota cells (targets, not counts
 weighting scheme (margins, not results) under a new slug; nothing collected comes along,
 and its fieldwork dates are left for the new wave to set. The copies share the study's
 name (`Survey.study`, the first wave's slug unless named), numbered by `wave`.
+
+What apps above `surveys` keep of a survey comes along as they decide: each registers
+here, in its `AppConfig.ready`, a function called with the source and the copy inside
+the copy's transaction (the e-mail templates and sending schedule, in `mailings`; who is
+assigned to the survey, in `reports`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from django.db import transaction
@@ -19,6 +25,15 @@ from surveys.errors import SurveyError
 from surveys.models import Survey, WeightingMargin, WeightingScheme, WeightingTarget
 from surveys.selectors import survey_definition
 from surveys.services import QuotaCellSpec, quota_cells_define, survey_apply_definition
+
+CopyHook = Callable[[Survey, Survey], None]
+_HOOKS: list[CopyHook] = []
+
+
+def register(hook: CopyHook) -> None:
+    """Call `hook(source, copy)` on every copy; registering it twice adds it once."""
+    if hook not in _HOOKS:
+        _HOOKS.append(hook)
 
 
 @transaction.atomic
@@ -49,6 +64,8 @@ def survey_copy(source: Survey, slug: str, *, user=None) -> Survey:
         ],
     )
     _copy_weighting(source, survey)
+    for hook in _HOOKS:
+        hook(source, survey)
     # The copy's questionnaire starts its own count of versions.
     Survey.objects.filter(pk=survey.pk).update(questionnaire_version=1)
     survey.refresh_from_db()

@@ -46,7 +46,7 @@ def waves(kazakhstan_mailing, smtp):
     send_all(first)
     services.opt_out(aruzhan)
     second = go_live(survey_copy(first, "gt2024-kazakhstan-w2"))
-    MailingSchedule.objects.create(survey=second, rate_per_minute=6000)
+    assert MailingSchedule.objects.get(survey=second).rate_per_minute == 6000  # copied
     members(second, ("aruzhan", "ru", "Aruzhan@Example.kz", "", {}), *PANEL[1:])
     return first, second
 

@@ -16,7 +16,7 @@ from surveys import limits
 from surveys.models import QuotaCell, Survey, WeightingScheme
 from surveys.services import QuotaCellSpec, quota_cells_define
 from tests import bilingual_form
-from tests.conftest import table_counts
+from tests.conftest import go_live, table_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -245,6 +245,39 @@ def test_copying_makes_a_draft_of_the_next_wave_with_nothing_collected(make_form
     assert waves.index("china<") < waves.index("china-2025<")
     index = client.get("/manage/").content.decode()
     assert index.index("/manage/china/") < index.index("/manage/china-2025/")
+
+
+def test_a_new_wave_keeps_its_field_team_messages_and_schedule_but_nothing_sent(make_form):
+    from mailings import services as mailings
+    from mailings.models import MailingSchedule, MessageTemplate, Send
+    from respondents.panel import PanelMember
+    from respondents.services import panel_invite
+    from tests.openrosa.conftest import interviewer
+
+    client = login(ADMINISTRATORS)
+    create(client, make_form)
+    survey = Survey.objects.get(slug="china")
+    design(survey)
+    go_live(survey)
+    amina = interviewer("amina", survey)
+    MailingSchedule.objects.create(survey=survey, rate_per_minute=90, reminder_max=1)
+    mailings.template_save(survey, "invitation", "ru", "Опрос, волна 1", "{link}\n{opt_out}")
+    panel_invite(survey, [PanelMember("p1", "ru", {}, "p1@example.kz", "")])
+    mailings.invitations_send(survey)
+
+    client.post("/manage/china/copy/", {"slug": "china-2025"})
+    copy = Survey.objects.get(slug="china-2025")
+    assert list(copy.assignments.values_list("user__username", flat=True)) == ["amina"]
+    assert Survey.objects.filter(assignments__user=amina).count() == 2
+    schedule = MailingSchedule.objects.get(survey=copy)
+    assert (schedule.rate_per_minute, schedule.reminder_max, schedule.last_sent) == (90, 1, None)
+    template = MessageTemplate.objects.get(survey=copy)
+    assert (template.kind, template.language, template.subject) == (
+        "invitation",
+        "ru",
+        "Опрос, волна 1",
+    )
+    assert not Send.objects.filter(wave__survey=copy).exists()
 
 
 def test_a_copy_refuses_a_slug_in_use(make_form):
