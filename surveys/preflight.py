@@ -14,7 +14,7 @@ from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 
 from surveys.definition import SERVER_FILLED_TYPES, SurveyDefinition, Translations
-from surveys.expressions import ExpressionError, compared_values, parse
+from surveys.expressions import ExpressionError, compared_values, parse, references
 from surveys.models import Survey
 from surveys.quotas import condition_errors
 from surveys.selectors import survey_definition
@@ -146,17 +146,48 @@ def _quota_errors(survey: Survey, definition: SurveyDefinition) -> list[str]:
                     )
                     % {"cell": cell.name, "value": value, "question": name}
                 )
-    hard = [cell for cell in cells if cell.is_hard]
-    total = sum(cell.target for cell in hard)
-    if hard and total != survey.sample_target:
-        errors.append(
-            _(
-                "The hard quota cells' targets sum to %(total)s, not to the sample target of "
-                "%(target)s."
+    dimensions = _hard_dimensions(cells)
+    for variables, total in dimensions.items():
+        if total == survey.sample_target:
+            continue
+        numbers = {"total": f"{total:,}", "target": f"{survey.sample_target:,}"}
+        if len(dimensions) == 1:
+            errors.append(
+                _(
+                    "The hard quota cells' targets sum to %(total)s, not to the sample target "
+                    "of %(target)s."
+                )
+                % numbers
             )
-            % {"total": f"{total:,}", "target": f"{survey.sample_target:,}"}
-        )
+        else:
+            errors.append(
+                _(
+                    "The hard quota cells on %(variables)s have targets that sum to %(total)s, "
+                    "not to the sample target of %(target)s."
+                )
+                % {**numbers, "variables": ", ".join(variables)}
+            )
     return errors
+
+
+def _hard_dimensions(cells) -> dict[tuple[str, ...], int]:
+    """Sum the hard cells' targets per dimension: the cells whose conditions read the same
+    answers (region cells, age-band cells), each of which shares out the whole sample.
+
+    A respondent takes a place in every cell they match (`respondents.verdicts`), so a
+    design may have hard cells on several independent margins; each must add up to the
+    sample target on its own.
+    """
+    dimensions: dict[tuple[str, ...], int] = {}
+    for cell in cells:
+        if not cell.is_hard:
+            continue
+        try:
+            variables = tuple(sorted(references(parse(cell.condition))))
+        except ExpressionError:
+            continue  # reported with the conditions
+        dimensions[variables] = dimensions.get(variables, 0) + cell.target
+    return dimensions
 
 
 def _choice_values(definition: SurveyDefinition, list_name: str) -> set[str]:

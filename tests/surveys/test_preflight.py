@@ -65,6 +65,27 @@ def test_hard_targets_must_sum_to_the_sample_target_soft_ones_do_not_count(surve
     assert "sum to 6, not to" in survey_preflight(survey).errors[0]
 
 
+def test_hard_cells_on_two_margins_each_sum_to_the_sample_target(survey):
+    # Region cells share out the 10 interviews, and so do age bands, independently.
+    regions = [
+        QuotaCellSpec(c.name, c.label, c.condition, c.target, c.is_hard)
+        for c in survey.quota_cells.order_by("position")
+    ]
+    quota_cells_define(
+        survey,
+        [
+            *regions,
+            QuotaCellSpec("young", {"kk": "18-39", "ru": "18-39"}, "${age} < 40", 5),
+            QuotaCellSpec("older", {"kk": "40+", "ru": "40+"}, "${age} >= 40", 5),
+        ],
+    )
+    assert survey_preflight(survey).errors == []
+    QuotaCell.objects.filter(name="older").update(target=4)
+    assert survey_preflight(survey).errors == [
+        "The hard quota cells on age have targets that sum to 9, not to the sample target of 10."
+    ]
+
+
 def test_missing_fieldwork_dates_are_refused(survey):
     Survey.objects.filter(pk=survey.pk).update(fieldwork_end=None)
     survey.refresh_from_db()
