@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from reports.published import z_score
 from respondents.selectors import submissions_matching
 from surveys.models import Question, Survey
+from surveys.questionnaire import questionnaire_of
 
 FIGURES_FILE = Path(settings.BASE_DIR) / "demo" / "gt2024" / "figures.json"
 Z95 = 1.96
@@ -135,25 +136,15 @@ def items(survey: Survey, language: str | None = None) -> list[Item]:
     """Return what the toplines count, in questionnaire order, labelled in `language`."""
     text = lambda value: survey.text(value, language)  # noqa: E731
     result = []
-    questions = (
-        Question.objects.filter(
-            survey=survey,
-            type__in=[*Question.CHOICE_TYPES, *Question.NUMBER_TYPES],
-            # A repeat's questions are answered per entry: their counts are the repeat's file.
-            repeat__isnull=True,
-        )
-        .select_related("choice_list")
-        .prefetch_related("rows", "choice_list__choices")
-        .order_by("position")
-    )
-    for question in questions:
-        choices = (
-            [(c.value, text(c.label)) for c in question.choice_list.choices.all()]
-            if question.choice_list_id
-            else []
-        )
+    counted = {*Question.CHOICE_TYPES, *Question.NUMBER_TYPES}
+    # A repeat's questions are answered per entry: their counts are the repeat's file
+    # (the questionnaire value keeps them inside their repeat, not among its questions).
+    for question in questionnaire_of(survey).questions():
+        if question.type not in counted:
+            continue
+        choices = [(c.value, text(c.label)) for c in question.choices]
         if question.type == Question.Type.GRID:
-            for row in question.rows.all():
+            for row in question.rows:
                 label = f"{text(question.label)} — {text(row.label)}"
                 result.append(Item(row.variable, label, "grid", choices))
         else:

@@ -21,6 +21,8 @@ from fieldwork.errors import Refused
 from respondents.models import Submission
 from respondents.selectors import submissions_matching
 from surveys.models import Question, Survey, WeightingScheme
+from surveys.questionnaire import Question as QuestionValue
+from surveys.questionnaire import questionnaire_of
 
 RANGE = re.compile(r"^\s*(\d{1,9})\s*(?:-\s*(\d{1,9})|\+)\s*$")
 TRIM_ROUNDS = 50
@@ -150,7 +152,7 @@ class RakingReport:
         return lines
 
 
-def _category_index(question: Question, categories: list[str]):
+def _category_index(question: QuestionValue, categories: list[str]):
     """Return a function mapping an answer to its category's index (None outside)."""
     if question.type == Question.Type.INTEGER:
         ranges = []
@@ -178,7 +180,7 @@ def _category_index(question: Question, categories: list[str]):
             return None
 
         return index
-    known = {choice.value for choice in question.choice_list.choices.all()}
+    known = set(question.choice_values)
     unknown = [c for c in categories if c not in known]
     if unknown:
         raise Refused(
@@ -191,13 +193,14 @@ def _category_index(question: Question, categories: list[str]):
 def _margins(scheme: WeightingScheme):
     """Return [(variable, categories, populations, index function)], or raise Refused."""
     result, errors = [], []
+    questionnaire = questionnaire_of(scheme.survey)
     for margin in scheme.margins.prefetch_related("targets"):
-        question = (
-            scheme.survey.questions.filter(variable=margin.variable)
-            .select_related("choice_list")
-            .first()
-        )
-        if question is None or question.type not in (Question.Type.SINGLE, Question.Type.INTEGER):
+        question = questionnaire.question_of(margin.variable)
+        if (
+            question is None
+            or question.variable != margin.variable
+            or question.type not in (Question.Type.SINGLE, Question.Type.INTEGER)
+        ):
             errors.append(
                 gettext("%(variable)s: not a single-choice or integer question")
                 % {"variable": margin.variable}
