@@ -24,7 +24,8 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py simulate_fieldwork gt2024-china --respondents 450 --seed 2024 --if-empty
 	$(BIN)/python manage.py local_admin
 	$(BIN)/python manage.py demo_users
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+# Links in the messages written to var/mail/ lead to this server, whatever its port.
+	SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}" $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # The production stack (gunicorn, Celery worker and beat) on the machine's PostgreSQL and
 # Redis, DEBUG off; see README, "Production".
