@@ -177,13 +177,21 @@ class Place:
 
 class Problem(str):
     """One line of an import report, in the language active when it was found, with the
-    place in the form it names (None when it is about the whole file)."""
+    place in the form it names (None when it is about the whole file).
+
+    The place is written out when the line is, in the same language: `where` as the line
+    starts with it, `named` as the report's row column shows it.
+    """
 
     place: Place | None
+    where: str
+    named: str
 
     def __new__(cls, text: str, place: Place | None = None) -> Problem:
         line = super().__new__(cls, text)
         line.place = place
+        line.where = str(place) if place is not None else ""
+        line.named = place.named if place is not None else ""
         return line
 
 
@@ -1617,7 +1625,11 @@ def _readable(line: str) -> str:
     sequences among them); the line names where the problem is and shows enough of it.
     The line keeps its place in the form (a `Problem`'s).
     """
-    return Problem(_printable(line), getattr(line, "place", None))
+    if not isinstance(line, Problem):
+        return Problem(_printable(line))
+    readable = Problem(_printable(line), line.place)
+    readable.where, readable.named = line.where, line.named
+    return readable
 
 
 def _printable(text: str) -> str:
@@ -1667,13 +1679,13 @@ def locate(line: str) -> Located:
     """
     place = getattr(line, "place", None)
     if place is not None:
-        where = _printable(str(place))
+        where = _printable(line.where)
         rest = line[len(where) :] if line.startswith(where) else ""
         return Located(
             problem=rest[1:].strip() if rest[:1] in (":", "\uff1a") else str(line),
             sheet=place.sheet,
             row=place.row or None,
-            name=_printable(place.named),
+            name=_printable(line.named),
             column=_printable(", ".join(place.columns)),
         )
     match = LOCATION.match(line)
