@@ -40,6 +40,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 
@@ -197,12 +198,17 @@ class _ToTree(Transformer):
         arguments = tuple(arg for arg in args if arg is not None)
         function = str(name)
         if function not in FUNCTIONS:
-            raise UnsupportedExpression(f"the function {function}() is not supported")
+            raise UnsupportedExpression(
+                _("the function %(name)s() is not supported") % {"name": function}
+            )
         low, high = FUNCTIONS[function]
         if len(arguments) < low or (high is not None and len(arguments) > high):
-            expected = str(low) if low == high else f"{low} to {high}"
+            if low == high:
+                message = _("%(name)s() takes %(low)s argument(s), not %(count)s")
+            else:
+                message = _("%(name)s() takes %(low)s to %(high)s argument(s), not %(count)s")
             raise ExpressionError(
-                f"{function}() takes {expected} argument(s), not {len(arguments)}"
+                message % {"name": function, "low": low, "high": high, "count": len(arguments)}
             )
         if function == "regex":
             _check_pattern(arguments[1])
@@ -212,12 +218,13 @@ class _ToTree(Transformer):
 def _check_pattern(node: Node) -> None:
     """A regex() pattern is a quoted text that RE2 compiles; checked when parsing."""
     if not isinstance(node, Literal) or not isinstance(node.value, str):
-        raise UnsupportedExpression("the pattern of regex() must be a quoted text")
+        raise UnsupportedExpression(_("the pattern of regex() must be a quoted text"))
     try:
         compile_pattern(node.value)
     except PatternError as exc:
         raise UnsupportedExpression(
-            f"the regex() pattern '{node.value}' is not supported (RE2: {exc})"
+            _("the regex() pattern '%(pattern)s' is not supported (RE2: %(reason)s)")
+            % {"pattern": node.value, "reason": exc}
         ) from None
 
 
@@ -232,34 +239,44 @@ def parse(text: str) -> Node:
     recursion limit, whatever a form author (or attacker) writes.
     """
     if len(text) > MAX_LENGTH:
-        raise ExpressionError(f"the expression is longer than {MAX_LENGTH} characters")
+        raise ExpressionError(
+            _("the expression is longer than %(limit)s characters") % {"limit": MAX_LENGTH}
+        )
     if not text.strip():
-        raise ExpressionError("the expression is empty")
+        raise ExpressionError(_("the expression is empty"))
     try:
         tree = _ToTree().transform(_PARSER.parse(text))
     except RecursionError:
-        raise ExpressionError(f"the expression nests more than {MAX_DEPTH} levels") from None
+        raise ExpressionError(_too_deep()) from None
     except UnexpectedCharacters as exc:
         raise ExpressionError(
-            f"unexpected character {text[exc.pos_in_stream]!r} at position {exc.pos_in_stream + 1}"
+            _("unexpected character %(character)s at position %(position)s")
+            % {"character": repr(text[exc.pos_in_stream]), "position": exc.pos_in_stream + 1}
         ) from None
     except UnexpectedEOF:
-        raise ExpressionError("the expression ends too early") from None
+        raise ExpressionError(_("the expression ends too early")) from None
     except UnexpectedToken as exc:
         if exc.token.type == "$END":
-            raise ExpressionError("the expression ends too early") from None
-        raise ExpressionError(f"unexpected {str(exc.token)!r} at position {exc.column}") from None
+            raise ExpressionError(_("the expression ends too early")) from None
+        raise ExpressionError(
+            _("unexpected %(token)s at position %(position)s")
+            % {"token": repr(str(exc.token)), "position": exc.column}
+        ) from None
     except LarkError as exc:
         # Errors raised inside the transformer arrive wrapped.
         cause = getattr(exc, "orig_exc", None)
         if isinstance(cause, ExpressionError):
             raise cause from None
         if isinstance(cause, RecursionError):
-            raise ExpressionError(f"the expression nests more than {MAX_DEPTH} levels") from None
+            raise ExpressionError(_too_deep()) from None
         raise ExpressionError(str(exc).splitlines()[0]) from None
     if _depth(tree) > MAX_DEPTH:
-        raise ExpressionError(f"the expression nests more than {MAX_DEPTH} levels")
+        raise ExpressionError(_too_deep())
     return tree
+
+
+def _too_deep() -> str:
+    return _("the expression nests more than %(limit)s levels") % {"limit": MAX_DEPTH}
 
 
 def _children(node: Node) -> tuple:
@@ -338,24 +355,28 @@ def validate(
     bare = sorted(fields(node))
     if bare and columns is None:
         raise ExpressionError(
-            f"'{bare[0]}' is a bare name: an answer is written ${{{bare[0]}}} (a bare name "
-            "names a column of the choices sheet, in a choice_filter)"
+            _(
+                "'%(name)s' is a bare name: an answer is written ${%(name)s} (a bare name "
+                "names a column of the choices sheet, in a choice_filter)"
+            )
+            % {"name": bare[0]}
         )
     missing = sorted(set(bare) - (columns or set()))
     if missing:
         raise ExpressionError(
-            "the choice list has no column " + ", ".join(f"'{name}'" for name in missing)
+            _("the choice list has no column %(columns)s")
+            % {"columns": ", ".join(_("'%(text)s'") % {"text": name} for name in missing)}
         )
     unknown = sorted(references(node) - known)
     if unknown:
-        raise ExpressionError(
-            "it refers to "
-            + ", ".join(f"${{{name}}}" for name in unknown)
-            + ", which "
-            + ("is not an earlier question" if len(unknown) == 1 else "are not earlier questions")
-        )
+        names = ", ".join(f"${{{name}}}" for name in unknown)
+        if len(unknown) == 1:
+            message = _("it refers to %(names)s, which is not an earlier question")
+        else:
+            message = _("it refers to %(names)s, which are not earlier questions")
+        raise ExpressionError(message % {"names": names})
     if not allow_current and uses_current(node):
-        raise ExpressionError("'.' (the current answer) can only be used in a constraint")
+        raise ExpressionError(_("'.' (the current answer) can only be used in a constraint"))
     return node
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import re2
+from django.utils.translation import gettext as _
 
 # RE2's own limit on the memory of one compiled program (8 MB by default): a pattern
 # like 'a{1000}{1000}' is refused at import rather than costing memory per request.
@@ -57,7 +58,7 @@ def compile_pattern(pattern: str) -> re2._Regexp:
         return re2.compile(pattern, options=_options())
     except UnicodeEncodeError:
         raise PatternError(
-            "the pattern holds a character that is not text (a lone surrogate)"
+            _("the pattern holds a character that is not text (a lone surrogate)")
         ) from None
     except re2.error as exc:
         reason = exc.args[0] if exc.args else "not a regular expression"

@@ -4,7 +4,9 @@ pyxform does the parsing: it reads the workbook, resolves type aliases, groups a
 choice lists, and rejects what is not XLSForm at all. This module then maps its result
 onto the question types this system runs, checks that every text is present in every
 language and that every expression parses, and reports every problem with the row of the
-survey sheet it comes from.
+survey sheet it comes from. Problems are written in the language active while the form is
+read (the user's interface language in the browser, English on the command line), each
+with its `Place`, so that the import report shows the sheet, row and column apart.
 
 Conventions beyond the XLSForm specification (columns that other tools ignore):
 ``min_value`` / ``max_value`` (range of a number question), ``min_choices`` /
@@ -29,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from django.conf.locale import LANG_INFO
+from django.utils.translation import get_language_info, gettext_lazy
+from django.utils.translation import gettext as _
 from pyxform.errors import PyXFormError
 from pyxform.xls2json import workbook_to_json
 from pyxform.xls2json_backends import get_xlsform
@@ -118,6 +122,92 @@ IGNORED_COLUMNS = (
 )
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where a problem is in the form: a sheet, a row (and the name it holds), columns.
+
+    Written out (`str`) in the active language, as each problem's report line starts:
+    "survey sheet, row 12 (age), column 'constraint'".
+    """
+
+    sheet: str
+    row: int | None = None
+    name: str = ""
+    choice_list: str | None = None
+    choice: str | None = None
+    columns: tuple[str, ...] = ()
+
+    def column(self, *columns: str) -> Place:
+        return replace(self, columns=columns)
+
+    @property
+    def named(self) -> str:
+        """What the row holds: a question's or page's name, or a choice of a list."""
+        if self.choice_list is not None and self.choice is not None:
+            return _("choice list '%(list)s', choice '%(choice)s'") % {
+                "list": self.choice_list,
+                "choice": self.choice,
+            }
+        if self.choice_list is not None:
+            return _("choice list '%(list)s'") % {"list": self.choice_list}
+        return self.name
+
+    def __str__(self) -> str:
+        values = {"sheet": self.sheet, "row": self.row, "name": self.named}
+        if self.row and values["name"]:
+            text = _("%(sheet)s sheet, row %(row)s (%(name)s)") % values
+        elif self.row:
+            text = _("%(sheet)s sheet, row %(row)s") % values
+        elif values["name"]:
+            text = _("%(sheet)s sheet (%(name)s)") % values
+        else:
+            text = _("%(sheet)s sheet") % values
+        if len(self.columns) == 1:
+            return _("%(where)s, column %(column)s") % {
+                "where": text,
+                "column": _quoted(self.columns[0]),
+            }
+        if self.columns:
+            return _("%(where)s, columns %(columns)s") % {
+                "where": text,
+                "columns": ", ".join(_quoted(column) for column in self.columns),
+            }
+        return text
+
+
+class Problem(str):
+    """One line of an import report, in the language active when it was found, with the
+    place in the form it names (None when it is about the whole file).
+
+    The place is written out when the line is, in the same language: `where` as the line
+    starts with it, `named` as the report's row column shows it.
+    """
+
+    place: Place | None
+    where: str
+    named: str
+
+    def __new__(cls, text: str, place: Place | None = None) -> Problem:
+        line = super().__new__(cls, text)
+        line.place = place
+        line.where = str(place) if place is not None else ""
+        line.named = place.named if place is not None else ""
+        return line
+
+
+def _problem(place: Place | str, message: str, **values: Any) -> Problem:
+    """Return `message` (translated, with a %(where)s) said of `place`."""
+    return Problem(
+        message % {"where": place, **values}, place if isinstance(place, Place) else None
+    )
+
+
+def _quoted(text: str) -> str:
+    """Return a column name, question name or value quoted as the active language does."""
+    # Translators: quotes around a column name, a question name or a value of the form.
+    return _("'%(text)s'") % {"text": text}
+
+
 class XLSFormError(SurveyError):
     """The form cannot be imported; `errors` lists every reason, one line each."""
 
@@ -134,12 +224,20 @@ class ReadResult:
 
 # What --skip-unsupported leaves out, and what each piece means for the form: one list,
 # filled by `_Reader._leave_out` (a question type, a group, a constraint, a relevant).
+# Lazy: each line is written in the language active when the form is read.
 LEFT_OUT_EFFECT = {
-    "question": "",
-    "constraint": "the question is kept without it: any answer of its type is accepted",
-    "relevant": "the question is kept without it: it is asked of everyone",
-    "screening": "the question is kept without it: its answer screens no one out",
-    "attention_check": "the question is kept without it: its answer is not checked",
+    "constraint": gettext_lazy(
+        "%(where)s: %(what)s; the question is kept without it: any answer of its type is accepted"
+    ),
+    "relevant": gettext_lazy(
+        "%(where)s: %(what)s; the question is kept without it: it is asked of everyone"
+    ),
+    "screening": gettext_lazy(
+        "%(where)s: %(what)s; the question is kept without it: its answer screens no one out"
+    ),
+    "attention_check": gettext_lazy(
+        "%(where)s: %(what)s; the question is kept without it: its answer is not checked"
+    ),
 }
 
 
@@ -205,7 +303,8 @@ class _Reader:
             raise XLSFormError(
                 [
                     *self.errors,
-                    f"{self.path.name}: the form could not be read: {_one_line(str(exc))}",
+                    _("%(file)s: the form could not be read: %(reason)s")
+                    % {"file": self.path.name, "reason": _one_line(str(exc))},
                 ]
             ) from None
 
@@ -232,7 +331,10 @@ class _Reader:
         )
         if len(definition.version) > 50:
             self.errors.append(
-                "settings sheet, row 2, column 'version': version is longer than 50 characters"
+                _problem(
+                    Place("settings", 2, columns=("version",)),
+                    _("%(where)s: version is longer than 50 characters"),
+                )
             )
         self._note_ignored_columns(raw.survey or [])
         # Every check runs whatever the others found, so that one report lists every
@@ -241,7 +343,8 @@ class _Reader:
         definition = self._drop_dependants(definition)
         if not definition.pages:
             self.errors.append(
-                f"{self.path.name}: the form has no questions this system can import"
+                _("%(file)s: the form has no questions this system can import")
+                % {"file": self.path.name}
             )
         definition = self._check_expressions(definition)
         if self.errors:
@@ -250,10 +353,13 @@ class _Reader:
 
     def _load_workbook(self):
         if not self.path.is_file():
-            raise XLSFormError([f"{self.path}: no such file"])
+            raise XLSFormError([_("%(file)s: no such file") % {"file": self.path}])
         if self.path.suffix.lower() not in SUPPORTED_SUFFIXES:
             raise XLSFormError(
-                [f"{self.path.name}: not an XLSForm; expected a .xlsx, .xls or .csv file"]
+                [
+                    _("%(file)s: not an XLSForm; expected a .xlsx, .xls or .csv file")
+                    % {"file": self.path.name}
+                ]
             )
         self._check_size()
         try:
@@ -261,14 +367,23 @@ class _Reader:
         except Exception as exc:  # zip, xlrd, csv and decoding errors all mean "not a form"
             raise XLSFormError(
                 [
-                    f"{self.path.name}: not a readable {self.path.suffix} spreadsheet "
-                    f"({_one_line(str(exc)) or type(exc).__name__})"
+                    _("%(file)s: not a readable %(suffix)s spreadsheet (%(reason)s)")
+                    % {
+                        "file": self.path.name,
+                        "suffix": self.path.suffix,
+                        "reason": _one_line(str(exc)) or type(exc).__name__,
+                    }
                 ]
             ) from None
         if not workbook.survey:
-            raise XLSFormError([f"{self.path.name}: the form has no survey sheet, or it is empty"])
+            raise XLSFormError(
+                [
+                    _("%(file)s: the form has no survey sheet, or it is empty")
+                    % {"file": self.path.name}
+                ]
+            )
         too_long = [
-            limits.too_many_rows(sheet, len(getattr(workbook, sheet) or []))
+            Problem(limits.too_many_rows(sheet, len(getattr(workbook, sheet) or [])), Place(sheet))
             for sheet in SHEETS
             if len(getattr(workbook, sheet) or []) > limits.MAX_SHEET_ROWS
         ]
@@ -320,7 +435,7 @@ class _Reader:
             for sheet in SHEETS
         }
 
-    def _where(self, name: str) -> str:
+    def _where(self, name: str) -> Place:
         return _at(self.rows.get(name, 0), name)
 
     def _read_languages(self, raw, form: dict) -> None:
@@ -356,17 +471,30 @@ class _Reader:
             if code is None:
                 self.bad_languages.add(language)
                 self.errors.append(
-                    f"{self._language_columns(language)}: language '{header}' in a column "
-                    "header: name the language as 'Name (code)', for example 'Kazakh (kk)'"
+                    _problem(
+                        self._language_columns(language),
+                        _(
+                            "%(where)s: language '%(language)s' in a column header: name the "
+                            "language as 'Name (code)', for example 'Kazakh (kk)'"
+                        ),
+                        language=header,
+                    )
                 )
                 continue
             self.language_by_header[language] = code
             if not LANGUAGE_HEADER.match(language):
                 # pyxform accepts a name alone; ODK tools want the code: say so, once.
                 self.notes.append(
-                    f"{self._language_columns(language)}: language '{language}' is read as "
-                    f"{_language_label(code)}; name it '{_language_label(code)}' in the "
-                    "column headers"
+                    _problem(
+                        self._language_columns(language),
+                        _(
+                            "%(where)s: language '%(language)s' is read as %(name)s; name it "
+                            "'%(header)s' in the column headers"
+                        ),
+                        language=language,
+                        name=_language_name(code),
+                        header=_language_label(code),
+                    )
                 )
             if code not in self.languages:
                 self.languages.append(code)
@@ -376,17 +504,18 @@ class _Reader:
         header = _header_of(self.language_by_header, code)
         return what if header == code and len(self.languages) == 1 else f"{what}::{header}"
 
-    def _language_columns(self, language: str) -> str:
+    def _language_columns(self, language: str) -> Place | str:
         """Return where the columns of one language are: "survey sheet, column '...'"."""
         places = []
         for sheet, columns in self.columns.items():
             named = [c for c in columns if _language_of_column(c) == language]
             if named:
-                places.append(
-                    f"{sheet} sheet, column{'s' if len(named) > 1 else ''} "
-                    + ", ".join(f"'{c}'" for c in named)
-                )
-        return "; ".join(places) or f"the column headers ending '::{language}'"
+                places.append(Place(sheet, columns=tuple(named)))
+        if len(places) == 1:
+            return places[0]
+        return "; ".join(map(str, places)) or _("the column headers ending '::%(language)s'") % {
+            "language": language
+        }
 
     def _default_language(self, settings: dict) -> str:
         header = str(settings.get("default_language", "") or "").strip()
@@ -396,30 +525,40 @@ class _Reader:
             code = language_code(header) if header and header != "default" else None
             self.languages = [code or "en"]
             if not code:
-                self.notes.append("labels have no language column; read as English (en)")
+                self.notes.append(
+                    _("labels have no language column; read as %(language)s")
+                    % {"language": _language_name("en")}
+                )
             return self.languages[0]
         if not header or header == "default":
             return self.languages[0]
         code = self.language_by_header.get(header) or language_code(header)
         if code not in self.languages:
             self.errors.append(
-                f"settings sheet, row 2, column 'default_language': '{header}' is not one of "
-                "the form's languages"
+                _problem(
+                    Place("settings", 2, columns=("default_language",)),
+                    _("%(where)s: '%(language)s' is not one of the form's languages"),
+                    language=header,
+                )
             )
             return self.languages[0]
         return code
 
-    def translations(self, value: Any, what: str, where: str, *, required: bool) -> Translations:
+    def translations(self, value: Any, what: str, where: Place, *, required: bool) -> Translations:
         """Turn a pyxform label (text or {language: text}) into {code: text}, checked."""
         if value in (None, "", {}):
             if required:
-                self.errors.append(f"{where}: {what} is missing")
+                self.errors.append(_problem(where, _("%(where)s: %(what)s is missing"), what=what))
             return {}
         if isinstance(value, str):
             if len(self.languages) == 1:
                 return self.translations({"default": value}, what, where, required=required)
             self.errors.append(
-                f"{where}: {what} has no language; use label::Language (code) columns"
+                _problem(
+                    where,
+                    _("%(where)s: %(what)s has no language; use label::Language (code) columns"),
+                    what=what,
+                )
             )
             return {}
         texts: Translations = {}
@@ -433,23 +572,33 @@ class _Reader:
             if code is None:
                 if header.strip() not in self.bad_languages:  # reported once, with its columns
                     self.errors.append(
-                        f"{where}, column '{what}::{header}': {what} has a column without a "
-                        "language"
+                        _problem(
+                            where.column(f"{what}::{header}"),
+                            _("%(where)s: %(what)s has a column without a language"),
+                            what=what,
+                        )
                     )
                 continue
             if CONTROL_CHARACTERS.search(text):
                 self.errors.append(
-                    f"{where}, column '{what}::{header}': {what} contains a control character"
+                    _problem(
+                        where.column(f"{what}::{header}"),
+                        _("%(where)s: %(what)s contains a control character"),
+                        what=what,
+                    )
                 )
                 continue
             texts[code] = _typographic_quotes(text)
         if texts or required:
             missing = [code for code in self.languages if code not in texts]
             if missing:
-                columns = ", ".join(f"'{self._column(what, code)}'" for code in missing)
                 self.errors.append(
-                    f"{where}, column{'s' if len(missing) > 1 else ''} {columns}: {what} has "
-                    "no text in " + ", ".join(_language_label(code) for code in missing)
+                    _problem(
+                        where.column(*(self._column(what, code) for code in missing)),
+                        _("%(where)s: %(what)s has no text in %(languages)s"),
+                        what=what,
+                        languages=", ".join(_language_name(code) for code in missing),
+                    )
                 )
         return texts
 
@@ -465,7 +614,7 @@ class _Reader:
                 if key.startswith(f"{column}::")
             }
             if translated:
-                return self.translations(translated, column, "settings", required=True)
+                return self.translations(translated, column, Place("settings", 2), required=True)
         plain = _typographic_quotes(str(settings.get("form_title", "") or "").strip())
         if len(self.languages) == 1:
             return {self.languages[0]: plain or str(form.get("title") or self.path.stem)}
@@ -473,8 +622,14 @@ class _Reader:
         if not plain:
             plain = str(form.get("title") or self.path.stem)
         self.notes.append(
-            f"settings: form_title is in {_language_label(default)} only; translate it in "
-            "the admin (or add form_title::Language (code) columns) before going live"
+            _problem(
+                Place("settings"),
+                _(
+                    "%(where)s: form_title is in %(language)s only; translate it in the admin "
+                    "(or add form_title::Language (code) columns) before going live"
+                ),
+                language=_language_name(default),
+            )
         )
         return {default: plain}
 
@@ -489,7 +644,7 @@ class _Reader:
         plain = str(settings.get("consent", "") or "").strip()
         if not translated and plain:
             translated = plain
-        return self.translations(translated, "consent", "settings", required=False)
+        return self.translations(translated, "consent", Place("settings", 2), required=False)
 
     def _estimated_minutes(self, settings: dict) -> int | None:
         raw = str(settings.get("estimated_minutes", "") or "").strip()
@@ -501,7 +656,14 @@ class _Reader:
             minutes = None
         if minutes is None or not 1 <= minutes <= 600:
             self.errors.append(
-                f"settings: estimated_minutes '{raw}' is not a whole number of minutes (1 to 600)"
+                _problem(
+                    Place("settings", 2, columns=("estimated_minutes",)),
+                    _(
+                        "%(where)s: estimated_minutes '%(value)s' is not a whole number of "
+                        "minutes (1 to 600)"
+                    ),
+                    value=raw,
+                )
             )
             return None
         return minutes
@@ -517,9 +679,14 @@ class _Reader:
             except ValueError:
                 target = 0
                 self.errors.append(
-                    f"settings sheet, row 2, column 'sample_target': sample_target '{raw_target}' "
-                    "is not a whole number of "
-                    "questionnaires"
+                    _problem(
+                        Place("settings", 2, columns=("sample_target",)),
+                        _(
+                            "%(where)s: sample_target '%(value)s' is not a whole number of "
+                            "questionnaires"
+                        ),
+                        value=raw_target,
+                    )
                 )
         dates = []
         for key in ("fieldwork_start", "fieldwork_end"):
@@ -528,15 +695,21 @@ class _Reader:
                 dates.append(datetime.date.fromisoformat(raw_date) if raw_date else None)
             except ValueError:
                 self.errors.append(
-                    f"settings sheet, row 2, column '{key}': {key} '{raw_date}' is not a date "
-                    "(YYYY-MM-DD)"
+                    _problem(
+                        Place("settings", 2, columns=(key,)),
+                        _("%(where)s: %(column)s '%(value)s' is not a date (YYYY-MM-DD)"),
+                        column=key,
+                        value=raw_date,
+                    )
                 )
                 dates.append(None)
         start, end = dates
         if start and end and end < start:
             self.errors.append(
-                "settings sheet, row 2, column 'fieldwork_end': fieldwork_end is before "
-                "fieldwork_start"
+                _problem(
+                    Place("settings", 2, columns=("fieldwork_end",)),
+                    _("%(where)s: fieldwork_end is before fieldwork_start"),
+                )
             )
         return target, start, end
 
@@ -565,7 +738,9 @@ class _Reader:
                 where = self._where(name)
                 questions = self._questions(child.get("children", []), relevant="")
                 if not questions:
-                    self.notes.append(f"{where}: the group holds no questions; left out")
+                    self.notes.append(
+                        _problem(where, _("%(where)s: the group holds no questions; left out"))
+                    )
                     continue
                 pages.append(
                     PageDef(
@@ -582,7 +757,8 @@ class _Reader:
         for page in pages:
             answers = sum(len(q.rows) if q.rows else q.type != "note" for q in page.questions)
             if answers > limits.MAX_ANSWERS_PER_PAGE:
-                self.errors.append(limits.page_too_long(_at(page.row, page.name), answers))
+                where = _at(page.row, page.name)
+                self.errors.append(Problem(limits.page_too_long(str(where), answers), where))
         return pages
 
     def _questions(self, children: list[dict], relevant: str) -> list[QuestionDef]:
@@ -604,19 +780,21 @@ class _Reader:
                 if repeat:
                     questions.append(repeat)
             elif kind == "loop":
-                self._unsupported(child, "loops")
+                self._unsupported(child, _("loops"))
             else:
                 question = self._question(child, relevant)
                 if question:
                     questions.append(question)
         return questions
 
-    def _leave_out(self, where: str, piece: str, what: str) -> None:
+    def _leave_out(self, where: Place, piece: str, what: str) -> None:
         """List one piece --skip-unsupported leaves out: a question (or group) or one of
         a question's expressions (`piece` is the column), with its row and the reason."""
-        effect = LEFT_OUT_EFFECT.get(piece, "")
-        column = "" if piece == "question" else f", column '{piece}'"
-        self.skipped.append(f"{where}{column}: {what}" + (f"; {effect}" if effect else ""))
+        if piece == "question":
+            self.skipped.append(Problem(f"{where}: {what}", where))
+        else:
+            place = where.column(piece)
+            self.skipped.append(_problem(place, LEFT_OUT_EFFECT[piece], what=what))
 
     def _unsupported(self, element: dict, what: str) -> None:
         """A question type or group this system does not run: left out whole, with the
@@ -629,8 +807,14 @@ class _Reader:
             self._leave_out(where, "question", what)
         else:
             self.errors.append(
-                f"{where}: {what} are not supported (--skip-unsupported, or 'Skip unsupported "
-                "items' in the browser, imports the rest)"
+                _problem(
+                    where,
+                    _(
+                        "%(where)s: %(what)s are not supported (--skip-unsupported, or 'Skip "
+                        "unsupported items' in the browser, imports the rest)"
+                    ),
+                    what=what,
+                )
             )
 
     def _question(self, element: dict, group_relevant: str) -> QuestionDef | None:
@@ -639,14 +823,18 @@ class _Reader:
         where = self._where(name)
         qtype = QUESTION_TYPES.get(kind)
         if qtype is None:
-            self._unsupported(element, f"questions of type '{kind}'")
+            self._unsupported(element, _("questions of type '%(type)s'") % {"type": kind})
             return None
         if qtype in SERVER_FILLED_TYPES:
             return self._server_filled(element, qtype, group_relevant)
         appearance = str(element.get("control", {}).get("appearance", "") or "").strip()
         if len(appearance) > MAX_APPEARANCE:
             self.errors.append(
-                f"{where}, column 'appearance': longer than {MAX_APPEARANCE} characters"
+                _problem(
+                    where.column("appearance"),
+                    _("%(where)s: longer than %(limit)s characters"),
+                    limit=MAX_APPEARANCE,
+                )
             )
             appearance = ""
         if qtype == "text" and "multiline" in appearance.split():
@@ -661,7 +849,10 @@ class _Reader:
             self.filtered_lists.add(choice_list)
         if choice_filter and not choice_list:
             self.errors.append(
-                f"{where}, column 'choice_filter': only a select has choices to filter"
+                _problem(
+                    where.column("choice_filter"),
+                    _("%(where)s: only a select has choices to filter"),
+                )
             )
             choice_filter = ""
         label = self.translations(element.get("label"), "label", where, required=True)
@@ -710,7 +901,11 @@ class _Reader:
         where = self._where(name)
         calculation = _bind(element, "calculate")
         if qtype == "calculate" and not calculation:
-            self.errors.append(f"{where}, column 'calculation': a calculate needs its calculation")
+            self.errors.append(
+                _problem(
+                    where.column("calculation"), _("%(where)s: a calculate needs its calculation")
+                )
+            )
         return QuestionDef(
             variable=name,
             type=qtype,
@@ -732,18 +927,24 @@ class _Reader:
             kind = child.get("type", "")
             qtype = QUESTION_TYPES.get(kind, "")
             if kind in ("group", "repeat", "loop") or qtype not in REPEATABLE_TYPES:
-                what = "groups" if kind in ("group", "repeat", "loop") else f"'{kind}' questions"
-                self._unsupported(child, f"{what} inside a repeat")
+                if kind in ("group", "repeat", "loop"):
+                    self._unsupported(child, _("groups inside a repeat"))
+                else:
+                    self._unsupported(
+                        child, _("'%(type)s' questions inside a repeat") % {"type": kind}
+                    )
                 continue
             question = self._question(child, "")
             if question is None:
                 continue
             if question.choice_filter:
-                self._unsupported(child, "choice filters inside a repeat")
+                self._unsupported(child, _("choice filters inside a repeat"))
                 continue
             children.append(question)
         if not children:
-            self.notes.append(f"{where}: the repeat holds no questions; left out")
+            self.notes.append(
+                _problem(where, _("%(where)s: the repeat holds no questions; left out"))
+            )
             return None
         return QuestionDef(
             variable=name,
@@ -768,20 +969,31 @@ class _Reader:
         hint = group.get("hint") or note.get("hint")
         lists = {row.get("list_name") or row.get("itemset") for row in rows}
         if rows and all(row.get("type") == "select all that apply" for row in rows):
-            self._unsupported(group, "tables of multiple-choice questions")
+            self._unsupported(group, _("tables of multiple-choice questions"))
             return None
         if not rows or any(row.get("type") != "select one" for row in rows) or len(lists) != 1:
             self.errors.append(
-                f"{where}: a table-list group is a grid and must hold only select_one "
-                "questions on one choice list"
+                _problem(
+                    where,
+                    _(
+                        "%(where)s: a table-list group is a grid and must hold only select_one "
+                        "questions on one choice list"
+                    ),
+                )
             )
             return None
         for row in rows:
             for attribute in ("relevant", "constraint"):
                 if _bind(row, attribute):
                     self.errors.append(
-                        f"{self._where(row['name'])}, column '{attribute}': a grid row cannot "
-                        f"have its own {attribute}; put it on the grid's group"
+                        _problem(
+                            self._where(row["name"]).column(attribute),
+                            _(
+                                "%(where)s: a grid row cannot have its own %(column)s; put it "
+                                "on the grid's group"
+                            ),
+                            column=attribute,
+                        )
                     )
         choice_list = self._use_list(rows[0], where)
         if choice_list is None:
@@ -816,9 +1028,15 @@ class _Reader:
             return ""
         allowed = MEASURES_BY_TYPE.get(qtype, ())
         if value not in allowed:
+            if allowed:
+                message = _(
+                    "%(where)s: measure '%(value)s' does not fit a %(type)s question; use "
+                    "%(allowed)s or leave it empty"
+                )
+            else:
+                message = _("%(where)s: measure '%(value)s' does not fit a %(type)s question")
             self.errors.append(
-                f"{where}: measure '{value}' does not fit a {qtype} question"
-                + (f"; use {', '.join(allowed)} or leave it empty" if allowed else "")
+                _problem(where, message, value=value, type=qtype, allowed=", ".join(allowed))
             )
             return ""
         return value
@@ -829,27 +1047,41 @@ class _Reader:
             return True
         if value and value not in FALSE_VALUES:
             self.errors.append(
-                f"{where}, column 'required': required '{value}' is not supported; use yes "
-                "or no (a condition belongs in relevant or constraint)"
+                _problem(
+                    where.column("required"),
+                    _(
+                        "%(where)s: required '%(value)s' is not supported; use yes or no (a "
+                        "condition belongs in relevant or constraint)"
+                    ),
+                    value=value,
+                )
             )
         return False
 
     def _grid_required(self, rows: list[dict], where: str) -> bool:
         flags = {self._required(row, self._where(row["name"])) for row in rows}
         if len(flags) > 1:
-            self.errors.append(f"{where}: the rows of a grid are all required or none is")
+            self.errors.append(
+                _problem(where, _("%(where)s: the rows of a grid are all required or none is"))
+            )
         return flags == {True}
 
     def _use_list(self, element: dict, where: str) -> str | None:
         list_name = element.get("list_name") or element.get("itemset") or ""
         if "." in list_name:
-            self._unsupported(element, "choices from an external file")
+            self._unsupported(element, _("choices from an external file"))
             return None
         if not element.get("choices"):
-            self.errors.append(f"{where}: the choice list '{list_name}' is missing or empty")
+            self.errors.append(
+                _problem(
+                    where,
+                    _("%(where)s: the choice list '%(list)s' is missing or empty"),
+                    list=list_name,
+                )
+            )
             return None
         if any(not choice.get("label") and choice.get("media") for choice in element["choices"]):
-            self._unsupported(element, "choices shown only as images")
+            self._unsupported(element, _("choices shown only as images"))
             return None
         self.used_lists.setdefault(list_name, element["choices"])
         self.list_rows.setdefault(list_name, self.rows.get(element.get("name", ""), 0))
@@ -864,12 +1096,26 @@ class _Reader:
             if not value.is_finite():
                 raise InvalidOperation
         except InvalidOperation:
-            self.errors.append(f"{where}, column '{key}': {key} '{raw}' is not a number")
+            self.errors.append(
+                _problem(
+                    where.column(key),
+                    _("%(where)s: %(column)s '%(value)s' is not a number"),
+                    column=key,
+                    value=raw,
+                )
+            )
             return None
         if abs(value) >= MAX_RANGE or value != value.quantize(Decimal("0.000001")):
             self.errors.append(
-                f"{where}, column '{key}': {key} '{raw}' must be below 10^14 with at most 6 "
-                "decimals"
+                _problem(
+                    where.column(key),
+                    _(
+                        "%(where)s: %(column)s '%(value)s' must be below 10^14 with at most 6 "
+                        "decimals"
+                    ),
+                    column=key,
+                    value=raw,
+                )
             )
             return None
         return value
@@ -879,25 +1125,31 @@ class _Reader:
         if value is None:
             return None
         if value != value.to_integral_value() or value < 0:
-            self.errors.append(f"{where}, column '{key}': must be a whole number of choices")
+            self.errors.append(
+                _problem(where.column(key), _("%(where)s: must be a whole number of choices"))
+            )
             return None
         return int(value)
 
     def _choice_lists(self, all_lists: dict[str, list[dict]]) -> list[ChoiceListDef]:
         lists = []
         for name, choices in self.used_lists.items():
-            where = f"choice list '{name}'"
             seen: set[str] = set()
             items = []
             listed = all_lists.get(name, choices)
             if len(listed) > limits.MAX_CHOICES_PER_LIST:
-                self.errors.append(limits.too_many_choices(name, len(listed)))
+                self.errors.append(
+                    Problem(
+                        limits.too_many_choices(name, len(listed)),
+                        Place("choices", choice_list=name),
+                    )
+                )
                 continue
             filtered = name in self.filtered_lists
             for choice in listed:
                 value = str(choice.get("name", "")).strip()
                 row = self.choice_rows.get((name, value))
-                at = f"choices sheet, row {row}" if row else "choices sheet"
+                at = Place("choices", row, choice_list=name)
                 columns = _choice_columns(choice) if filtered else {}
                 if value in seen:
                     index = next(i for i, item in enumerate(items) if item.value == value)
@@ -909,7 +1161,11 @@ class _Reader:
                         )
                         continue
                     self.errors.append(
-                        f"{at} ({where}), column 'name': the value '{value}' appears twice"
+                        _problem(
+                            at.column("name"),
+                            _("%(where)s: the value '%(value)s' appears twice"),
+                            value=value,
+                        )
                     )
                     continue
                 seen.add(value)
@@ -919,7 +1175,7 @@ class _Reader:
                         label=self.translations(
                             choice.get("label"),
                             "label",
-                            f"{at} ({where}, choice '{value}')",
+                            replace(at, choice=value),
                             required=True,
                         ),
                         filters=(columns,) if filtered else (),
@@ -939,7 +1195,10 @@ class _Reader:
                     rows_by_column.setdefault(base, []).append(index + 2)
         for column, rows in rows_by_column.items():
             shown = ", ".join(map(str, rows[:10])) + (" ..." if len(rows) > 10 else "")
-            self.notes.append(f"the column '{column}' is not used by this system (rows {shown})")
+            self.notes.append(
+                _("the column '%(column)s' is not used by this system (rows %(rows)s)")
+                % {"column": column, "rows": shown}
+            )
 
     def _check_names(self, definition: SurveyDefinition) -> None:
         names = [("page", page.name, page.row) for page in definition.pages]
@@ -949,23 +1208,52 @@ class _Reader:
         for kind, name, row in names:
             name = name or ""  # a row without a name (pyxform leaves it None)
             if len(name) > MAX_NAME or not NAME.match(name):
-                self.errors.append(
-                    f"{_at(row, name)}, column 'name': the {kind} name must be at most "
-                    f"{MAX_NAME} letters, digits, '_', '-' or '.', starting with a letter or '_'"
-                )
+                if kind == "page":
+                    message = _(
+                        "%(where)s: the page name must be at most %(limit)s letters, digits, "
+                        "'_', '-' or '.', starting with a letter or '_'"
+                    )
+                else:
+                    message = _(
+                        "%(where)s: the variable name must be at most %(limit)s letters, "
+                        "digits, '_', '-' or '.', starting with a letter or '_'"
+                    )
+                self.errors.append(_problem(_at(row, name).column("name"), message, limit=MAX_NAME))
         for choice_list in definition.choice_lists:
             if len(choice_list.name) > MAX_NAME:
-                self.errors.append(f"choice list '{choice_list.name[:40]}...': name too long")
+                self.errors.append(
+                    Problem(
+                        _("choice list '%(list)s...': name too long")
+                        % {"list": choice_list.name[:40]},
+                        Place("choices", choice_list=f"{choice_list.name[:40]}...").column(
+                            "list_name"
+                        ),
+                    )
+                )
             for choice in choice_list.choices:
                 if not choice.value or len(choice.value) > MAX_NAME:
                     self.errors.append(
-                        f"choice list '{choice_list.name}': a choice value must have 1 to "
-                        f"{MAX_NAME} characters ('{choice.value[:40]}')"
+                        Problem(
+                            _(
+                                "choice list '%(list)s': a choice value must have 1 to %(limit)s "
+                                "characters ('%(value)s')"
+                            )
+                            % {
+                                "list": choice_list.name,
+                                "limit": MAX_NAME,
+                                "value": choice.value[:40],
+                            },
+                            Place(
+                                "choices",
+                                self.choice_rows.get((choice_list.name, choice.value)),
+                                choice_list=choice_list.name,
+                            ).column("name"),
+                        )
                     )
 
     def _check_variables(self, definition: SurveyDefinition) -> None:
         self._check_names(definition)
-        seen: dict[str, str] = {}
+        seen: dict[str, Place] = {}
         for question in _with_children(definition.questions()):
             names = [(question.variable, question.row)]
             names += [(row.variable, row.row) for row in question.rows]
@@ -973,21 +1261,30 @@ class _Reader:
                 where = _at(row, name)
                 if name in seen:
                     self.errors.append(
-                        f"{where}, column 'name': the name '{name}' is already used at {seen[name]}"
+                        _problem(
+                            where.column("name"),
+                            _("%(where)s: the name '%(name)s' is already used at %(other)s"),
+                            name=name,
+                            other=seen[name],
+                        )
                     )
                 seen.setdefault(name, where)
             if question.type in ("integer", "decimal"):
                 low, high = question.min_value, question.max_value
                 if low is not None and high is not None and low > high:
                     self.errors.append(
-                        f"{_at(question.row, question.variable)}, columns 'min_value', "
-                        "'max_value': min_value > max_value"
+                        _problem(
+                            _at(question.row, question.variable).column("min_value", "max_value"),
+                            _("%(where)s: min_value > max_value"),
+                        )
                     )
             low, high = question.min_choices, question.max_choices
             if low is not None and high is not None and low > high:
                 self.errors.append(
-                    f"{_at(question.row, question.variable)}, columns 'min_choices', "
-                    "'max_choices': min_choices > max_choices"
+                    _problem(
+                        _at(question.row, question.variable).column("min_choices", "max_choices"),
+                        _("%(where)s: min_choices > max_choices"),
+                    )
                 )
 
     def _drop_dependants(self, definition: SurveyDefinition) -> SurveyDefinition:
@@ -1002,9 +1299,14 @@ class _Reader:
                     self.skipped_names.add(question.variable)
                     self.skipped_names.update(row.variable for row in question.rows)
                 self.skipped.append(
-                    f"{_at(page.row, page.name)}: the page's relevant uses "
-                    + ", ".join(sorted(needed))
-                    + ", which was skipped; its questions are left out too"
+                    _problem(
+                        _at(page.row, page.name),
+                        _(
+                            "%(where)s: the page's relevant uses %(names)s, which was skipped; "
+                            "its questions are left out too"
+                        ),
+                        names=", ".join(sorted(needed)),
+                    )
                 )
                 continue
             kept = []
@@ -1016,9 +1318,11 @@ class _Reader:
                 self.skipped_names.add(question.variable)
                 self.skipped_names.update(row.variable for row in question.rows)
                 self.skipped.append(
-                    f"{_at(question.row, question.variable)}: it uses "
-                    + ", ".join(sorted(needed))
-                    + ", which was skipped"
+                    _problem(
+                        _at(question.row, question.variable),
+                        _("%(where)s: it uses %(names)s, which was skipped"),
+                        names=", ".join(sorted(needed)),
+                    )
                 )
             if kept:
                 pages.append(replace(page, questions=tuple(kept)))
@@ -1047,11 +1351,7 @@ class _Reader:
                 own = {question.variable}
                 piped = sorted(_piped_names(question) - known - own)
                 if piped:
-                    self.errors.append(
-                        f"{where}: its texts show "
-                        + ", ".join(f"${{{name}}}" for name in piped)
-                        + ", which is not an earlier question"
-                    )
+                    self.errors.append(_not_earlier(where, piped))
                 checked = self._check_question(question, known, where)
                 calculation = self._check(question.calculation, known, "calculation", where, False)
                 inner = set(known)
@@ -1060,11 +1360,7 @@ class _Reader:
                     at = _at(child.row, child.variable)
                     piped = sorted(_piped_names(child) - inner - {child.variable})
                     if piped:
-                        self.errors.append(
-                            f"{at}: its texts show "
-                            + ", ".join(f"${{{name}}}" for name in piped)
-                            + ", which is not an earlier question"
-                        )
+                        self.errors.append(_not_earlier(at, piped))
                     children.append(self._check_question(child, inner, at))
                     inner |= {child.variable}
                 questions.append(
@@ -1074,7 +1370,7 @@ class _Reader:
             pages.append(replace(page, relevant=page_relevant, questions=tuple(questions)))
         return replace(definition, pages=tuple(pages))
 
-    def _check_question(self, question: QuestionDef, known: set[str], where: str) -> QuestionDef:
+    def _check_question(self, question: QuestionDef, known: set[str], where: Place) -> QuestionDef:
         """Check a question's own expressions; return it without those left out."""
         own = {question.variable}
         checked = {
@@ -1101,7 +1397,7 @@ class _Reader:
         text: str,
         known: set[str],
         column: str,
-        where: str,
+        where: Place,
         allow_current: bool,
         *,
         columns: set[str] | None = None,
@@ -1113,14 +1409,32 @@ class _Reader:
             validate(text, known, allow_current=allow_current, columns=columns)
         except UnsupportedExpression as exc:
             if self.skip_unsupported:
-                self._leave_out(where, column, f"'{text}': {exc}")
+                self._leave_out(
+                    where,
+                    column,
+                    _("'%(expression)s': %(reason)s") % {"expression": text, "reason": exc},
+                )
                 return ""
             self.errors.append(
-                f"{where}, column '{column}': '{text}' cannot be used: {exc} "
-                "(use --skip-unsupported to import the form without it)"
+                _problem(
+                    where.column(column),
+                    _(
+                        "%(where)s: '%(expression)s' cannot be used: %(reason)s (use "
+                        "--skip-unsupported to import the form without it)"
+                    ),
+                    expression=text,
+                    reason=exc,
+                )
             )
         except ExpressionError as exc:
-            self.errors.append(f"{where}, column '{column}': '{text}' cannot be used: {exc}")
+            self.errors.append(
+                _problem(
+                    where.column(column),
+                    _("%(where)s: '%(expression)s' cannot be used: %(reason)s"),
+                    expression=text,
+                    reason=exc,
+                )
+            )
         return text
 
 
@@ -1138,17 +1452,17 @@ def _check_cells(workbook) -> list[str]:
     for sheet in SHEETS:
         for index, row in enumerate(getattr(workbook, sheet) or []):
             for column, value in list(row.items()):
-                where = f"{sheet} sheet, row {index + 2}, column '{column}'"
+                where = Place(sheet, index + 2, columns=(column,))
                 if CONTROL_CHARACTERS.search(column):
-                    errors.append(f"{where}: contains a control character")
+                    errors.append(_problem(where, _("%(where)s: contains a control character")))
                     continue
                 if not isinstance(value, str):
                     continue
                 if CONTROL_CHARACTERS.search(value):
-                    errors.append(f"{where}: contains a control character")
+                    errors.append(_problem(where, _("%(where)s: contains a control character")))
                     value = row[column] = CONTROL_CHARACTERS.sub("", value)
                 if len(value) > limits.MAX_TEXT_LENGTH:
-                    errors.append(limits.text_too_long(where, len(value)))
+                    errors.append(Problem(limits.text_too_long(str(where), len(value)), where))
                     row[column] = value[: limits.MAX_TEXT_LENGTH]
     return errors
 
@@ -1261,9 +1575,18 @@ def _with_children(questions):
         yield from question.children
 
 
-def _at(row: int, name: str) -> str:
+def _at(row: int, name: str) -> Place:
     """Return where a named row is, for an error message: 'survey sheet, row 12 (age)'."""
-    return f"survey sheet, row {row} ({name})" if row else f"survey sheet ({name})"
+    return Place("survey", row or None, name)
+
+
+def _not_earlier(where: Place, names: list[str]) -> Problem:
+    """Say that a question's texts show answers (${name}) not asked before it."""
+    return _problem(
+        where,
+        _("%(where)s: its texts show %(names)s, which is not an earlier question"),
+        names=", ".join(f"${{{name}}}" for name in names),
+    )
 
 
 def _bind(element: dict, key: str) -> str:
@@ -1300,12 +1623,21 @@ def _readable(line: str) -> str:
 
     A cell can hold 100,000 characters or control characters (a terminal's escape
     sequences among them); the line names where the problem is and shows enough of it.
+    The line keeps its place in the form (a `Problem`'s).
     """
-    line = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in line)
-    line = LONG_WORD.sub(lambda match: match[0][:40] + "...", line)
-    if len(line) > MAX_LINE:
-        line = line[: MAX_LINE // 2] + " ... " + line[-MAX_LINE // 2 :]
-    return line
+    if not isinstance(line, Problem):
+        return Problem(_printable(line))
+    readable = Problem(_printable(line), line.place)
+    readable.where, readable.named = line.where, line.named
+    return readable
+
+
+def _printable(text: str) -> str:
+    text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+    text = LONG_WORD.sub(lambda match: match[0][:40] + "...", text)
+    if len(text) > MAX_LINE:
+        text = text[: MAX_LINE // 2] + " ... " + text[-MAX_LINE // 2 :]
+    return text
 
 
 LOCATION = re.compile(
@@ -1339,10 +1671,23 @@ PYXFORM_COLUMN = re.compile(r"the '(?P<column>[^']+)' (?:value|column)")
 def locate(line: str) -> Located:
     """Split a reported problem into its place in the form and the problem itself.
 
-    Every problem this reader reports starts with its place, as `_at` and `_check_cells`
-    write it ("survey sheet, row 12 (age), column 'constraint': ..."); a line without
-    one (about the whole file) is all problem.
+    A `Problem` carries its place; its line starts with it, written in the language
+    active when the form was read ("survey sheet, row 12 (age), column 'constraint': ..."),
+    and what follows is the problem (all of the line, when a language words it otherwise).
+    Another line is read for a place written in English, as this reader and pyxform
+    write it; a line without one (about the whole file) is all problem.
     """
+    place = getattr(line, "place", None)
+    if place is not None:
+        where = _printable(line.where)
+        rest = line[len(where) :] if line.startswith(where) else ""
+        return Located(
+            problem=rest[1:].strip() if rest[:1] in (":", "\uff1a") else str(line),
+            sheet=place.sheet,
+            row=place.row or None,
+            name=_printable(line.named),
+            column=_printable(", ".join(place.columns)),
+        )
     match = LOCATION.match(line)
     if match is None:
         pyxform = PYXFORM_ROW.match(line)
@@ -1367,8 +1712,16 @@ def locate(line: str) -> Located:
 
 
 def _language_label(code: str) -> str:
+    """Return a language as a column header names it: 'Kazakh (kk)' (English, always)."""
     info = LANG_INFO.get(code, {})
     return f"{info['name']} ({code})" if "name" in info else code
+
+
+def _language_name(code: str) -> str:
+    """Return a language's name in the active language, with its code: 'Kazakh (kk)'."""
+    if "name" not in LANG_INFO.get(code, {}):
+        return code
+    return f"{get_language_info(code)['name_translated']} ({code})"
 
 
 def _header_of(language_by_header: dict[str, str], code: str) -> str:

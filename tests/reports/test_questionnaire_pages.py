@@ -1,10 +1,13 @@
 """The questionnaire pages of /manage/: upload, import report, download, publish, copy."""
 
 import datetime
+import html
 import io
+import re
 
 import openpyxl
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -92,6 +95,120 @@ def test_the_report_is_in_the_users_language(make_form):
     page = response.content.decode()
     assert "Анкета не загружена" in page
     assert "Лист" in page and "Строка" in page and "Столбец" in page
+
+
+KK, RU = bilingual_form.KK, bilingual_form.RU
+
+
+def three_mistakes(make_form):
+    """A form with a Russian label missing (twice), a type not supported and a constraint
+    that does not parse."""
+    rows = [
+        {"type": "begin group", "name": "p1", KK: "Бет", RU: "Страница"},
+        {"type": "integer", "name": "age", KK: "Жасыңыз?", RU: "", "constraint": ". >= 18 and"},
+        {"type": "geopoint", "name": "where", KK: "Қайда", RU: "Где"},
+        {"type": "select_one yesno", "name": "been", KK: "Болдыңыз ба?", RU: "Бывали?"},
+        {"type": "end group"},
+    ]
+    choices = [
+        {"list_name": "yesno", "name": "1", KK: "Иә", RU: "Да"},
+        {"list_name": "yesno", "name": "2", KK: "Жоқ", RU: ""},
+    ]
+    return make_form(rows, choices, bilingual_form.SETTINGS)
+
+
+def problems_of(response) -> list[tuple[str, str, str, str]]:
+    """The rows of the report's problem table: sheet, row, column, problem."""
+    assert response.status_code == 400
+    page = response.content.decode()
+    table = page[page.index('id="problems"') : page.index("</table>", page.index('id="problems"'))]
+    cells = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", table)
+    return [tuple(html.unescape(cell) for cell in row) for row in cells]
+
+
+def test_a_russian_user_reads_each_problem_in_russian_with_its_sheet_row_and_column(make_form):
+    response = login(ADMINISTRATORS).post(
+        "/manage/surveys/new/",
+        {"slug": "mistakes", "file": upload(three_mistakes(make_form))},
+        headers={"accept-language": "ru"},
+    )
+    assert problems_of(response) == [
+        ("survey", "3 (age)", "label::Russian (ru)", "у label нет текста на языке: Русский (ru)"),
+        (
+            "survey",
+            "4 (where)",
+            "",
+            "вопросы типа «geopoint» не поддерживаются (--skip-unsupported или «Пропустить "
+            "неподдерживаемое» в браузере загрузит остальное)",
+        ),
+        (
+            "choices",
+            "3 (список «yesno», вариант «2»)",
+            "label::Russian (ru)",
+            "у label нет текста на языке: Русский (ru)",
+        ),
+        (
+            "survey",
+            "3 (age)",
+            "constraint",
+            "«. >= 18 and» нельзя использовать: выражение обрывается слишком рано",
+        ),
+    ]
+    assert "Лист" in response.content.decode()
+    assert not Survey.objects.exists()
+
+
+def test_the_same_form_uploaded_in_english_is_reported_in_english(make_form):
+    client = login(ADMINISTRATORS)
+    path = three_mistakes(make_form)
+    # A Russian upload first: nothing it wrote in Russian comes back in English.
+    client.post(
+        "/manage/surveys/new/",
+        {"slug": "mistakes", "file": upload(path)},
+        headers={"accept-language": "ru"},
+    )
+    response = client.post(
+        "/manage/surveys/new/",
+        {"slug": "mistakes", "file": upload(path)},
+        headers={"accept-language": "en"},
+    )
+    assert problems_of(response) == [
+        ("survey", "3 (age)", "label::Russian (ru)", "label has no text in Russian (ru)"),
+        (
+            "survey",
+            "4 (where)",
+            "",
+            "questions of type 'geopoint' are not supported (--skip-unsupported, or 'Skip "
+            "unsupported items' in the browser, imports the rest)",
+        ),
+        (
+            "choices",
+            "3 (choice list 'yesno', choice '2')",
+            "label::Russian (ru)",
+            "label has no text in Russian (ru)",
+        ),
+        (
+            "survey",
+            "3 (age)",
+            "constraint",
+            "'. >= 18 and' cannot be used: the expression ends too early",
+        ),
+    ]
+
+
+def test_the_language_cookie_chooses_the_reports_language_too(make_form):
+    client = login(ADMINISTRATORS)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    response = client.post(
+        "/manage/surveys/new/", {"slug": "mistakes", "file": upload(three_mistakes(make_form))}
+    )
+    first = problems_of(response)[0]
+    assert first == (
+        "survey",
+        "3 (age)",
+        "label::Russian (ru)",
+        "label 缺少以下语言的文本：俄语 (ru)",
+    )
 
 
 def test_a_file_that_is_not_a_spreadsheet_is_refused_with_a_clear_message(make_form):

@@ -145,3 +145,32 @@ def test_problems_in_the_survey_and_settings_sheets_name_their_columns(make_form
     assert any(e.startswith("survey sheet, row 5 (n), column 'min_value'") for e in errors)
     assert any(e.startswith("survey sheet, row 6 (t), column 'required'") for e in errors)
     assert any(e.startswith("settings sheet, row 2, column 'fieldwork_start'") for e in errors)
+
+
+def test_what_is_left_out_and_the_notes_are_in_the_language_active_at_import(make_form):
+    from django.utils import translation
+
+    from surveys.xlsform.reader import locate
+
+    rows = survey_rows(
+        {"type": "geopoint", "name": "where", KK: "Қайда", RU: "Где"},
+        {"type": "integer", "name": "n", KK: "Сан", RU: "Число", "constraint": BACKREFERENCE},
+        {"type": "text", "name": "t", KK: "Мәтін", RU: "Текст", "default": "x"},
+    )
+    path = make_form(rows, YESNO, SETTINGS)
+    with translation.override("ru"):
+        result = survey_import_xlsform(path, "report", skip_unsupported=True)
+    where, constraint = (locate(line) for line in result.skipped)
+    assert (where.sheet, where.row, where.name, where.column) == ("survey", 5, "where", "")
+    assert where.problem == "вопросы типа «geopoint»"
+    assert (constraint.row, constraint.name, constraint.column) == (6, "n", "constraint")
+    assert constraint.problem.startswith(f"«{BACKREFERENCE}»: шаблон regex()")
+    assert constraint.problem.endswith(
+        "вопрос сохранён без этого: принимается любой ответ его типа"
+    )
+    assert result.notes == ["столбец «default» этой системой не используется (строки 7)"]
+    # Read again in English: nothing said in Russian is kept.
+    Survey.objects.all().delete()
+    result = survey_import_xlsform(path, "report", skip_unsupported=True)
+    assert result.skipped[0] == "survey sheet, row 5 (where): questions of type 'geopoint'"
+    assert result.notes == ["the column 'default' is not used by this system (rows 7)"]
