@@ -28,7 +28,6 @@ from django.utils import timezone
 
 from mailings import addresses, messages, reminders
 from mailings.models import Kind, MailingSchedule, Send
-from surveys.models import Survey
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +81,6 @@ def survey_send_due(survey_id: int, budget: float | None = None) -> float | None
     batch = _Batch(survey_id)
     try:
         schedule = MailingSchedule.objects.select_related("survey").get(survey_id=survey_id)
-        batch.survey = schedule.survey
         interval = 60.0 / schedule.rate_per_minute if is_paced() else 0.0
         batch.last = schedule.last_sent
         deadline = time.monotonic() + budget
@@ -125,7 +123,6 @@ class _Batch:
 
     def __init__(self, survey_id: int) -> None:
         self.survey_id = survey_id
-        self.survey: Survey | None = None  # read with the schedule, before any claim
         self.ahead: list[int] = []
         self.templates: dict[tuple[str, str], tuple[str, str]] = {}
         self.last: datetime.datetime | None = None
@@ -147,15 +144,9 @@ class _Batch:
                     state=Send.State.CLAIMED, claimed=now, attempts=F("attempts") + 1
                 )
                 if won:
-                    survey = self.survey or Survey.objects.get(pk=self.survey_id)
-                    return (
-                        Send.objects.select_related("wave__survey", "respondent__submission")
-                        .annotate(
-                            opted_out=addresses.opted_out(survey, "respondent__email"),
-                            bounced_before=addresses.bounced(survey, "respondent__email"),
-                        )
-                        .get(pk=pk)
-                    )
+                    return Send.objects.select_related(
+                        "wave__survey", "respondent__submission"
+                    ).get(pk=pk)
         return None
 
     def template(self, survey, kind: str, language: str) -> tuple[str, str]:
@@ -305,16 +296,8 @@ def skip_reason(send: Send) -> str:
     respondent = send.respondent
     if not respondent.email:
         return "no e-mail address"
-    if hasattr(send, "opted_out"):  # read with the claim
-        blocked = (
-            "opted out"
-            if send.opted_out
-            else "an earlier message bounced"
-            if send.bounced_before
-            else ""
-        )
-    else:
-        blocked = addresses.blocked_reason(send.wave.survey, respondent.email)
+    # Read from the small tables (the study's opt-outs and bounced messages).
+    blocked = addresses.blocked_reason(send.wave.survey, respondent.email)
     if blocked:
         return blocked
     if send.wave.kind == Kind.REMINDER:
