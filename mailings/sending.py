@@ -296,12 +296,11 @@ def skip_reason(send: Send) -> str:
     respondent = send.respondent
     if not respondent.email:
         return "no e-mail address"
-    # Read from the small tables (the study's opt-outs and bounced messages).
+    if send.wave.kind == Kind.REMINDER:
+        return reminders.why_not(send.wave.survey, respondent)  # the address's block too
     blocked = addresses.blocked_reason(send.wave.survey, respondent.email)
     if blocked:
         return blocked
-    if send.wave.kind == Kind.REMINDER:
-        return reminders.why_not(send.wave.survey, respondent)
     submission = _related(respondent, "submission")
     if submission is not None and not submission.is_open:
         return "already took part"

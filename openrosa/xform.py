@@ -51,9 +51,6 @@ class XForm:
         """The hash the Form List API gives, as `md5:<hex>`, of the bytes served."""
         return "md5:" + hashlib.md5(self.xml.encode("utf-8"), usedforsecurity=False).hexdigest()
 
-    def meta_name(self, kind: str) -> str:
-        return dict(self.meta)[kind]
-
 
 def _rows(header: list[str], rows: list[dict[str, str]]) -> list[dict[str, str]]:
     return [{column: row[column] for column in header if row.get(column)} for row in rows]

@@ -109,8 +109,7 @@ def test_a_form_whose_questions_are_named_like_the_metadata_is_served(make_form)
         survey_import_xlsform(make_form(rows, [], {"form_title": "Names"}), "names").survey
     )
     xform = xform_of(survey)
-    assert xform.meta_name("start") == "start_1" and xform.meta_name("deviceid") == "deviceid_1"
-    assert xform.meta_name("end") == "end"
+    assert dict(xform.meta) == {"start": "start_1", "end": "end", "deviceid": "deviceid_1"}
     served = tablet(interviewer("dana", survey)).get("/openrosa/formList")
     assert "<formID>names</formID>" in served.content.decode()
     xml = instance_xml(
